@@ -1,0 +1,388 @@
+/* cio/core.h - the event loop, futures, tasks and errors.
+ *
+ * This is the ground floor of cio. Everything here follows Python's asyncio
+ * unless C makes that unsafe; where cio differs, the comment says so.
+ *
+ * OWNERSHIP (the one rule, obeyed by every call in cio)
+ *
+ *   Futures, tasks and handles are reference counted. A call whose name says
+ *   it creates something (cio_future_new, cio_create_task, cio_all_tasks, the
+ *   `out` argument of cio_call_soon...) hands the caller one reference, which
+ *   the caller gives back with cio_release() (cio_handle_release() for
+ *   handles). Every other call borrows: it neither takes nor keeps the
+ *   caller's reference. The loop keeps a reference of its own to every task
+ *   until the task is done, so releasing a task does not stop or cancel it:
+ *
+ *       cio_release(cio_create_task(work, arg));   // fire and forget
+ *
+ *   Loop objects (futures, tasks, handles) belong to the thread of their
+ *   loop; their reference counts are not atomic. A future outlives its loop
+ *   safely: after cio_loop_close() it can still be inspected and released,
+ *   and calls that would schedule work return CIO_ELOOPCLOSED.
+ *
+ * ERRORS
+ *
+ *   Every call that can fail returns a negative error code: a negated errno
+ *   value (CIO_EINVAL is -EINVAL) or one of cio's own codes below.
+ *   cio_strerror() turns either into a sentence. Calls that return a pointer
+ *   return NULL on failure and leave the code and a message that says what
+ *   went wrong in cio_last_error() / cio_last_error_message(). Nothing in cio
+ *   aborts on user error; only a stack overflow (a memory-safety failure that
+ *   cannot be recovered from) ends the process, with a message naming the
+ *   task.
+ */
+#ifndef CIO_CORE_H
+#define CIO_CORE_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(CIO_BUILDING) && defined(__GNUC__)
+#define CIO_API __attribute__((visibility("default")))
+#else
+#define CIO_API
+#endif
+
+#if defined(__GNUC__)
+#define CIO_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CIO_PRINTF(f, a)
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                   */
+/* ------------------------------------------------------------------------ */
+
+#define CIO_EINVAL (-EINVAL)       /* a NULL or out-of-range argument */
+#define CIO_ENOMEM (-ENOMEM)       /* out of memory or address space */
+#define CIO_ECANCELED (-ECANCELED) /* the future or task was cancelled */
+#define CIO_ETIMEDOUT (-ETIMEDOUT) /* a timeout expired */
+#define CIO_EDEADLK (-EDEADLK)     /* nothing can ever wake the loop again */
+
+#define CIO_EINVALIDSTATE (-10001) /* e.g. setting a future that is done */
+#define CIO_ENOTASK (-10002)       /* an await-type call outside a task */
+#define CIO_EWRONGLOOP (-10003)    /* an object of another loop */
+#define CIO_ELOOPRUNNING (-10004)  /* the loop (or another) already runs */
+#define CIO_ELOOPCLOSED (-10005)   /* the loop has been closed */
+#define CIO_ENOLOOP (-10006)       /* no loop on this thread */
+#define CIO_ESTOPPED (-10007)      /* the loop stopped before the future was done */
+
+/* A sentence describing `code` (0, a cio code or a negated errno value).
+ * Never NULL; the string is static. */
+CIO_API const char *cio_strerror(int code);
+
+/* The error left by the last call on this thread that returned NULL, and a
+ * message saying what went wrong ("cio_create_task: no loop on this thread").
+ * Calls that succeed do not clear it. */
+CIO_API int cio_last_error(void);
+CIO_API const char *cio_last_error_message(void);
+
+/* Where cio prints its diagnostics ("task 'x' was destroyed but it is
+ * pending", "error was never retrieved", slow task reports). The default
+ * handler writes "cio: MESSAGE\n" to stderr. NULL restores the default.
+ * Process-wide; set it before starting loops. */
+typedef void (*cio_diagnostic_fn)(const char *message, void *arg);
+CIO_API void cio_set_diagnostic_handler(cio_diagnostic_fn fn, void *arg);
+
+/* ------------------------------------------------------------------------ */
+/* Loops                                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef struct cio_loop cio_loop;
+typedef struct cio_future cio_future; /* a task is a future too */
+typedef struct cio_handle cio_handle;
+
+/* A task's body: it runs on its own stack and may call cio_await(),
+ * cio_sleep() and the other suspending calls. What it returns is the task's
+ * result; `return cio_raise(code, ...)` makes the task fail instead. */
+typedef void *(*cio_task_fn)(void *arg);
+
+/* A plain callback run by the loop (call_soon, call_later). It runs on the
+ * loop's own stack, not in a task, so it must not suspend: cio_await() and
+ * cio_sleep() return CIO_ENOTASK there. */
+typedef void (*cio_callback_fn)(void *arg);
+
+typedef struct cio_loop_options {
+    /* Virtual time: whenever nothing is ready to run and no I/O is ready,
+     * the clock jumps straight to the next timer. A test of cio_sleep(2)
+     * then takes microseconds and its order of events is deterministic. */
+    bool virtual_time;
+    /* Debug mode (also turned on by the environment variable CIO_DEBUG=1):
+     * report a task step or callback that runs longer than
+     * slow_callback_duration without yielding, with the task's name and
+     * where it was created. */
+    bool debug;
+    double slow_callback_duration; /* seconds; 0 means 0.1, as asyncio */
+    /* Default stack size for this loop's tasks; 0 means CIO_STACK_DEFAULT.
+     * Rounded up to whole pages. */
+    size_t stack_size;
+} cio_loop_options;
+
+/* 256 KiB of address space per task. Only the pages a task touches become
+ * resident (a task that sleeps at once costs one 4 KiB page); the size only
+ * bounds how deep a task may recurse. */
+#define CIO_STACK_DEFAULT ((size_t)256 * 1024)
+#define CIO_STACK_MIN ((size_t)16 * 1024)
+
+/* A new loop on the calling thread, with `opts` (NULL for the defaults).
+ * It becomes the thread's current loop if the thread has none, which is the
+ * loop cio_create_task() and cio_future_new() use outside a running loop.
+ * NULL on failure (see cio_last_error()). */
+CIO_API cio_loop *cio_loop_new(const cio_loop_options *opts);
+
+/* Run until cio_loop_stop(). Returns 0, CIO_ELOOPRUNNING if a loop already
+ * runs on this thread, CIO_ELOOPCLOSED, or CIO_EDEADLK when nothing is ready,
+ * no timer is set and no I/O can happen (every task waits for something that
+ * will never come; asyncio would hang, cio says so). */
+CIO_API int cio_loop_run_forever(cio_loop *loop);
+
+/* Create a task for fn(arg) (see cio_create_task), run the loop until it is
+ * done, and return its status: 0, or its error code (CIO_ECANCELED if it was
+ * cancelled). Its result is stored in *result when result is not NULL. */
+CIO_API int cio_loop_run_until_complete(cio_loop *loop, cio_task_fn fn,
+                                        void *arg, void **result);
+
+/* Run the loop until `future` (of this loop) is done; return its status as
+ * cio_await() does. If cio_loop_stop() ends the run first: CIO_ESTOPPED. */
+CIO_API int cio_loop_run_until_done(cio_loop *loop, cio_future *future,
+                                    void **result);
+
+/* Ask the running loop to stop after the pass it is in (asyncio's
+ * loop.stop()). Stopping a loop that is not running makes its next run
+ * stop after one pass. */
+CIO_API int cio_loop_stop(cio_loop *loop);
+
+/* Close the loop: every task still pending is destroyed with the diagnostic
+ * "task 'NAME' was destroyed but it is pending" (cancel and await your
+ * tasks first to avoid it; cio_run does), pending callbacks are dropped, and
+ * all memory is freed. Futures you still hold stay valid until released.
+ * Returns CIO_ELOOPRUNNING if called from inside the running loop. Closing a
+ * closed loop is a no-op; the loop object itself is freed by this call (or,
+ * if futures of the loop are still referenced, when the last is released),
+ * so do not use `loop` afterwards. */
+CIO_API int cio_loop_close(cio_loop *loop);
+
+/* The loop's clock: monotonic seconds (virtual under virtual_time). */
+CIO_API double cio_loop_time(const cio_loop *loop);
+
+/* The loop running on this thread, or NULL. */
+CIO_API cio_loop *cio_get_running_loop(void);
+
+/* The running loop, else this thread's current loop, or NULL. */
+CIO_API cio_loop *cio_get_loop(void);
+
+/* Make `loop` this thread's current loop (NULL to clear). */
+CIO_API int cio_set_loop(cio_loop *loop);
+
+/* The libuv loop under a cio loop, for handles of your own: their callbacks
+ * run on the loop's stack like cio callbacks. NULL for NULL or closed. */
+struct uv_loop_s;
+CIO_API struct uv_loop_s *cio_loop_uv(cio_loop *loop);
+
+/* ------------------------------------------------------------------------ */
+/* Callbacks and timers                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Schedule cb(arg) to run on the loop's next pass, after everything already
+ * scheduled (FIFO, as asyncio's call_soon). If `out` is not NULL it receives
+ * a reference to a handle that can cancel the call (release it with
+ * cio_handle_release). loop NULL means cio_get_loop(). Returns 0 or an error
+ * (CIO_EINVAL, CIO_ENOLOOP, CIO_ELOOPCLOSED, CIO_ENOMEM). */
+CIO_API int cio_call_soon(cio_loop *loop, cio_callback_fn cb, void *arg,
+                          cio_handle **out);
+
+/* Schedule cb(arg) after `delay` seconds (negative counts as 0), or at
+ * loop time `when`. Timers that are due join the ready queue in deadline
+ * order; equal deadlines keep the order they were set in. */
+CIO_API int cio_call_later(cio_loop *loop, double delay, cio_callback_fn cb,
+                           void *arg, cio_handle **out);
+CIO_API int cio_call_at(cio_loop *loop, double when, cio_callback_fn cb,
+                        void *arg, cio_handle **out);
+
+/* Cancel the call if it has not run yet: returns 1 if cancelled now, 0 if
+ * it already ran or was cancelled, CIO_EINVAL for NULL. */
+CIO_API int cio_handle_cancel(cio_handle *handle);
+CIO_API bool cio_handle_cancelled(const cio_handle *handle);
+/* The loop time a timer handle is due at (0 for call_soon handles). */
+CIO_API double cio_handle_when(const cio_handle *handle);
+CIO_API void cio_handle_release(cio_handle *handle);
+
+/* ------------------------------------------------------------------------ */
+/* Futures                                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef enum cio_state {
+    CIO_PENDING,  /* not done; for a task: not started yet */
+    CIO_RUNNING,  /* a task that has started and is not done */
+    CIO_DONE,     /* finished with a result or an error */
+    CIO_CANCELLED /* finished by cancellation */
+} cio_state;
+
+/* The name of a state: "PENDING", "RUNNING", "DONE", "CANCELLED". */
+CIO_API const char *cio_state_name(cio_state state);
+
+/* A new pending future of `loop` (NULL: cio_get_loop()). New reference.
+ * NULL on failure (see cio_last_error()). */
+CIO_API cio_future *cio_future_new(cio_loop *loop);
+
+/* Take one more reference / give one back. cio_retain returns its argument;
+ * both accept NULL. cio_release_all releases n entries (NULL ones skipped). */
+CIO_API cio_future *cio_retain(cio_future *future);
+CIO_API void cio_release(cio_future *future);
+CIO_API void cio_release_all(cio_future *const *futures, size_t n);
+
+/* Finish a pending future with a result, or with an error: `code` must be
+ * negative (CIO_EINVAL otherwise), the message is printf-formatted (NULL:
+ * cio_strerror(code)). Its done callbacks are then scheduled. Returns 0,
+ * CIO_EINVALIDSTATE if the future is already done, CIO_EINVAL for a task
+ * (a task finishes by returning) or NULL, CIO_ELOOPCLOSED. */
+CIO_API int cio_future_set_result(cio_future *future, void *result);
+CIO_API int cio_future_set_error(cio_future *future, int code,
+                                 const char *fmt, ...) CIO_PRINTF(3, 4);
+
+/* Cancel a future or a task, with an optional message (copied).
+ * A future becomes CANCELLED at once and its callbacks are scheduled.
+ * A task is asked to stop: CIO_ECANCELED is delivered at its current or
+ * next suspension point, and if it is awaiting a future that future is
+ * cancelled too (as in asyncio). A task cancelled before it started never
+ * runs. Returns 1 if the request was made, 0 if the future is already done,
+ * CIO_EINVAL for NULL, CIO_ELOOPCLOSED. */
+CIO_API int cio_cancel(cio_future *future, const char *msg);
+
+CIO_API cio_state cio_future_state(const cio_future *future);
+CIO_API bool cio_future_done(const cio_future *future);      /* DONE or CANCELLED */
+CIO_API bool cio_future_cancelled(const cio_future *future); /* CANCELLED */
+
+/* The result of a future that finished with one, else NULL. */
+CIO_API void *cio_future_result(cio_future *future);
+
+/* The status of a finished future: 0 for a result, its error code, or
+ * CIO_ECANCELED. CIO_EINVALIDSTATE while pending, CIO_EINVAL for NULL.
+ * Reading it (or awaiting) marks the error as retrieved. */
+CIO_API int cio_future_error(cio_future *future);
+
+/* The message of the error or cancellation ("" if none), valid while you
+ * hold the future. NULL for NULL, pending or successful futures. */
+CIO_API const char *cio_future_error_message(cio_future *future);
+
+/* The loop a future belongs to (NULL once that loop is closed). */
+CIO_API cio_loop *cio_future_loop(const cio_future *future);
+
+/* Done callbacks: cb(future, arg) is scheduled on the loop when the future
+ * finishes (never called inline, even when added to a finished future, in
+ * which case it is scheduled at once). Callbacks run in the order added.
+ * remove returns how many (cb, arg) registrations it removed. */
+typedef void (*cio_done_fn)(cio_future *future, void *arg);
+CIO_API int cio_future_add_done_callback(cio_future *future, cio_done_fn cb,
+                                         void *arg);
+CIO_API int cio_future_remove_done_callback(cio_future *future,
+                                            cio_done_fn cb, void *arg);
+
+/* ------------------------------------------------------------------------ */
+/* Tasks                                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef struct cio_task_options {
+    const char *name;  /* NULL: "Task-N", N counting from 1 per process */
+    size_t stack_size; /* 0: the loop's default */
+} cio_task_options;
+
+/* Schedule fn(arg) as a task on the running loop (else the thread's current
+ * loop): it starts on the loop's next pass, as in asyncio, and gets its
+ * stack only then. Returns a new reference to the task, which is a future:
+ * await it, cancel it, read its result. NULL on failure (cio_last_error()).
+ * These are macros so that the task remembers where it was created. */
+#define cio_create_task(fn, arg)                                               \
+    cio_create_task_at(NULL, (fn), (arg), NULL, __FILE__, __LINE__)
+#define cio_create_task_ex(loop, fn, arg, opts)                                \
+    cio_create_task_at((loop), (fn), (arg), (opts), __FILE__, __LINE__)
+CIO_API cio_future *cio_create_task_at(cio_loop *loop, cio_task_fn fn,
+                                       void *arg, const cio_task_options *opts,
+                                       const char *file, int line);
+
+/* Suspend the calling task until `future` is done; return its status (0,
+ * its error code, or CIO_ECANCELED) and store its result in *result when
+ * result is not NULL. Awaiting a future that is already done returns at
+ * once without suspending (as in asyncio). If the calling task is
+ * cancelled meanwhile, the future is cancelled too and CIO_ECANCELED is
+ * returned. Errors: CIO_ENOTASK outside a task, CIO_EINVAL for NULL or for a
+ * task awaiting itself, CIO_EWRONGLOOP for a future of another loop. */
+#define cio_await(future, result) cio_await_at((future), (result), __FILE__, __LINE__)
+CIO_API int cio_await_at(cio_future *future, void **result, const char *file,
+                         int line);
+
+/* Suspend the calling task for `seconds` (negative counts as 0).
+ * cio_sleep(0) yields: every other ready task and callback runs once before
+ * this task continues. Returns 0, CIO_ECANCELED, CIO_ENOTASK, or CIO_EINVAL
+ * for NaN. */
+#define cio_sleep(seconds) cio_sleep_at((seconds), __FILE__, __LINE__)
+CIO_API int cio_sleep_at(double seconds, const char *file, int line);
+
+/* Make the calling task fail: `return cio_raise(CIO_ETIMEDOUT, "no answer
+ * from %s", host);`. `code` should be negative (a non-negative code is
+ * recorded as CIO_EINVAL). The message is printf-formatted; NULL means
+ * cio_strerror(code). The return value is a marker only a task's return
+ * understands; outside a task cio_raise does nothing but return it. */
+CIO_API void *cio_raise(int code, const char *fmt, ...) CIO_PRINTF(2, 3);
+
+/* The task running on this thread (borrowed), or NULL outside a task. */
+CIO_API cio_future *cio_current_task(void);
+
+CIO_API bool cio_is_task(const cio_future *future);
+
+/* Store new references to the loop's tasks that are not done yet (in the
+ * order they were created) into out[0..cap) and return how many there are
+ * in all (which may exceed cap). loop NULL: cio_get_loop(). Negative on
+ * error. Release what you got with cio_release_all. */
+CIO_API long cio_all_tasks(cio_loop *loop, cio_future **out, size_t cap);
+
+/* A task's name (valid until it is renamed or released), or NULL for a plain
+ * future. set_name copies the name. */
+CIO_API const char *cio_task_get_name(cio_future *task);
+CIO_API int cio_task_set_name(cio_future *task, const char *name);
+
+/* How many cancellation requests a task has that uncancel() has not taken
+ * back (asyncio's Task.cancelling()). 0 for a plain future. */
+CIO_API int cio_task_cancelling(const cio_future *task);
+
+/* Take back one cancellation request and return the remaining count
+ * (asyncio's Task.uncancel()). A task whose count is still above zero when
+ * its function returns ends CANCELLED: in C, where nothing unwinds the
+ * stack, returning from a cancelled task is how it "lets the cancellation
+ * propagate"; call uncancel() to swallow it and finish normally instead.
+ * Negative on error (CIO_EINVAL for NULL or a plain future). */
+CIO_API int cio_task_uncancel(cio_future *task);
+
+/* Print every task of the loop that is not done (NULL: cio_get_loop()):
+ * name, state, where it was created and where it is suspended. For a
+ * program that hangs. */
+CIO_API int cio_dump_tasks(cio_loop *loop, FILE *out);
+
+/* ------------------------------------------------------------------------ */
+/* Running a program                                                        */
+/* ------------------------------------------------------------------------ */
+
+/* asyncio.run: create a loop, run main(arg) as a task until it is done,
+ * then cancel every task still pending and wait for them to finish, and
+ * close the loop. Returns main's status (0, its error code, CIO_ECANCELED)
+ * with its result in *result; CIO_ELOOPRUNNING if a loop is running on this
+ * thread; CIO_EINVAL for a NULL main. */
+CIO_API int cio_run(cio_task_fn main, void *arg, void **result);
+
+/* cio_run with loop options (NULL: defaults). */
+CIO_API int cio_run_ex(cio_task_fn main, void *arg, void **result,
+                       const cio_loop_options *opts);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CIO_CORE_H */

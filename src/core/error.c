@@ -1,0 +1,95 @@
+/* error.c - error codes, their sentences, and cio's diagnostics. */
+#include "core/internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static CIO_TLS int last_code;
+static CIO_TLS char last_message[256];
+
+static cio_diagnostic_fn diag_fn;
+static void *diag_arg;
+
+const char *cio_strerror(int code) {
+    switch (code) {
+    case 0:
+        return "success";
+    case CIO_EINVALIDSTATE:
+        return "invalid state: the future is already done, or not done yet";
+    case CIO_ENOTASK:
+        return "not in a task: this call suspends, so it must run inside a "
+               "task (see cio_create_task)";
+    case CIO_EWRONGLOOP:
+        return "the object belongs to another event loop";
+    case CIO_ELOOPRUNNING:
+        return "an event loop is already running on this thread";
+    case CIO_ELOOPCLOSED:
+        return "the event loop is closed";
+    case CIO_ENOLOOP:
+        return "no event loop on this thread (create one with cio_loop_new "
+               "or use cio_run)";
+    case CIO_ESTOPPED:
+        return "the event loop stopped before the future was done";
+    case CIO_ECANCELED:
+        return "cancelled";
+    case CIO_ETIMEDOUT:
+        return "timed out";
+    case CIO_EDEADLK:
+        return "deadlock: every task waits for something that cannot happen "
+               "(no callback is ready, no timer is set, no I/O is pending)";
+    default:
+        break;
+    }
+    if (code < 0 && code > -4096) {
+        const char *s = strerrordesc_np(-code);
+        if (s)
+            return s;
+    }
+    return "unknown error";
+}
+
+int cio_last_error(void) {
+    return last_code;
+}
+
+const char *cio_last_error_message(void) {
+    return last_code ? last_message : "";
+}
+
+void cio__set_error(int code, const char *fmt, ...) {
+    last_code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_message, sizeof last_message, fmt, ap);
+    va_end(ap);
+}
+
+void cio_set_diagnostic_handler(cio_diagnostic_fn fn, void *arg) {
+    diag_fn = fn;
+    diag_arg = arg;
+}
+
+void cio__diag(const char *fmt, ...) {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (diag_fn)
+        diag_fn(buf, diag_arg);
+    else
+        fprintf(stderr, "cio: %s\n", buf);
+}
+
+char *cio__vformat(const char *fmt, va_list ap) {
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        return NULL;
+    return s;
+}
+
+char *cio__strdup(const char *s) {
+    return s ? strdup(s) : NULL;
+}

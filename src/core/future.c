@@ -1,0 +1,273 @@
+/* future.c - futures: a result or an error, some time later.
+ *
+ * A future's done callbacks wait in a queue of nodes. When the future
+ * finishes, the whole queue moves to the loop's ready queue in the order the
+ * callbacks were added: callbacks are scheduled, never called inline. A task
+ * awaiting the future is one of those nodes (its step), so waking a task and
+ * calling a callback are the same thing.
+ */
+#include "core/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct done_cb {
+    cio__node node;
+    cio_future *future; /* a reference while scheduled */
+    cio_done_fn fn;
+    void *arg;
+} done_cb;
+
+static void done_cb_run(cio__node *node, bool discard) {
+    done_cb *d = cio__container_of(node, done_cb, node);
+    if (!discard)
+        d->fn(d->future, d->arg);
+    cio_release(d->future);
+    free(d);
+}
+
+void cio__future_init(cio_future *f, cio_loop *loop, bool is_task) {
+    f->refs = 1;
+    f->state = CIO_PENDING;
+    f->is_task = is_task;
+    f->loop = loop;
+    cio__loop_ref(loop);
+}
+
+cio_future *cio_future_new(cio_loop *loop) {
+    loop = cio__pick_loop(loop, "cio_future_new");
+    if (!loop)
+        return NULL;
+    cio_future *f = calloc(1, sizeof *f);
+    if (!f) {
+        cio__set_error(CIO_ENOMEM, "cio_future_new: out of memory");
+        return NULL;
+    }
+    cio__future_init(f, loop, false);
+    return f;
+}
+
+cio_future *cio_retain(cio_future *f) {
+    if (f)
+        f->refs++;
+    return f;
+}
+
+void cio_release(cio_future *f) {
+    if (f && --f->refs == 0) {
+        if (f->is_task)
+            cio__task_free(cio__container_of(f, cio__task, fut));
+        else
+            cio__future_free(f);
+    }
+}
+
+void cio_release_all(cio_future *const *fs, size_t n) {
+    if (!fs)
+        return;
+    for (size_t i = 0; i < n; i++)
+        cio_release(fs[i]);
+}
+
+/* Called for plain futures and, from task.c, for tasks at the end. */
+void cio__future_free(cio_future *f) {
+    if (f->state == CIO_DONE && f->error && !f->retrieved) {
+        if (f->is_task) {
+            char name[64];
+            cio__diag("task '%s' error was never retrieved: %s",
+                      cio__task_name(cio__container_of(f, cio__task, fut),
+                                     name, sizeof name),
+                      f->message ? f->message : cio_strerror(f->error));
+        } else {
+            cio__diag("future error was never retrieved: %s",
+                      f->message ? f->message : cio_strerror(f->error));
+        }
+    }
+    /* Only done callbacks can be left here: a waiting task holds a reference
+     * to what it awaits. */
+    cio__node *n;
+    while ((n = cio__queue_pop(&f->callbacks)) != NULL)
+        n->run(n, true);
+    free(f->message);
+    cio_loop *loop = f->loop;
+    if (!f->is_task)
+        free(f);
+    cio__loop_unref(loop);
+}
+
+void cio__future_finish(cio_future *f, cio_state state, int error,
+                        void *result, char *message) {
+    f->state = (uint8_t)state;
+    f->error = error;
+    f->result = result;
+    free(f->message);
+    f->message = message;
+    cio__node *n;
+    while ((n = cio__queue_pop(&f->callbacks)) != NULL) {
+        if (n->run == done_cb_run)
+            cio_retain(cio__container_of(n, done_cb, node)->future);
+        cio__schedule(f->loop, n);
+    }
+}
+
+static int check_settable(cio_future *f) {
+    if (!f || f->is_task)
+        return CIO_EINVAL;
+    if (f->state == CIO_DONE || f->state == CIO_CANCELLED)
+        return CIO_EINVALIDSTATE;
+    if (f->loop->closed)
+        return CIO_ELOOPCLOSED;
+    return 0;
+}
+
+int cio_future_set_result(cio_future *f, void *result) {
+    int rc = check_settable(f);
+    if (rc)
+        return rc;
+    cio__future_finish(f, CIO_DONE, 0, result, NULL);
+    return 0;
+}
+
+int cio_future_set_error(cio_future *f, int code, const char *fmt, ...) {
+    int rc = check_settable(f);
+    if (rc)
+        return rc;
+    if (code >= 0)
+        return CIO_EINVAL;
+    char *msg = NULL;
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        msg = cio__vformat(fmt, ap);
+        va_end(ap);
+    } else {
+        msg = cio__strdup(cio_strerror(code));
+    }
+    cio__future_finish(f, code == CIO_ECANCELED ? CIO_CANCELLED : CIO_DONE,
+                       code, NULL, msg);
+    return 0;
+}
+
+int cio__future_cancel_plain(cio_future *f, const char *msg) {
+    if (f->state == CIO_DONE || f->state == CIO_CANCELLED)
+        return 0;
+    if (f->loop->closed)
+        return CIO_ELOOPCLOSED;
+    cio__future_finish(f, CIO_CANCELLED, CIO_ECANCELED, NULL,
+                       cio__strdup(msg ? msg : ""));
+    return 1;
+}
+
+int cio_cancel(cio_future *f, const char *msg) {
+    if (!f)
+        return CIO_EINVAL;
+    if (f->is_task)
+        return cio__task_cancel(cio__container_of(f, cio__task, fut), msg);
+    return cio__future_cancel_plain(f, msg);
+}
+
+cio_state cio_future_state(const cio_future *f) {
+    return f ? (cio_state)f->state : CIO_PENDING;
+}
+
+bool cio_future_done(const cio_future *f) {
+    return f && (f->state == CIO_DONE || f->state == CIO_CANCELLED);
+}
+
+bool cio_future_cancelled(const cio_future *f) {
+    return f && f->state == CIO_CANCELLED;
+}
+
+void *cio_future_result(cio_future *f) {
+    if (!cio_future_done(f))
+        return NULL;
+    f->retrieved = true;
+    return f->error ? NULL : f->result;
+}
+
+int cio_future_error(cio_future *f) {
+    if (!f)
+        return CIO_EINVAL;
+    if (!cio_future_done(f))
+        return CIO_EINVALIDSTATE;
+    f->retrieved = true;
+    return f->error;
+}
+
+const char *cio_future_error_message(cio_future *f) {
+    if (!cio_future_done(f) || f->error == 0)
+        return NULL;
+    return f->message ? f->message : "";
+}
+
+cio_loop *cio_future_loop(const cio_future *f) {
+    return f && !f->loop->closed ? f->loop : NULL;
+}
+
+const char *cio_state_name(cio_state s) {
+    switch (s) {
+    case CIO_PENDING:
+        return "PENDING";
+    case CIO_RUNNING:
+        return "RUNNING";
+    case CIO_DONE:
+        return "DONE";
+    case CIO_CANCELLED:
+        return "CANCELLED";
+    }
+    return "UNKNOWN";
+}
+
+int cio_future_add_done_callback(cio_future *f, cio_done_fn cb, void *arg) {
+    if (!f || !cb)
+        return CIO_EINVAL;
+    if (f->loop->closed)
+        return CIO_ELOOPCLOSED;
+    done_cb *d = malloc(sizeof *d);
+    if (!d)
+        return CIO_ENOMEM;
+    d->node.run = done_cb_run;
+    d->future = f;
+    d->fn = cb;
+    d->arg = arg;
+    if (cio_future_done(f)) {
+        cio_retain(f);
+        cio__schedule(f->loop, &d->node);
+    } else {
+        cio__queue_push(&f->callbacks, &d->node);
+    }
+    return 0;
+}
+
+int cio_future_remove_done_callback(cio_future *f, cio_done_fn cb, void *arg) {
+    if (!f || !cb)
+        return CIO_EINVAL;
+    int removed = 0;
+    cio__queue keep = {0};
+    cio__node *n;
+    while ((n = cio__queue_pop(&f->callbacks)) != NULL) {
+        done_cb *d = cio__container_of(n, done_cb, node);
+        if (n->run == done_cb_run && d->fn == cb && d->arg == arg) {
+            free(d);
+            removed++;
+        } else {
+            cio__queue_push(&keep, n);
+        }
+    }
+    f->callbacks = keep;
+    return removed;
+}
+
+bool cio__queue_remove(cio__queue *q, cio__node *target) {
+    cio__queue keep = {0};
+    bool found = false;
+    cio__node *n;
+    while ((n = cio__queue_pop(q)) != NULL) {
+        if (n == target)
+            found = true;
+        else
+            cio__queue_push(&keep, n);
+    }
+    *q = keep;
+    return found;
+}

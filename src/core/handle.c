@@ -1,0 +1,148 @@
+/* handle.c - call_soon, call_later, call_at and their handles.
+ *
+ * A handle is referenced by the loop while it is scheduled and by the caller
+ * if the caller asked for it. Cancelling a timer takes it out of the heap at
+ * once; a handle already in the ready queue is only marked, and skipped when
+ * its turn comes.
+ */
+#include "core/internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+struct cio_handle {
+    cio__node node;
+    cio__timer timer;
+    cio_loop *loop;
+    cio_callback_fn cb;
+    void *arg;
+    unsigned refs;
+    bool cancelled, ran, is_timer;
+};
+
+static void handle_unref(cio_handle *h) {
+    if (--h->refs == 0) {
+        cio__loop_unref(h->loop);
+        free(h);
+    }
+}
+
+static void handle_run(cio__node *node, bool discard) {
+    cio_handle *h = cio__container_of(node, cio_handle, node);
+    if (!discard && !h->cancelled) {
+        h->ran = true;
+        h->cb(h->arg);
+    }
+    handle_unref(h); /* the loop's reference */
+}
+
+static cio_handle *handle_new(cio_loop *loop, cio_callback_fn cb, void *arg,
+                              cio_handle **out) {
+    cio_handle *h = calloc(1, sizeof *h);
+    if (!h)
+        return NULL;
+    h->node.run = handle_run;
+    h->timer.index = CIO__NOT_ARMED;
+    h->timer.node = &h->node;
+    h->loop = loop;
+    h->cb = cb;
+    h->arg = arg;
+    h->refs = out ? 2 : 1;
+    cio__loop_ref(loop);
+    if (out)
+        *out = h;
+    return h;
+}
+
+static int check(cio_loop **loop, cio_callback_fn cb, cio_handle **out,
+                 const char *who) {
+    if (out)
+        *out = NULL;
+    if (!cb)
+        return CIO_EINVAL;
+    *loop = cio__pick_loop(*loop, who);
+    return *loop ? 0 : cio_last_error();
+}
+
+int cio_call_soon(cio_loop *loop, cio_callback_fn cb, void *arg,
+                  cio_handle **out) {
+    int rc = check(&loop, cb, out, "cio_call_soon");
+    if (rc)
+        return rc;
+    cio_handle *h = handle_new(loop, cb, arg, out);
+    if (!h)
+        return CIO_ENOMEM;
+    cio__schedule(loop, &h->node);
+    return 0;
+}
+
+static int call_at_ns(cio_loop *loop, uint64_t when, cio_callback_fn cb,
+                      void *arg, cio_handle **out) {
+    if (cio__timer_reserve(loop) != 0)
+        return CIO_ENOMEM;
+    cio_handle *h = handle_new(loop, cb, arg, out);
+    if (!h)
+        return CIO_ENOMEM;
+    h->is_timer = true;
+    cio__timer_arm(loop, &h->timer, when);
+    return 0;
+}
+
+/* Seconds from now as an absolute deadline in the loop clock, saturating. */
+static uint64_t deadline_after(cio_loop *loop, double delay) {
+    uint64_t now = cio__loop_now(loop);
+    if (!(delay > 0))
+        return now;
+    double ns = delay * 1e9;
+    if (ns >= (double)(UINT64_MAX - now))
+        return UINT64_MAX;
+    return now + (uint64_t)ns;
+}
+
+int cio_call_later(cio_loop *loop, double delay, cio_callback_fn cb,
+                   void *arg, cio_handle **out) {
+    int rc = check(&loop, cb, out, "cio_call_later");
+    if (rc)
+        return rc;
+    if (isnan(delay))
+        return CIO_EINVAL;
+    return call_at_ns(loop, deadline_after(loop, delay), cb, arg, out);
+}
+
+int cio_call_at(cio_loop *loop, double when, cio_callback_fn cb, void *arg,
+                cio_handle **out) {
+    int rc = check(&loop, cb, out, "cio_call_at");
+    if (rc)
+        return rc;
+    if (isnan(when))
+        return CIO_EINVAL;
+    double ns = when * 1e9;
+    uint64_t at = ns <= 0 ? 0 : ns >= 1.8e19 ? UINT64_MAX : (uint64_t)ns;
+    return call_at_ns(loop, at, cb, arg, out);
+}
+
+int cio_handle_cancel(cio_handle *h) {
+    if (!h)
+        return CIO_EINVAL;
+    if (h->cancelled || h->ran)
+        return 0;
+    h->cancelled = true;
+    if (h->timer.index != CIO__NOT_ARMED && !h->loop->closed) {
+        cio__timer_disarm(h->loop, &h->timer);
+        handle_unref(h); /* the loop's reference: it will never run */
+    }
+    return 1;
+}
+
+bool cio_handle_cancelled(const cio_handle *h) {
+    return h && h->cancelled;
+}
+
+double cio_handle_when(const cio_handle *h) {
+    return h && h->is_timer ? (double)h->timer.when / 1e9 : 0.0;
+}
+
+void cio_handle_release(cio_handle *h) {
+    if (h)
+        handle_unref(h);
+}

@@ -1,0 +1,173 @@
+/* internal.h - what the files of src/core share: the loop, futures, tasks.
+ *
+ * The ready queue is a FIFO of nodes. A node is anything that can run on
+ * the loop's stack: a call_soon handle, a done callback, a task's next step.
+ * Each node knows how to run itself and how to drop itself unrun (when its
+ * loop closes), so the scheduler never needs to know what it holds.
+ */
+#ifndef CIO_CORE_INTERNAL_H
+#define CIO_CORE_INTERNAL_H
+
+#include "cio.h"
+#include "coro/coro.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#define cio__container_of(ptr, type, member)                                   \
+    ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+/* ---- the ready queue --------------------------------------------------- */
+
+typedef struct cio__node cio__node;
+typedef void (*cio__run_fn)(cio__node *node, bool discard);
+struct cio__node {
+    cio__node *next;
+    cio__run_fn run;
+};
+
+typedef struct cio__queue {
+    cio__node *head, *tail;
+    size_t count;
+} cio__queue;
+
+static inline void cio__queue_push(cio__queue *q, cio__node *n) {
+    n->next = NULL;
+    if (q->tail)
+        q->tail->next = n;
+    else
+        q->head = n;
+    q->tail = n;
+    q->count++;
+}
+
+static inline cio__node *cio__queue_pop(cio__queue *q) {
+    cio__node *n = q->head;
+    if (n) {
+        q->head = n->next;
+        if (!q->head)
+            q->tail = NULL;
+        q->count--;
+    }
+    return n;
+}
+
+/* Unlink n from q if it is there (linear: for rare paths only). */
+bool cio__queue_remove(cio__queue *q, cio__node *n);
+
+/* ---- timers ------------------------------------------------------------- */
+
+#define CIO__NOT_ARMED SIZE_MAX
+
+typedef struct cio__timer {
+    uint64_t when; /* loop clock, nanoseconds */
+    uint64_t seq;  /* ties keep the order timers were armed in */
+    size_t index;  /* position in the heap, CIO__NOT_ARMED when not in it */
+    cio__node *node; /* joins the ready queue when due */
+} cio__timer;
+
+/* ---- futures and tasks -------------------------------------------------- */
+
+struct cio_future {
+    unsigned refs;
+    uint8_t state; /* cio_state */
+    bool is_task;
+    bool retrieved; /* someone read the outcome */
+    int error;      /* 0, an error code, or CIO_ECANCELED */
+    void *result;
+    char *message;  /* error or cancellation message, or NULL */
+    cio_loop *loop; /* counted reference on the loop object */
+    cio__queue callbacks; /* done callbacks and waiting tasks' steps */
+};
+
+typedef struct cio__task {
+    cio_future fut;
+    cio__node step;    /* in the ready queue or a future's callbacks */
+    cio__timer timer;  /* armed while the task sleeps */
+    cio__coro coro;
+    cio_task_fn fn;
+    void *arg;
+    cio_future *waiting; /* the future being awaited (a reference) */
+    struct cio__task *prev_live, *next_live;
+    char *name; /* NULL: "Task-<coro.id>" */
+    const char *created_file, *where_file;
+    int created_line, where_line;
+    size_t stack_size;
+    int cancel_requests;
+    char *cancel_msg;
+    int raised_code;
+    char *raised_msg;
+    bool must_cancel, started, finished;
+} cio__task;
+
+/* ---- the loop ----------------------------------------------------------- */
+
+struct cio_loop {
+    uv_loop_t uv;
+    uv_timer_t wake; /* wakes the blocking poll at the earliest timer */
+    cio__queue ready;
+    cio__timer **heap;
+    size_t nheap, heap_cap;
+    uint64_t timer_seq;
+    cio__coro main; /* the scheduler, on the thread's own stack */
+    cio__stack_pool *stacks;
+    cio__task *current;
+    cio__task *live_head, *live_tail; /* tasks not done, in creation order */
+    size_t nlive;
+    unsigned refs; /* 1 while open, plus one per future and handle */
+    unsigned steps_since_poll;
+    bool closed, running, stopping, virtual_time, debug;
+    uint64_t vnow; /* the clock under virtual time */
+    uint64_t slow_ns;
+    size_t stack_size;
+    uintptr_t thread; /* pthread_self() of the creating thread */
+};
+
+/* The loop running on this thread / the thread's current loop. */
+extern CIO_TLS cio_loop *cio__running_loop;
+extern CIO_TLS cio_loop *cio__thread_loop;
+extern CIO_TLS cio__task *cio__current_task;
+
+uint64_t cio__loop_now(cio_loop *loop);
+void cio__loop_ref(cio_loop *loop);
+void cio__loop_unref(cio_loop *loop);
+/* The loop a call should use: `loop` or the thread's; NULL with the error
+ * recorded for `who` if there is none or it is closed. */
+cio_loop *cio__pick_loop(cio_loop *loop, const char *who);
+
+static inline void cio__schedule(cio_loop *loop, cio__node *n) {
+    cio__queue_push(&loop->ready, n);
+}
+
+/* Make room for one more timer (CIO_ENOMEM), then arm it (cannot fail). */
+int cio__timer_reserve(cio_loop *loop);
+void cio__timer_arm(cio_loop *loop, cio__timer *t, uint64_t when);
+void cio__timer_disarm(cio_loop *loop, cio__timer *t);
+/* Move every due timer to the ready queue, in deadline order. */
+void cio__timers_fire(cio_loop *loop, uint64_t now);
+
+/* Future internals shared with tasks. */
+void cio__future_init(cio_future *f, cio_loop *loop, bool is_task);
+void cio__future_finish(cio_future *f, cio_state state, int error,
+                        void *result, char *message);
+int cio__future_cancel_plain(cio_future *f, const char *msg);
+void cio__future_free(cio_future *f); /* refs reached 0 */
+
+/* Task internals used by the loop. */
+void cio__task_step(cio__node *node, bool discard); /* a task's step node */
+void cio__task_free(cio__task *t);
+int cio__task_cancel(cio__task *t, const char *msg);
+void cio__task_abandon(cio__task *t); /* loop closing: drop a pending task */
+const char *cio__task_name(const cio__task *t, char *buf, size_t cap);
+
+/* Run the loop until done(arg) says so; 0, or CIO_EDEADLK. */
+int cio__loop_run(cio_loop *loop, bool (*done)(void *arg), void *arg);
+
+/* Errors and diagnostics. */
+void cio__set_error(int code, const char *fmt, ...) CIO_PRINTF(2, 3);
+void cio__diag(const char *fmt, ...) CIO_PRINTF(1, 2);
+char *cio__vformat(const char *fmt, va_list ap); /* malloc'd, NULL on ENOMEM */
+char *cio__strdup(const char *s);
+
+#endif /* CIO_CORE_INTERNAL_H */

@@ -1,0 +1,337 @@
+/* loop.c - the event loop: a ready queue run in passes, with libuv below.
+ *
+ * One pass runs exactly the nodes that were ready when it began; whatever
+ * they schedule waits for the next pass (asyncio's rule). Before a pass,
+ * due timers join the queue in deadline order. libuv is polled for I/O
+ * only when it is needed: blocking, with a timeout up to the earliest timer,
+ * when nothing is ready; otherwise without blocking once every POLL_EVERY
+ * steps, so that a yield costs no system call and I/O still gets its turn
+ * within a bounded number of steps.
+ */
+#include "core/internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define POLL_EVERY 256 /* steps between non-blocking polls while busy */
+
+CIO_TLS cio_loop *cio__running_loop;
+CIO_TLS cio_loop *cio__thread_loop;
+
+static uint64_t monotonic_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t cio__loop_now(cio_loop *loop) {
+    return loop->virtual_time ? loop->vnow : monotonic_ns();
+}
+
+double cio_loop_time(const cio_loop *loop) {
+    if (!loop)
+        return 0.0;
+    uint64_t ns = loop->virtual_time ? loop->vnow : monotonic_ns();
+    return (double)ns / 1e9;
+}
+
+void cio__loop_ref(cio_loop *loop) {
+    loop->refs++;
+}
+
+void cio__loop_unref(cio_loop *loop) {
+    if (--loop->refs == 0)
+        free(loop);
+}
+
+cio_loop *cio__pick_loop(cio_loop *loop, const char *who) {
+    if (!loop)
+        loop = cio__running_loop ? cio__running_loop : cio__thread_loop;
+    if (!loop) {
+        cio__set_error(CIO_ENOLOOP, "%s: no event loop on this thread", who);
+        return NULL;
+    }
+    if (loop->closed) {
+        cio__set_error(CIO_ELOOPCLOSED, "%s: the event loop is closed", who);
+        return NULL;
+    }
+    return loop;
+}
+
+cio_loop *cio_get_running_loop(void) {
+    return cio__running_loop;
+}
+
+cio_loop *cio_get_loop(void) {
+    return cio__running_loop ? cio__running_loop : cio__thread_loop;
+}
+
+int cio_set_loop(cio_loop *loop) {
+    if (loop && loop->closed)
+        return CIO_ELOOPCLOSED;
+    cio__thread_loop = loop;
+    return 0;
+}
+
+struct uv_loop_s *cio_loop_uv(cio_loop *loop) {
+    return loop && !loop->closed ? &loop->uv : NULL;
+}
+
+static bool env_debug(void) {
+    const char *v = getenv("CIO_DEBUG");
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+cio_loop *cio_loop_new(const cio_loop_options *opts) {
+    cio_loop_options o = {0};
+    if (opts)
+        o = *opts;
+    if (!(o.slow_callback_duration >= 0.0) || isinf(o.slow_callback_duration)) {
+        cio__set_error(CIO_EINVAL, "cio_loop_new: slow_callback_duration "
+                                   "must be a finite number >= 0");
+        return NULL;
+    }
+    cio_loop *loop = calloc(1, sizeof *loop);
+    if (!loop) {
+        cio__set_error(CIO_ENOMEM, "cio_loop_new: out of memory");
+        return NULL;
+    }
+    int rc = uv_loop_init(&loop->uv);
+    if (rc != 0) {
+        cio__set_error(rc, "cio_loop_new: libuv: %s", uv_strerror(rc));
+        free(loop);
+        return NULL;
+    }
+    loop->stacks = cio__stack_pool_new();
+    if (!loop->stacks) {
+        uv_loop_close(&loop->uv);
+        free(loop);
+        cio__set_error(CIO_ENOMEM, "cio_loop_new: out of memory");
+        return NULL;
+    }
+    uv_timer_init(&loop->uv, &loop->wake);
+    loop->refs = 1;
+    loop->virtual_time = o.virtual_time;
+    loop->debug = o.debug || env_debug();
+    loop->slow_ns = (uint64_t)((o.slow_callback_duration > 0
+                                    ? o.slow_callback_duration
+                                    : 0.1) *
+                               1e9);
+    loop->stack_size = o.stack_size ? o.stack_size : CIO_STACK_DEFAULT;
+    loop->vnow = monotonic_ns();
+    loop->thread = (uintptr_t)pthread_self();
+    cio__coro_init_main(&loop->main);
+    cio__coro_thread_init();
+    if (!cio__thread_loop)
+        cio__thread_loop = loop;
+    return loop;
+}
+
+static void on_wake(uv_timer_t *t) {
+    (void)t; /* only here to end the blocking poll */
+}
+
+/* Block until I/O or the earliest timer; under virtual time, jump the clock
+ * to that timer instead of waiting for it. */
+static int poll_blocking(cio_loop *loop) {
+    if (loop->virtual_time && loop->nheap) {
+        uv_run(&loop->uv, UV_RUN_NOWAIT);
+        if (loop->ready.count == 0 && loop->heap[0]->when > loop->vnow)
+            loop->vnow = loop->heap[0]->when;
+        cio__timers_fire(loop, loop->vnow);
+        return 0;
+    }
+    if (loop->nheap) {
+        uint64_t now = monotonic_ns(), when = loop->heap[0]->when;
+        uint64_t ms = when > now ? (when - now + 999999) / 1000000 : 0;
+        uv_timer_start(&loop->wake, on_wake, ms, 0);
+    } else if (!uv_loop_alive(&loop->uv)) {
+        return CIO_EDEADLK;
+    }
+    uv_run(&loop->uv, UV_RUN_ONCE);
+    uv_timer_stop(&loop->wake);
+    if (loop->nheap)
+        cio__timers_fire(loop, cio__loop_now(loop));
+    return 0;
+}
+
+static void run_pass_debug(cio_loop *loop, size_t n);
+
+/* One iteration: timers, maybe a poll, then one pass over the ready queue. */
+static int run_once(cio_loop *loop) {
+    if (loop->nheap)
+        cio__timers_fire(loop, cio__loop_now(loop));
+    if (loop->ready.count == 0) {
+        int rc = poll_blocking(loop);
+        if (rc != 0)
+            return rc;
+        loop->steps_since_poll = 0;
+    } else if (loop->steps_since_poll >= POLL_EVERY) {
+        uv_run(&loop->uv, UV_RUN_NOWAIT);
+        loop->steps_since_poll = 0;
+    }
+    size_t n = loop->ready.count;
+    loop->steps_since_poll += (unsigned)n;
+    if (loop->debug) {
+        run_pass_debug(loop, n);
+        return 0;
+    }
+    while (n--) {
+        cio__node *node = cio__queue_pop(&loop->ready);
+        node->run(node, false);
+    }
+    return 0;
+}
+
+/* The same pass, timing each step to report the slow ones (debug mode). */
+static void run_pass_debug(cio_loop *loop, size_t n) {
+    while (n--) {
+        cio__node *node = cio__queue_pop(&loop->ready);
+        char what[160] = "a callback";
+        if (node->run == cio__task_step) {
+            /* named before it runs: a task that ends may be freed */
+            const cio__task *t = cio__container_of(node, cio__task, step);
+            char name[64];
+            snprintf(what, sizeof what, "task '%s' (created at %s:%d)",
+                     cio__task_name(t, name, sizeof name), t->created_file,
+                     t->created_line);
+        }
+        uint64_t t0 = monotonic_ns();
+        node->run(node, false);
+        uint64_t took = monotonic_ns() - t0;
+        if (took > loop->slow_ns)
+            cio__diag("%s ran for %.1f ms without yielding", what,
+                      (double)took / 1e6);
+    }
+}
+
+int cio__loop_run(cio_loop *loop, bool (*done)(void *arg), void *arg) {
+    cio_loop *outer = cio__running_loop;
+    cio__running_loop = loop;
+    loop->running = true;
+    int rc = 0;
+    while (!loop->stopping && !(done && done(arg))) {
+        rc = run_once(loop);
+        if (rc != 0)
+            break;
+    }
+    loop->stopping = false;
+    loop->running = false;
+    cio__running_loop = outer;
+    return rc;
+}
+
+static int check_runnable(cio_loop *loop) {
+    if (!loop)
+        return CIO_EINVAL;
+    if (loop->closed)
+        return CIO_ELOOPCLOSED;
+    if (cio__running_loop)
+        return CIO_ELOOPRUNNING;
+    if (!pthread_equal((pthread_t)loop->thread, pthread_self()))
+        return CIO_EWRONGLOOP;
+    return 0;
+}
+
+int cio_loop_run_forever(cio_loop *loop) {
+    int rc = check_runnable(loop);
+    return rc ? rc : cio__loop_run(loop, NULL, NULL);
+}
+
+static bool future_done(void *arg) {
+    return cio_future_done(arg);
+}
+
+int cio_loop_run_until_done(cio_loop *loop, cio_future *future,
+                            void **result) {
+    if (result)
+        *result = NULL;
+    int rc = check_runnable(loop);
+    if (rc)
+        return rc;
+    if (!future)
+        return CIO_EINVAL;
+    if (future->loop != loop)
+        return CIO_EWRONGLOOP;
+    rc = cio__loop_run(loop, future_done, future);
+    if (rc)
+        return rc;
+    if (!cio_future_done(future))
+        return CIO_ESTOPPED;
+    rc = cio_future_error(future);
+    if (result)
+        *result = cio_future_result(future);
+    return rc;
+}
+
+int cio_loop_run_until_complete(cio_loop *loop, cio_task_fn fn, void *arg,
+                                void **result) {
+    if (result)
+        *result = NULL;
+    int rc = check_runnable(loop);
+    if (rc)
+        return rc;
+    if (!fn)
+        return CIO_EINVAL;
+    cio_future *task = cio_create_task_at(loop, fn, arg, NULL, "<run>", 0);
+    if (!task)
+        return cio_last_error();
+    rc = cio_loop_run_until_done(loop, task, result);
+    cio_release(task);
+    return rc;
+}
+
+int cio_loop_stop(cio_loop *loop) {
+    if (!loop)
+        return CIO_EINVAL;
+    if (loop->closed)
+        return CIO_ELOOPCLOSED;
+    loop->stopping = true;
+    return 0;
+}
+
+static void close_uv_handle(uv_handle_t *h, void *arg) {
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+int cio_loop_close(cio_loop *loop) {
+    if (!loop)
+        return CIO_EINVAL;
+    if (loop->closed)
+        return 0;
+    if (loop->running)
+        return CIO_ELOOPRUNNING;
+    if (!pthread_equal((pthread_t)loop->thread, pthread_self()))
+        return CIO_EWRONGLOOP;
+    loop->closed = true;
+    /* Callbacks that never ran are dropped; tasks are dealt with below. */
+    cio__node *n;
+    while ((n = cio__queue_pop(&loop->ready)) != NULL)
+        n->run(n, true);
+    /* Timers of handles are dropped; a sleeping task's timer goes with it. */
+    while (loop->nheap) {
+        cio__timer *t = loop->heap[0];
+        cio__timer_disarm(loop, t);
+        t->node->run(t->node, true);
+    }
+    while (loop->live_head)
+        cio__task_abandon(loop->live_head);
+    free(loop->heap);
+    loop->heap = NULL;
+    uv_walk(&loop->uv, close_uv_handle, NULL);
+    uv_run(&loop->uv, UV_RUN_DEFAULT);
+    uv_loop_close(&loop->uv);
+    cio__stack_pool_free(loop->stacks);
+    loop->stacks = NULL;
+    cio__coro_thread_done();
+    if (cio__thread_loop == loop)
+        cio__thread_loop = NULL;
+    cio__loop_unref(loop);
+    return 0;
+}

@@ -1,0 +1,89 @@
+/* run.c - cio_run (asyncio.run) and cio_dump_tasks. */
+#include "core/internal.h"
+
+#include <stdlib.h>
+
+static bool no_live_tasks(void *arg) {
+    return ((cio_loop *)arg)->nlive == 0;
+}
+
+/* Cancel every task still pending and run the loop until they have all
+ * finished, as asyncio.run does before it closes the loop. */
+static int cancel_remaining(cio_loop *loop) {
+    if (loop->nlive == 0)
+        return 0;
+    for (cio__task *t = loop->live_head; t; t = t->next_live)
+        cio__task_cancel(t, NULL);
+    return cio__loop_run(loop, no_live_tasks, loop);
+}
+
+int cio_run_ex(cio_task_fn main, void *arg, void **result,
+               const cio_loop_options *opts) {
+    if (result)
+        *result = NULL;
+    if (!main)
+        return CIO_EINVAL;
+    if (cio__running_loop)
+        return CIO_ELOOPRUNNING;
+    cio_loop *previous = cio__thread_loop;
+    cio_loop *loop = cio_loop_new(opts);
+    if (!loop)
+        return cio_last_error();
+    cio__thread_loop = loop;
+    int rc;
+    cio_future *task = cio_create_task_at(loop, main, arg, NULL, "<main>", 0);
+    if (!task) {
+        rc = cio_last_error();
+    } else {
+        rc = cio_loop_run_until_done(loop, task, result);
+        cancel_remaining(loop);
+        cio_release(task);
+    }
+    cio_loop_close(loop);
+    cio__thread_loop = previous;
+    return rc;
+}
+
+int cio_run(cio_task_fn main, void *arg, void **result) {
+    return cio_run_ex(main, arg, result, NULL);
+}
+
+int cio_dump_tasks(cio_loop *loop, FILE *out) {
+    if (!out)
+        return CIO_EINVAL;
+    loop = cio__pick_loop(loop, "cio_dump_tasks");
+    if (!loop)
+        return cio_last_error();
+    fprintf(out, "cio: %zu task%s not done\n", loop->nlive,
+            loop->nlive == 1 ? "" : "s");
+    for (cio__task *t = loop->live_head; t; t = t->next_live) {
+        char name[64];
+        fprintf(out, "  task '%s' %s, created at %s:%d",
+                cio__task_name(t, name, sizeof name),
+                cio_state_name((cio_state)t->fut.state), t->created_file,
+                t->created_line);
+        if (t == loop->current)
+            fprintf(out, ", running now");
+        else if (!t->started)
+            fprintf(out, ", not started");
+        else if (t->where_file)
+            fprintf(out, ", suspended at %s:%d", t->where_file,
+                    t->where_line);
+        if (t->waiting && t->waiting->is_task) {
+            char other[64];
+            fprintf(out, ", awaiting task '%s'",
+                    cio__task_name(
+                        cio__container_of(t->waiting, cio__task, fut), other,
+                        sizeof other));
+        } else if (t->waiting) {
+            fprintf(out, ", awaiting a future");
+        } else if (t->timer.index != CIO__NOT_ARMED) {
+            fprintf(out, ", sleeping for %.3f s more",
+                    ((double)t->timer.when - (double)cio__loop_now(loop)) / 1e9);
+        }
+        if (t->cancel_requests)
+            fprintf(out, ", cancelling (%d)", t->cancel_requests);
+        fputc('\n', out);
+    }
+    return 0;
+}

@@ -1,0 +1,383 @@
+/* task.c - tasks: a function running on its own stack, seen as a future.
+ *
+ * A task's life: created PENDING with its first step in the ready queue and
+ * no stack; at that step it takes a stack from the loop's pool and becomes
+ * RUNNING; each await or sleep switches back to the scheduler, and a future
+ * finishing (or a timer, or a cancellation) puts the step back in the ready
+ * queue; when the function returns the task finishes, switches away for the
+ * last time, and the scheduler gives its stack back to the pool.
+ *
+ * Cancellation follows asyncio: cancel() cancels what the task awaits, if
+ * anything, or else marks the task so that its next suspension point
+ * returns CIO_ECANCELED.
+ */
+#include "core/internal.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+CIO_TLS cio__task *cio__current_task;
+
+static atomic_uint_fast64_t task_counter;
+static char raise_marker;
+
+const char *cio__task_name(const cio__task *t, char *buf, size_t cap) {
+    if (t->name)
+        return t->name;
+    snprintf(buf, cap, "Task-%llu", (unsigned long long)t->coro.id);
+    return buf;
+}
+
+static void live_unlink(cio_loop *loop, cio__task *t) {
+    if (t->prev_live)
+        t->prev_live->next_live = t->next_live;
+    else
+        loop->live_head = t->next_live;
+    if (t->next_live)
+        t->next_live->prev_live = t->prev_live;
+    else
+        loop->live_tail = t->prev_live;
+    t->prev_live = t->next_live = NULL;
+    loop->nlive--;
+}
+
+static void live_append(cio_loop *loop, cio__task *t) {
+    t->prev_live = loop->live_tail;
+    if (loop->live_tail)
+        loop->live_tail->next_live = t;
+    else
+        loop->live_head = t;
+    loop->live_tail = t;
+    loop->nlive++;
+}
+
+void cio__task_free(cio__task *t) {
+    cio__future_free(&t->fut);
+    free(t->name);
+    free(t->cancel_msg);
+    free(t->raised_msg);
+    free(t);
+}
+
+static void task_main(void *arg);
+
+/* The scheduler's side of a task: start it or resume it, and clean up after
+ * it once it has finished. */
+void cio__task_step(cio__node *node, bool discard) {
+    if (discard)
+        return; /* the loop is closing; cio__task_abandon does the rest */
+    cio__task *t = cio__container_of(node, cio__task, step);
+    cio_loop *loop = t->fut.loop;
+    if (!t->started) {
+        if (t->must_cancel) { /* cancelled before it ran: it never runs */
+            t->finished = true;
+            cio__future_finish(&t->fut, CIO_CANCELLED, CIO_ECANCELED, NULL,
+                               t->cancel_msg ? t->cancel_msg
+                                             : cio__strdup(""));
+            t->cancel_msg = NULL;
+            live_unlink(loop, t);
+            cio_release(&t->fut);
+            return;
+        }
+        cio__stack *stack = cio__stack_get(loop->stacks, t->stack_size);
+        if (!stack) {
+            t->finished = true;
+            cio__future_finish(&t->fut, CIO_DONE, CIO_ENOMEM, NULL,
+                               cio__strdup("no memory for the task's stack"));
+            live_unlink(loop, t);
+            cio_release(&t->fut);
+            return;
+        }
+        cio__coro_start(&t->coro, stack, task_main, t);
+        t->started = true;
+        t->fut.state = CIO_RUNNING;
+    }
+    cio__current_task = t;
+    loop->current = t;
+    cio__coro_switch(&loop->main, &t->coro);
+    loop->current = NULL;
+    cio__current_task = NULL;
+    if (t->finished) {
+        cio__stack_put(loop->stacks, t->coro.stack);
+        cio__coro_destroy(&t->coro);
+        live_unlink(loop, t);
+        cio_release(&t->fut); /* the loop's reference */
+    }
+}
+
+/* How a returning task finishes: a raised error, a standing cancellation,
+ * or its result. */
+static void task_finish(cio__task *t, void *ret) {
+    if (ret == &raise_marker && t->raised_code) {
+        int code = t->raised_code;
+        char *msg = t->raised_msg;
+        t->raised_code = 0;
+        t->raised_msg = NULL;
+        cio__future_finish(&t->fut,
+                           code == CIO_ECANCELED ? CIO_CANCELLED : CIO_DONE,
+                           code, NULL, msg);
+    } else if (t->cancel_requests > 0) {
+        cio__future_finish(&t->fut, CIO_CANCELLED, CIO_ECANCELED, NULL,
+                           t->cancel_msg ? t->cancel_msg : cio__strdup(""));
+        t->cancel_msg = NULL;
+    } else {
+        cio__future_finish(&t->fut, CIO_DONE, 0,
+                           ret == &raise_marker ? NULL : ret, NULL);
+    }
+}
+
+static void task_main(void *arg) {
+    cio__task *t = arg;
+    void *ret = t->fn(t->arg);
+    task_finish(t, ret);
+    t->finished = true;
+    cio__coro_exit(&t->coro, &t->fut.loop->main);
+}
+
+cio_future *cio_create_task_at(cio_loop *loop, cio_task_fn fn, void *arg,
+                               const cio_task_options *opts, const char *file,
+                               int line) {
+    if (!fn) {
+        cio__set_error(CIO_EINVAL, "cio_create_task: the function is NULL");
+        return NULL;
+    }
+    loop = cio__pick_loop(loop, "cio_create_task");
+    if (!loop)
+        return NULL;
+    size_t stack_size = opts && opts->stack_size ? opts->stack_size
+                                                 : loop->stack_size;
+    if (stack_size < CIO_STACK_MIN || stack_size > ((size_t)1 << 32)) {
+        cio__set_error(CIO_EINVAL,
+                       "cio_create_task: stack size %zu is out of range "
+                       "(%zu bytes to 4 GiB)",
+                       stack_size, CIO_STACK_MIN);
+        return NULL;
+    }
+    cio__task *t = malloc(sizeof *t);
+    char *name = opts && opts->name ? cio__strdup(opts->name) : NULL;
+    if (!t || (opts && opts->name && !name)) {
+        free(t);
+        free(name);
+        cio__set_error(CIO_ENOMEM, "cio_create_task: out of memory");
+        return NULL;
+    }
+    memset(t, 0, sizeof *t);
+    cio__future_init(&t->fut, loop, true);
+    t->fut.refs = 2; /* the caller's and the loop's */
+    t->step.run = cio__task_step;
+    t->timer.index = CIO__NOT_ARMED;
+    t->timer.node = &t->step;
+    t->fn = fn;
+    t->arg = arg;
+    t->name = name;
+    t->coro.name = name;
+    t->coro.id = atomic_fetch_add_explicit(&task_counter, 1,
+                                           memory_order_relaxed) +
+                 1;
+    t->created_file = file ? file : "?";
+    t->created_line = line;
+    t->stack_size = stack_size;
+    live_append(loop, t);
+    cio__schedule(loop, &t->step);
+    return &t->fut;
+}
+
+/* Switch to the scheduler until something puts our step back in the queue. */
+static void suspend(cio__task *t, const char *file, int line) {
+    t->where_file = file;
+    t->where_line = line;
+    cio__coro_switch(&t->coro, &t->fut.loop->main);
+}
+
+static cio__task *current_or_null(void) {
+    return cio__current_task;
+}
+
+int cio_await_at(cio_future *f, void **result, const char *file, int line) {
+    if (result)
+        *result = NULL;
+    cio__task *t = current_or_null();
+    if (!t)
+        return CIO_ENOTASK;
+    if (!f || f == &t->fut)
+        return CIO_EINVAL;
+    if (f->loop != t->fut.loop)
+        return CIO_EWRONGLOOP;
+    if (!cio_future_done(f)) {
+        t->waiting = cio_retain(f);
+        cio__queue_push(&f->callbacks, &t->step);
+        if (t->must_cancel && cio_cancel(f, t->cancel_msg) > 0)
+            t->must_cancel = false;
+        suspend(t, file, line);
+        t->waiting = NULL;
+        if (t->must_cancel) {
+            /* cancelled after f was done but before we resumed */
+            t->must_cancel = false;
+            cio_release(f);
+            return CIO_ECANCELED;
+        }
+        int rc = cio_future_error(f);
+        if (result)
+            *result = cio_future_result(f);
+        cio_release(f);
+        return rc;
+    }
+    int rc = cio_future_error(f);
+    if (result)
+        *result = cio_future_result(f);
+    return rc;
+}
+
+int cio_sleep_at(double seconds, const char *file, int line) {
+    cio__task *t = current_or_null();
+    if (!t)
+        return CIO_ENOTASK;
+    if (isnan(seconds))
+        return CIO_EINVAL;
+    cio_loop *loop = t->fut.loop;
+    if (seconds > 0 && !t->must_cancel) {
+        if (cio__timer_reserve(loop) != 0)
+            return CIO_ENOMEM;
+        double ns = seconds * 1e9;
+        uint64_t now = cio__loop_now(loop);
+        uint64_t when = ns >= (double)(UINT64_MAX - now)
+                            ? UINT64_MAX
+                            : now + (uint64_t)ns;
+        cio__timer_arm(loop, &t->timer, when);
+    } else {
+        cio__schedule(loop, &t->step); /* a bare yield */
+    }
+    suspend(t, file, line);
+    if (t->must_cancel) {
+        t->must_cancel = false;
+        return CIO_ECANCELED;
+    }
+    return 0;
+}
+
+void *cio_raise(int code, const char *fmt, ...) {
+    cio__task *t = current_or_null();
+    if (!t)
+        return &raise_marker;
+    char *msg;
+    if (code >= 0) {
+        msg = cio__strdup("cio_raise: error codes are negative");
+        code = CIO_EINVAL;
+    } else if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        msg = cio__vformat(fmt, ap);
+        va_end(ap);
+    } else {
+        msg = cio__strdup(cio_strerror(code));
+    }
+    free(t->raised_msg);
+    t->raised_code = code;
+    t->raised_msg = msg;
+    return &raise_marker;
+}
+
+int cio__task_cancel(cio__task *t, const char *msg) {
+    if (cio_future_done(&t->fut))
+        return 0;
+    if (t->fut.loop->closed)
+        return CIO_ELOOPCLOSED;
+    t->cancel_requests++;
+    char *copy = cio__strdup(msg ? msg : "");
+    free(t->cancel_msg);
+    t->cancel_msg = copy;
+    if (t->waiting && cio_cancel(t->waiting, msg) > 0)
+        return 1; /* its cancellation will wake us */
+    t->must_cancel = true;
+    if (t->timer.index != CIO__NOT_ARMED) { /* sleeping: wake up now */
+        cio__timer_disarm(t->fut.loop, &t->timer);
+        cio__schedule(t->fut.loop, &t->step);
+    }
+    return 1;
+}
+
+/* The loop is closing with this task still pending. */
+void cio__task_abandon(cio__task *t) {
+    char name[64];
+    cio__diag("task '%s' was destroyed but it is pending",
+              cio__task_name(t, name, sizeof name));
+    cio_loop *loop = t->fut.loop;
+    if (t->waiting) {
+        cio__queue_remove(&t->waiting->callbacks, &t->step);
+        cio_future *w = t->waiting;
+        t->waiting = NULL;
+        cio_release(w);
+    }
+    cio__timer_disarm(loop, &t->timer);
+    if (t->started)
+        cio__coro_destroy(&t->coro); /* its stack goes with the pool */
+    live_unlink(loop, t);
+    cio_release(&t->fut);
+}
+
+cio_future *cio_current_task(void) {
+    cio__task *t = current_or_null();
+    return t ? &t->fut : NULL;
+}
+
+bool cio_is_task(const cio_future *f) {
+    return f && f->is_task;
+}
+
+static cio__task *as_task(const cio_future *f) {
+    return f && f->is_task ? cio__container_of(f, cio__task, fut) : NULL;
+}
+
+long cio_all_tasks(cio_loop *loop, cio_future **out, size_t cap) {
+    if (!out && cap)
+        return CIO_EINVAL;
+    loop = cio__pick_loop(loop, "cio_all_tasks");
+    if (!loop)
+        return cio_last_error();
+    size_t i = 0;
+    for (cio__task *t = loop->live_head; t; t = t->next_live, i++)
+        if (i < cap)
+            out[i] = cio_retain(&t->fut);
+    return (long)i;
+}
+
+const char *cio_task_get_name(cio_future *f) {
+    cio__task *t = as_task(f);
+    if (!t)
+        return NULL;
+    if (!t->name) {
+        char buf[32];
+        t->name = cio__strdup(cio__task_name(t, buf, sizeof buf));
+        t->coro.name = t->name;
+    }
+    return t->name;
+}
+
+int cio_task_set_name(cio_future *f, const char *name) {
+    cio__task *t = as_task(f);
+    if (!t || !name)
+        return CIO_EINVAL;
+    char *copy = cio__strdup(name);
+    if (!copy)
+        return CIO_ENOMEM;
+    t->coro.name = copy;
+    free(t->name);
+    t->name = copy;
+    return 0;
+}
+
+int cio_task_cancelling(const cio_future *f) {
+    cio__task *t = as_task(f);
+    return t ? t->cancel_requests : 0;
+}
+
+int cio_task_uncancel(cio_future *f) {
+    cio__task *t = as_task(f);
+    if (!t)
+        return CIO_EINVAL;
+    if (t->cancel_requests > 0 && --t->cancel_requests == 0)
+        t->must_cancel = false;
+    return t->cancel_requests;
+}

@@ -1,0 +1,92 @@
+/* timer.c - the loop's timers: a binary min-heap ordered by (when, seq).
+ *
+ * cio keeps its own heap rather than one libuv timer per sleep: arming and
+ * disarming cost no allocation, equal deadlines keep their arming order (as
+ * asyncio's heap of (when, seq) does), and the virtual clock can jump to the
+ * earliest deadline. libuv only sees one timer, armed for that deadline
+ * while the loop blocks.
+ */
+#include "core/internal.h"
+
+#include <stdlib.h>
+
+static bool before(const cio__timer *a, const cio__timer *b) {
+    return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+}
+
+static void place(cio_loop *loop, size_t i, cio__timer *t) {
+    loop->heap[i] = t;
+    t->index = i;
+}
+
+static void sift_up(cio_loop *loop, size_t i) {
+    cio__timer *t = loop->heap[i];
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!before(t, loop->heap[parent]))
+            break;
+        place(loop, i, loop->heap[parent]);
+        i = parent;
+    }
+    place(loop, i, t);
+}
+
+static void sift_down(cio_loop *loop, size_t i) {
+    cio__timer *t = loop->heap[i];
+    size_t n = loop->nheap;
+    for (;;) {
+        size_t child = 2 * i + 1;
+        if (child >= n)
+            break;
+        if (child + 1 < n && before(loop->heap[child + 1], loop->heap[child]))
+            child++;
+        if (!before(loop->heap[child], t))
+            break;
+        place(loop, i, loop->heap[child]);
+        i = child;
+    }
+    place(loop, i, t);
+}
+
+int cio__timer_reserve(cio_loop *loop) {
+    if (loop->nheap < loop->heap_cap)
+        return 0;
+    size_t cap = loop->heap_cap ? loop->heap_cap * 2 : 64;
+    cio__timer **h = realloc(loop->heap, cap * sizeof *h);
+    if (!h)
+        return CIO_ENOMEM;
+    loop->heap = h;
+    loop->heap_cap = cap;
+    return 0;
+}
+
+void cio__timer_arm(cio_loop *loop, cio__timer *t, uint64_t when) {
+    t->when = when;
+    t->seq = loop->timer_seq++;
+    loop->heap[loop->nheap] = t;
+    t->index = loop->nheap++;
+    sift_up(loop, t->index);
+}
+
+void cio__timer_disarm(cio_loop *loop, cio__timer *t) {
+    size_t i = t->index;
+    if (i == CIO__NOT_ARMED)
+        return;
+    t->index = CIO__NOT_ARMED;
+    cio__timer *last = loop->heap[--loop->nheap];
+    if (i == loop->nheap)
+        return;
+    place(loop, i, last);
+    if (i > 0 && before(last, loop->heap[(i - 1) / 2]))
+        sift_up(loop, i);
+    else
+        sift_down(loop, i);
+}
+
+void cio__timers_fire(cio_loop *loop, uint64_t now) {
+    while (loop->nheap && loop->heap[0]->when <= now) {
+        cio__timer *t = loop->heap[0];
+        cio__timer_disarm(loop, t);
+        cio__schedule(loop, t->node);
+    }
+}

@@ -1,0 +1,170 @@
+/* coro.c - starting, switching and ending coroutines.
+ *
+ * The switch itself is a few instructions of assembly (switch_*.S) or, in
+ * the fallback build, swapcontext(). Around it go the annotations that let
+ * AddressSanitizer, ThreadSanitizer and valgrind follow a program whose
+ * stack pointer jumps between stacks, and the canary check of guard-less
+ * stacks.
+ */
+#include "coro/coro.h"
+
+#include <string.h>
+
+#if defined(CIO_ASAN)
+#include <sanitizer/asan_interface.h>
+#endif
+#if defined(CIO_TSAN)
+#include <sanitizer/tsan_interface.h>
+#endif
+
+#if !defined(CIO_CORO_UCONTEXT)
+void cio__ctx_switch(void **save_sp, void *load_sp);
+void cio__ctx_entry(void);
+#endif
+
+/* The coroutine that switched to the running one; the entry trampoline
+ * needs it to learn the bounds of the stack it came from. */
+static CIO_TLS cio__coro *switched_from;
+/* The running coroutine, read by the SIGSEGV handler (overflow.c). */
+CIO_TLS cio__coro *cio__coro_current;
+
+void cio__coro_init_main(cio__coro *main) {
+    memset(main, 0, sizeof *main);
+    main->name = "main";
+#if defined(CIO_TSAN)
+    main->tsan_fiber = __tsan_get_current_fiber();
+#endif
+    if (!cio__coro_current)
+        cio__coro_current = main;
+}
+
+static void before_switch(cio__coro *from, cio__coro *to, bool exiting) {
+    if (from->stack && from->stack->canary &&
+        !cio__stack_canary_ok(from->stack))
+        cio__coro_overflowed(from);
+    switched_from = from;
+    cio__coro_current = to;
+#if defined(CIO_ASAN)
+    __sanitizer_start_switch_fiber(exiting ? NULL : &from->asan_fake,
+                                   to->asan_bottom, to->asan_size);
+#else
+    (void)exiting;
+#endif
+#if defined(CIO_TSAN)
+    __tsan_switch_to_fiber(to->tsan_fiber, 0);
+#endif
+}
+
+/* Runs on the coroutine's stack right after a switch into it. */
+static void after_switch(cio__coro *self) {
+#if defined(CIO_ASAN)
+    const void *bottom = NULL;
+    size_t size = 0;
+    __sanitizer_finish_switch_fiber(self->asan_fake, &bottom, &size);
+    /* The main coroutine's bounds are only known to ASan: learn them from
+     * the first switch that leaves it. */
+    if (switched_from && !switched_from->asan_bottom) {
+        switched_from->asan_bottom = bottom;
+        switched_from->asan_size = size;
+    }
+#else
+    (void)self;
+#endif
+}
+
+#if defined(CIO_CORO_UCONTEXT)
+static void uc_entry(void) {
+    cio__coro *self = cio__coro_current;
+    after_switch(self);
+    self->fn(self->arg);
+    __builtin_trap(); /* fn ends with cio__coro_exit() */
+}
+#else
+static void entry(void *arg) {
+    cio__coro *self = arg;
+    after_switch(self);
+    self->fn(self->arg);
+    __builtin_trap();
+}
+#endif
+
+void cio__coro_start(cio__coro *c, cio__stack *stack, cio__coro_fn fn,
+                     void *arg) {
+    c->stack = stack;
+    c->fn = fn;
+    c->arg = arg;
+#if defined(CIO_ASAN)
+    c->asan_fake = NULL;
+    c->asan_bottom = stack->lo;
+    c->asan_size = (size_t)(stack->hi - stack->lo);
+#endif
+#if defined(CIO_TSAN)
+    c->tsan_fiber = __tsan_create_fiber(0);
+#endif
+#if defined(CIO_CORO_UCONTEXT)
+    getcontext(&c->uc);
+    c->uc.uc_stack.ss_sp = stack->lo;
+    c->uc.uc_stack.ss_size = (size_t)(stack->hi - stack->lo);
+    c->uc.uc_link = NULL;
+    makecontext(&c->uc, uc_entry, 0);
+#else
+    /* A frame as cio__ctx_switch leaves it, top of stack 16-byte aligned. */
+    uintptr_t top = (uintptr_t)stack->hi & ~(uintptr_t)15;
+#if defined(__x86_64__)
+    /* control words, r15, r14, r13, r12, rbx, rbp, return address; the
+     * 16 bytes above hold a zero return address to end backtraces. */
+    void **sp = (void **)(top - 16 - 8 * sizeof(void *));
+    uint32_t ctl[2] = {0x1F80u, 0x037Fu}; /* MXCSR and x87 CW defaults */
+    memcpy(&sp[0], ctl, sizeof ctl);
+    sp[1] = NULL;                           /* r15 */
+    sp[2] = NULL;                           /* r14 */
+    sp[3] = c;                              /* r13: entry's argument */
+    sp[4] = (void *)(uintptr_t)entry;       /* r12: called by entry */
+    sp[5] = NULL;                           /* rbx */
+    sp[6] = NULL;                           /* rbp: ends frame chains */
+    sp[7] = (void *)(uintptr_t)cio__ctx_entry;
+    sp[8] = NULL;
+    sp[9] = NULL;
+#elif defined(__aarch64__)
+    void **sp = (void **)(top - 176);
+    memset(sp, 0, 176);
+    sp[0] = (void *)(uintptr_t)entry;          /* x19 */
+    sp[1] = c;                                 /* x20 */
+    sp[11] = (void *)(uintptr_t)cio__ctx_entry; /* x30 */
+#else
+#error "no context switch for this architecture: build with -DCIO_UCONTEXT=ON"
+#endif
+    c->sp = sp;
+#endif
+}
+
+void cio__coro_switch(cio__coro *from, cio__coro *to) {
+    before_switch(from, to, false);
+#if defined(CIO_CORO_UCONTEXT)
+    swapcontext(&from->uc, &to->uc);
+#else
+    cio__ctx_switch(&from->sp, to->sp);
+#endif
+    after_switch(from);
+}
+
+void cio__coro_exit(cio__coro *from, cio__coro *to) {
+    before_switch(from, to, true);
+#if defined(CIO_CORO_UCONTEXT)
+    setcontext(&to->uc);
+#else
+    void *dead_sp;
+    cio__ctx_switch(&dead_sp, to->sp);
+#endif
+    __builtin_trap(); /* nothing switches back to a finished coroutine */
+}
+
+void cio__coro_destroy(cio__coro *c) {
+#if defined(CIO_TSAN)
+    if (c->tsan_fiber && c->stack) {
+        __tsan_destroy_fiber(c->tsan_fiber);
+        c->tsan_fiber = NULL;
+    }
+#endif
+    c->stack = NULL;
+}

@@ -1,0 +1,124 @@
+/* coro.h - stackful coroutines: stacks and the context switch.
+ *
+ * This layer knows nothing of loops or tasks. A coroutine is a saved stack
+ * pointer plus the stack it runs on; the thread's own stack is represented by
+ * a "main" coroutine that is never started, only switched away from and back
+ * to. Every switch goes through cio__coro_switch(), which also tells the
+ * sanitizers and valgrind which stack is live and checks the canary of a
+ * guard-less stack.
+ */
+#ifndef CIO_CORO_H
+#define CIO_CORO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(CIO_CORO_UCONTEXT)
+#include <ucontext.h>
+#endif
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CIO_ASAN 1
+#endif
+#if __has_feature(thread_sanitizer)
+#define CIO_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(CIO_ASAN)
+#define CIO_ASAN 1
+#endif
+#if defined(__SANITIZE_THREAD__) && !defined(CIO_TSAN)
+#define CIO_TSAN 1
+#endif
+
+#define CIO_TLS __thread __attribute__((tls_model("initial-exec")))
+
+/* ---- stacks ------------------------------------------------------------ */
+
+typedef struct cio__stack_pool cio__stack_pool;
+typedef struct cio__slab cio__slab;
+
+typedef struct cio__stack {
+    char *lo;           /* lowest usable byte */
+    char *hi;           /* one past the highest usable byte */
+    size_t size;        /* the size asked for, reported on overflow */
+    char *guard;        /* the PROT_NONE page below lo, or NULL */
+    uint64_t *canary;   /* just below lo for guard-less stacks, or NULL */
+    cio__slab *slab;    /* the slab a guard-less stack belongs to */
+    struct cio__stack *next; /* in the pool's warm or cold list */
+    unsigned vg_id;     /* valgrind's stack id */
+    bool in_use;
+} cio__stack;
+
+/* A pool of stacks for one thread's loop. NULL on ENOMEM. */
+cio__stack_pool *cio__stack_pool_new(void);
+/* Unmap every stack; stacks still in use must not run again. */
+void cio__stack_pool_free(cio__stack_pool *pool);
+/* A stack with at least `size` usable bytes (rounded to pages), from the
+ * warm pool if one is there. NULL on ENOMEM. */
+cio__stack *cio__stack_get(cio__stack_pool *pool, size_t size);
+/* Give a stack back: kept warm, or trimmed (MADV_DONTNEED) once the pool
+ * holds enough warm ones. */
+void cio__stack_put(cio__stack_pool *pool, cio__stack *stack);
+/* Whether a guard-less stack's canary still holds. */
+bool cio__stack_canary_ok(const cio__stack *stack);
+/* Counters for tests and benchmarks. */
+typedef struct cio__stack_stats {
+    size_t guarded, slab, in_use, warm, cold;
+} cio__stack_stats;
+void cio__stack_pool_stats(const cio__stack_pool *pool, cio__stack_stats *out);
+/* How many guard pages the process may still create (the budget is derived
+ * from vm.max_map_count, or from the environment variable CIO_GUARD_BUDGET). */
+long cio__guard_budget_left(void);
+
+/* ---- coroutines -------------------------------------------------------- */
+
+typedef struct cio__coro cio__coro;
+typedef void (*cio__coro_fn)(void *arg);
+
+struct cio__coro {
+    void *sp; /* saved stack pointer while switched away */
+#if defined(CIO_CORO_UCONTEXT)
+    ucontext_t uc;
+#endif
+    cio__stack *stack; /* NULL for the thread's main coroutine */
+    cio__coro_fn fn;
+    void *arg;
+    /* for the overflow report: the owner's name, or "Task-<id>" */
+    const char *name;
+    uint64_t id;
+#if defined(CIO_ASAN)
+    void *asan_fake;
+    const void *asan_bottom;
+    size_t asan_size;
+#endif
+#if defined(CIO_TSAN)
+    void *tsan_fiber;
+#endif
+};
+
+/* Make `main` stand for the calling thread's own stack. */
+void cio__coro_init_main(cio__coro *main);
+/* Prepare `c` to run fn(arg) on `stack` at its first switch-in. fn must
+ * never return: it ends with cio__coro_exit(). */
+void cio__coro_start(cio__coro *c, cio__stack *stack, cio__coro_fn fn,
+                     void *arg);
+/* Suspend `from` (the running coroutine) and resume `to`. */
+void cio__coro_switch(cio__coro *from, cio__coro *to);
+/* The last switch of a finished coroutine. */
+__attribute__((noreturn)) void cio__coro_exit(cio__coro *from, cio__coro *to);
+/* Free what the sanitizers keep for a finished (or abandoned) coroutine. */
+void cio__coro_destroy(cio__coro *c);
+
+/* Per-thread set-up for the overflow report (an alternate signal stack and
+ * the SIGSEGV handler); counted, undone by the last thread_done. */
+int cio__coro_thread_init(void);
+void cio__coro_thread_done(void);
+
+/* Print "cio: task 'NAME' overflowed its N KiB stack" and abort. Safe in a
+ * signal handler. */
+__attribute__((noreturn)) void cio__coro_overflowed(const cio__coro *c);
+
+#endif /* CIO_CORO_H */

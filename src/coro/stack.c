@@ -1,0 +1,335 @@
+/* stack.c - task stacks: reserved lazily, guarded while the mapping budget
+ * allows, pooled warm.
+ *
+ * A stack is address space reserved with mmap; the kernel commits a page only
+ * when the task first touches it, so a task that sleeps at once costs one
+ * resident page whatever the stack's size.
+ *
+ * Guard pages. Each guarded stack has a PROT_NONE page below it, so an
+ * overflow faults instead of corrupting a neighbour. But a guard splits a
+ * mapping in two and Linux limits a process to vm.max_map_count mappings
+ * (65,530 by default). So guards are handed out from a process-wide budget,
+ * a quarter of that limit (CIO_GUARD_BUDGET overrides it). Past the budget,
+ * stacks are carved from guard-less slabs of many stacks in one mapping,
+ * and each carries a canary just below its lowest byte, checked at every
+ * switch away from it. The canary lives in the top bytes of the slot below,
+ * which that slot never uses; so a stack in use costs no extra page for its
+ * canary while its neighbour is in use too.
+ *
+ * The pool. Stacks of tasks that finished go to a warm list (up to
+ * WARM_MAX per size, untouched: reusing one costs no system call and no
+ * page fault); beyond that they are trimmed with MADV_DONTNEED and kept
+ * cold. Nothing is unmapped before the pool is freed.
+ */
+#include "coro/coro.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#if defined(CIO_ASAN)
+#include <sanitizer/asan_interface.h>
+#endif
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define CIO_HAVE_VALGRIND 1
+#endif
+#endif
+#if !defined(CIO_HAVE_VALGRIND)
+#define VALGRIND_STACK_REGISTER(lo, hi) 0u
+#define VALGRIND_STACK_DEREGISTER(id) ((void)(id))
+#endif
+
+#define WARM_MAX 64
+#define SLAB_MAX_SLOTS 256
+#define SLAB_MAX_BYTES ((size_t)64 << 20)
+#define SLOT_RESERVE 64 /* top bytes of a slot: the canary of the slot above */
+#define CANARY_WORDS 2
+#define CANARY_MAGIC 0x63696f5f73746b21ull /* "cio_stk!" */
+
+struct cio__slab {
+    char *base; /* one canary page, then the slots */
+    size_t map_len;
+    size_t slot_size;
+    unsigned nslots;
+    unsigned carved; /* slots handed out at least once */
+    struct cio__slab *next;
+    cio__stack stacks[];
+};
+
+typedef struct size_class {
+    size_t size;
+    cio__stack *warm, *cold;
+    unsigned nwarm;
+    cio__slab *slabs; /* newest first; only the newest has uncarved slots */
+    struct size_class *next;
+} size_class;
+
+struct cio__stack_pool {
+    size_class *classes;
+    cio__stack **guarded; /* every guarded stack, to unmap them at the end */
+    size_t nguarded, guarded_cap;
+    cio__stack_stats stats;
+};
+
+static size_t page_size;
+static atomic_long guard_budget;
+static pthread_once_t budget_once = PTHREAD_ONCE_INIT;
+
+static void init_budget(void) {
+    page_size = (size_t)sysconf(_SC_PAGESIZE);
+    long budget = -1;
+    const char *env = getenv("CIO_GUARD_BUDGET");
+    if (env && *env) {
+        char *end;
+        long v = strtol(env, &end, 10);
+        if (*end == '\0' && v >= 0)
+            budget = v;
+    }
+    if (budget < 0) {
+        long max_maps = 65530;
+        FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+        if (f) {
+            if (fscanf(f, "%ld", &max_maps) != 1)
+                max_maps = 65530;
+            fclose(f);
+        }
+        budget = max_maps / 4; /* each guard costs two mappings */
+    }
+    atomic_store(&guard_budget, budget);
+}
+
+static bool take_guard(void) {
+    long left = atomic_load(&guard_budget);
+    while (left > 0)
+        if (atomic_compare_exchange_weak(&guard_budget, &left, left - 1))
+            return true;
+    return false;
+}
+
+long cio__guard_budget_left(void) {
+    pthread_once(&budget_once, init_budget);
+    return atomic_load(&guard_budget);
+}
+
+static uint64_t canary_value(const uint64_t *at) {
+    return CANARY_MAGIC ^ (uint64_t)(uintptr_t)at;
+}
+
+static void write_canary(cio__stack *s) {
+    for (int i = 0; i < CANARY_WORDS; i++)
+        s->canary[i] = canary_value(&s->canary[i]);
+}
+
+bool cio__stack_canary_ok(const cio__stack *s) {
+    for (int i = 0; i < CANARY_WORDS; i++)
+        if (s->canary[i] != canary_value(&s->canary[i]))
+            return false;
+    return true;
+}
+
+cio__stack_pool *cio__stack_pool_new(void) {
+    pthread_once(&budget_once, init_budget);
+    return calloc(1, sizeof(cio__stack_pool));
+}
+
+static size_class *class_for(cio__stack_pool *pool, size_t size) {
+    for (size_class *c = pool->classes; c; c = c->next)
+        if (c->size == size)
+            return c;
+    size_class *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->size = size;
+    c->next = pool->classes;
+    pool->classes = c;
+    return c;
+}
+
+static cio__stack *new_guarded(cio__stack_pool *pool, size_t size) {
+    if (pool->nguarded == pool->guarded_cap) {
+        size_t cap = pool->guarded_cap ? pool->guarded_cap * 2 : 64;
+        cio__stack **v = realloc(pool->guarded, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        pool->guarded = v;
+        pool->guarded_cap = cap;
+    }
+    cio__stack *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    char *mem = mmap(NULL, page_size + size, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
+                     -1, 0);
+    if (mem == MAP_FAILED || mprotect(mem, page_size, PROT_NONE) != 0) {
+        if (mem != MAP_FAILED)
+            munmap(mem, page_size + size);
+        free(s);
+        return NULL;
+    }
+    (void)madvise(mem + page_size, size, MADV_NOHUGEPAGE);
+    s->guard = mem;
+    s->lo = mem + page_size;
+    s->hi = s->lo + size;
+    s->size = size;
+    s->vg_id = VALGRIND_STACK_REGISTER(s->lo, s->hi);
+    pool->guarded[pool->nguarded++] = s;
+    pool->stats.guarded++;
+    return s;
+}
+
+static cio__slab *new_slab(size_t size) {
+    size_t slot = size + page_size; /* room for the slot reserve */
+    size_t n = SLAB_MAX_BYTES / slot;
+    n = n < 1 ? 1 : n > SLAB_MAX_SLOTS ? SLAB_MAX_SLOTS : n;
+    cio__slab *sl = calloc(1, sizeof *sl + n * sizeof(cio__stack));
+    if (!sl)
+        return NULL;
+    sl->map_len = page_size + n * slot;
+    sl->base = mmap(NULL, sl->map_len, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
+                    -1, 0);
+    if (sl->base == MAP_FAILED) {
+        free(sl);
+        return NULL;
+    }
+    (void)madvise(sl->base, sl->map_len, MADV_NOHUGEPAGE);
+    sl->slot_size = slot;
+    sl->nslots = (unsigned)n;
+    return sl;
+}
+
+static cio__stack *carve(cio__stack_pool *pool, size_class *c) {
+    cio__slab *sl = c->slabs;
+    if (!sl || sl->carved == sl->nslots) {
+        sl = new_slab(c->size);
+        if (!sl)
+            return NULL;
+        sl->next = c->slabs;
+        c->slabs = sl;
+    }
+    cio__stack *s = &sl->stacks[sl->carved];
+    s->lo = sl->base + page_size + (size_t)sl->carved * sl->slot_size;
+    s->hi = s->lo + sl->slot_size - SLOT_RESERVE;
+    s->size = c->size;
+    s->canary = (uint64_t *)(void *)s->lo - CANARY_WORDS;
+    s->slab = sl;
+    s->vg_id = VALGRIND_STACK_REGISTER(s->lo, s->hi);
+    sl->carved++;
+    pool->stats.slab++;
+    return s;
+}
+
+cio__stack *cio__stack_get(cio__stack_pool *pool, size_t size) {
+    if (size < 16 * 1024)
+        size = 16 * 1024;
+    size = (size + page_size - 1) & ~(page_size - 1);
+    size_class *c = class_for(pool, size);
+    if (!c)
+        return NULL;
+    cio__stack *s = c->warm;
+    if (s) {
+        c->warm = s->next;
+        c->nwarm--;
+        pool->stats.warm--;
+    } else if ((s = c->cold) != NULL) {
+        c->cold = s->next;
+        pool->stats.cold--;
+    } else if (take_guard()) {
+        s = new_guarded(pool, size);
+        if (!s)
+            atomic_fetch_add(&guard_budget, 1);
+    }
+    if (!s)
+        s = carve(pool, c);
+    if (!s)
+        return NULL;
+    s->next = NULL;
+    s->in_use = true;
+    if (s->canary)
+        write_canary(s);
+    pool->stats.in_use++;
+    return s;
+}
+
+static cio__stack *slot_above(const cio__stack *s) {
+    const cio__slab *sl = s->slab;
+    size_t i = (size_t)(s - sl->stacks);
+    return i + 1 < sl->carved ? (cio__stack *)&sl->stacks[i + 1] : NULL;
+}
+
+/* Return the pages of a stack to the kernel. A slab slot's top bytes hold
+ * the canary of the slot above, which is rewritten if that slot is in use. */
+static void trim(cio__stack *s) {
+    if (!s->slab) {
+        (void)madvise(s->lo, (size_t)(s->hi - s->lo), MADV_DONTNEED);
+        return;
+    }
+    cio__stack *above = slot_above(s);
+    if (above && above->in_use && !cio__stack_canary_ok(above))
+        return; /* keep the evidence: the overflow is reported at its switch */
+    (void)madvise(s->lo, s->slab->slot_size, MADV_DONTNEED);
+    if (above && above->in_use)
+        write_canary(above);
+}
+
+void cio__stack_put(cio__stack_pool *pool, cio__stack *s) {
+    size_class *c = class_for(pool, s->size); /* exists: get made it */
+    s->in_use = false;
+    pool->stats.in_use--;
+#if defined(CIO_ASAN)
+    /* frames abandoned on this stack leave poisoned redzones behind */
+    ASAN_UNPOISON_MEMORY_REGION(s->lo, (size_t)(s->hi - s->lo));
+#endif
+    if (c->nwarm < WARM_MAX) {
+        s->next = c->warm;
+        c->warm = s;
+        c->nwarm++;
+        pool->stats.warm++;
+        return;
+    }
+    trim(s);
+    s->next = c->cold;
+    c->cold = s;
+    pool->stats.cold++;
+}
+
+void cio__stack_pool_stats(const cio__stack_pool *pool, cio__stack_stats *out) {
+    *out = pool->stats;
+}
+
+void cio__stack_pool_free(cio__stack_pool *pool) {
+    if (!pool)
+        return;
+    for (size_t i = 0; i < pool->nguarded; i++) {
+        cio__stack *s = pool->guarded[i];
+        VALGRIND_STACK_DEREGISTER(s->vg_id);
+        munmap(s->guard, page_size + s->size);
+        free(s);
+    }
+    atomic_fetch_add(&guard_budget, (long)pool->nguarded);
+    free(pool->guarded);
+    size_class *c = pool->classes;
+    while (c) {
+        size_class *next = c->next;
+        cio__slab *sl = c->slabs;
+        while (sl) {
+            cio__slab *sn = sl->next;
+            for (unsigned i = 0; i < sl->carved; i++)
+                VALGRIND_STACK_DEREGISTER(sl->stacks[i].vg_id);
+            munmap(sl->base, sl->map_len);
+            free(sl);
+            sl = sn;
+        }
+        free(c);
+        c = next;
+    }
+    free(pool);
+}

@@ -1,0 +1,59 @@
+/* The context switch for x86-64 (System V ABI).
+ *
+ * void cio__ctx_switch(void **save_sp, void *load_sp);
+ *
+ * Pushes what the ABI says a callee must preserve (rbp, rbx, r12-r15, and
+ * the control bits of MXCSR and the x87 control word), stores the stack
+ * pointer in *save_sp, loads load_sp and pops the same frame from there.
+ * Everything else is caller-saved, so the compiler has already spilled it.
+ *
+ * A new coroutine's stack is laid out by cio__coro_start() as if it had
+ * called cio__ctx_switch: its "return address" is cio__ctx_entry, which calls
+ * fn(arg) with fn in r12 and arg in r13.
+ */
+#if defined(__x86_64__) && !defined(CIO_CORO_UCONTEXT)
+    .text
+    .p2align 4
+    .globl cio__ctx_switch
+    .hidden cio__ctx_switch
+    .type cio__ctx_switch, @function
+cio__ctx_switch:
+    .cfi_startproc
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    subq $8, %rsp
+    stmxcsr (%rsp)
+    fnstcw 4(%rsp)
+    movq %rsp, (%rdi)
+    movq %rsi, %rsp
+    ldmxcsr (%rsp)
+    fldcw 4(%rsp)
+    addq $8, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .cfi_endproc
+    .size cio__ctx_switch, .-cio__ctx_switch
+
+    .p2align 4
+    .globl cio__ctx_entry
+    .hidden cio__ctx_entry
+    .type cio__ctx_entry, @function
+cio__ctx_entry:
+    .cfi_startproc
+    .cfi_undefined rip
+    movq %r13, %rdi
+    callq *%r12
+    ud2
+    .cfi_endproc
+    .size cio__ctx_entry, .-cio__ctx_entry
+#endif
+    .section .note.GNU-stack,"",@progbits
