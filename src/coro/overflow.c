@@ -70,6 +70,10 @@ static void on_segv(int sig, siginfo_t *info, void *uctx) {
     if (c && c->stack && c->stack->guard && addr >= c->stack->guard &&
         addr < c->stack->lo)
         cio__coro_overflowed(c);
+    /* A guard-less stack that ran far enough to fault broke its canary on
+     * the way down. */
+    if (c && c->stack && c->stack->canary && !cio__stack_canary_ok(c->stack))
+        cio__coro_overflowed(c);
     if (previous_segv.sa_flags & SA_SIGINFO) {
         if (previous_segv.sa_sigaction) {
             previous_segv.sa_sigaction(sig, info, uctx);
