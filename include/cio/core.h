@@ -241,7 +241,8 @@ CIO_API void cio_release_all(cio_future *const *futures, size_t n);
 
 /* Finish a pending future with a result, or with an error: `code` must be
  * negative (CIO_EINVAL otherwise), the message is printf-formatted (NULL:
- * cio_strerror(code)). Its done callbacks are then scheduled. Returns 0,
+ * cio_strerror(code)); CIO_ECANCELED makes the future CANCELLED, like
+ * cio_cancel. Its done callbacks are then scheduled. Returns 0,
  * CIO_EINVALIDSTATE if the future is already done, CIO_EINVAL for a task
  * (a task finishes by returning) or NULL, CIO_ELOOPCLOSED. */
 CIO_API int cio_future_set_result(cio_future *future, void *result);
