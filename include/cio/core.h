@@ -331,7 +331,8 @@ CIO_API int cio_sleep_at(double seconds, const char *file, int line);
  * from %s", host);`. `code` should be negative (a non-negative code is
  * recorded as CIO_EINVAL). The message is printf-formatted; NULL means
  * cio_strerror(code). The return value is a marker only a task's return
- * understands; outside a task cio_raise does nothing but return it. */
+ * understands. A function run by an executor (cio/thread.h) fails the same
+ * way; anywhere else the marker means nothing. */
 CIO_API void *cio_raise(int code, const char *fmt, ...) CIO_PRINTF(2, 3);
 
 /* The task running on this thread (borrowed), or NULL outside a task. */

@@ -103,9 +103,27 @@ typedef struct cio__task {
 
 /* ---- the loop ----------------------------------------------------------- */
 
+typedef struct cio__inbox cio__inbox;
+
+/* What higher layers hang on a loop: called with CIO__AT_RUN_END by cio_run
+ * after the remaining tasks are done and before the loop closes (it may
+ * block, e.g. to wait for an executor), and with CIO__AT_CLOSE by
+ * cio_loop_close once every task is gone. The function pointer doubles as
+ * the key that cio__loop_hook_arg finds the hook by. */
+enum { CIO__AT_RUN_END, CIO__AT_CLOSE };
+typedef void (*cio__hook_fn)(cio_loop *loop, int when, void *arg);
+typedef struct cio__hook {
+    cio__hook_fn fn;
+    void *arg;
+    struct cio__hook *next;
+} cio__hook;
+
 struct cio_loop {
     uv_loop_t uv;
     uv_timer_t wake; /* wakes the blocking poll at the earliest timer */
+    uv_async_t async; /* wakes it when another thread posts to the inbox */
+    cio__inbox *inbox;
+    cio__hook *hooks;
     cio__queue ready;
     cio__timer **heap;
     size_t nheap, heap_cap;
@@ -160,6 +178,26 @@ void cio__task_free(cio__task *t);
 int cio__task_cancel(cio__task *t, const char *msg);
 void cio__task_abandon(cio__task *t); /* loop closing: drop a pending task */
 const char *cio__task_name(const cio__task *t, char *buf, size_t cap);
+
+/* The inbox: other threads post work that runs on the loop's thread.
+ * cio__inbox_get takes a reference (atomic), safe to use after the loop
+ * closed: posting then returns CIO_ELOOPCLOSED and drop is not called. */
+int cio__inbox_open(cio_loop *loop);
+void cio__inbox_close(cio_loop *loop);
+cio__inbox *cio__inbox_get(cio_loop *loop);
+void cio__inbox_release(cio__inbox *ib);
+int cio__inbox_post(cio__inbox *ib, void (*run)(void *arg),
+                    void (*drop)(void *arg), void *arg);
+
+int cio__loop_add_hook(cio_loop *loop, cio__hook_fn fn, void *arg);
+/* The arg of the hook registered with fn, or NULL. */
+void *cio__loop_hook_arg(cio_loop *loop, cio__hook_fn fn);
+void cio__loop_run_hooks(cio_loop *loop, int when);
+
+/* A cio_raise() outside a task (in an executor's worker, say) records the
+ * error for the thread; whoever called the function takes it back: true if
+ * `ret` is cio_raise's marker and an error was recorded. */
+bool cio__take_raised(void *ret, int *code, char **msg);
 
 /* Run the loop until done(arg) says so; 0, or CIO_EDEADLK. */
 int cio__loop_run(cio_loop *loop, bool (*done)(void *arg), void *arg);

@@ -10,6 +10,7 @@
  */
 #include "core/internal.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <pthread.h>
@@ -114,6 +115,16 @@ cio_loop *cio_loop_new(const cio_loop_options *opts) {
         return NULL;
     }
     uv_timer_init(&loop->uv, &loop->wake);
+    rc = cio__inbox_open(loop);
+    if (rc != 0) {
+        uv_close((uv_handle_t *)&loop->wake, NULL);
+        uv_run(&loop->uv, UV_RUN_NOWAIT);
+        uv_loop_close(&loop->uv);
+        cio__stack_pool_free(loop->stacks);
+        free(loop);
+        cio__set_error(rc, "cio_loop_new: %s", cio_strerror(rc));
+        return NULL;
+    }
     loop->refs = 1;
     loop->virtual_time = o.virtual_time;
     loop->debug = o.debug || env_debug();
@@ -135,6 +146,21 @@ static void on_wake(uv_timer_t *t) {
     (void)t; /* only here to end the blocking poll */
 }
 
+/* Whether the calling thread is the process's only one (Linux: counted in
+ * /proc/self/task; elsewhere assume not, and wait rather than give up). */
+static bool only_thread(void) {
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return false;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < 2)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n == 1;
+}
+
 /* Block until I/O or the earliest timer; under virtual time, jump the clock
  * to that timer instead of waiting for it. */
 static int poll_blocking(cio_loop *loop) {
@@ -150,7 +176,13 @@ static int poll_blocking(cio_loop *loop) {
         uint64_t ms = when > now ? (when - now + 999999) / 1000000 : 0;
         uv_timer_start(&loop->wake, on_wake, ms, 0);
     } else if (!uv_loop_alive(&loop->uv)) {
-        return CIO_EDEADLK;
+        /* Only another thread could still wake us, through the inbox. */
+        if (only_thread())
+            return CIO_EDEADLK;
+        uv_ref((uv_handle_t *)&loop->async);
+        uv_run(&loop->uv, UV_RUN_ONCE);
+        uv_unref((uv_handle_t *)&loop->async);
+        return 0;
     }
     uv_run(&loop->uv, UV_RUN_ONCE);
     uv_timer_stop(&loop->wake);
@@ -165,7 +197,10 @@ static void run_pass_debug(cio_loop *loop, size_t n);
 static int run_once(cio_loop *loop) {
     if (loop->nheap)
         cio__timers_fire(loop, cio__loop_now(loop));
-    if (loop->ready.count == 0) {
+    if (loop->ready.count == 0 && loop->stopping) {
+        uv_run(&loop->uv, UV_RUN_NOWAIT); /* a last look, without waiting */
+        loop->steps_since_poll = 0;
+    } else if (loop->ready.count == 0) {
         int rc = poll_blocking(loop);
         if (rc != 0)
             return rc;
@@ -214,10 +249,12 @@ int cio__loop_run(cio_loop *loop, bool (*done)(void *arg), void *arg) {
     cio__running_loop = loop;
     loop->running = true;
     int rc = 0;
-    while (!loop->stopping && !(done && done(arg))) {
-        rc = run_once(loop);
-        if (rc != 0)
-            break;
+    /* At least one pass when running forever, as asyncio: a loop stopped
+     * before it runs still runs what is ready once. */
+    if (!(done && done(arg))) {
+        do {
+            rc = run_once(loop);
+        } while (rc == 0 && !loop->stopping && !(done && done(arg)));
     }
     loop->stopping = false;
     loop->running = false;
@@ -322,6 +359,16 @@ int cio_loop_close(cio_loop *loop) {
     }
     while (loop->live_head)
         cio__task_abandon(loop->live_head);
+    cio__loop_run_hooks(loop, CIO__AT_CLOSE);
+    cio__inbox_close(loop);
+    /* what the hooks and the inbox dropped may have scheduled more */
+    while ((n = cio__queue_pop(&loop->ready)) != NULL)
+        n->run(n, true);
+    while (loop->hooks) {
+        cio__hook *h = loop->hooks;
+        loop->hooks = h->next;
+        free(h);
+    }
     free(loop->heap);
     loop->heap = NULL;
     uv_walk(&loop->uv, close_uv_handle, NULL);
@@ -334,4 +381,27 @@ int cio_loop_close(cio_loop *loop) {
         cio__thread_loop = NULL;
     cio__loop_unref(loop);
     return 0;
+}
+
+int cio__loop_add_hook(cio_loop *loop, cio__hook_fn fn, void *arg) {
+    cio__hook *h = malloc(sizeof *h);
+    if (!h)
+        return CIO_ENOMEM;
+    h->fn = fn;
+    h->arg = arg;
+    h->next = loop->hooks;
+    loop->hooks = h;
+    return 0;
+}
+
+void *cio__loop_hook_arg(cio_loop *loop, cio__hook_fn fn) {
+    for (cio__hook *h = loop->hooks; h; h = h->next)
+        if (h->fn == fn)
+            return h->arg;
+    return NULL;
+}
+
+void cio__loop_run_hooks(cio_loop *loop, int when) {
+    for (cio__hook *h = loop->hooks; h; h = h->next)
+        h->fn(loop, when, h->arg);
 }

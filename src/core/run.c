@@ -37,6 +37,7 @@ int cio_run_ex(cio_task_fn main, void *arg, void **result,
     } else {
         rc = cio_loop_run_until_done(loop, task, result);
         cancel_remaining(loop);
+        cio__loop_run_hooks(loop, CIO__AT_RUN_END);
         cio_release(task);
     }
     cio_loop_close(loop);

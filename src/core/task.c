@@ -257,10 +257,26 @@ int cio_sleep_at(double seconds, const char *file, int line) {
     return 0;
 }
 
+/* Where cio_raise records an error outside a task. */
+static CIO_TLS int thread_raised_code;
+static CIO_TLS char *thread_raised_msg;
+
+bool cio__take_raised(void *ret, int *code, char **msg) {
+    if (ret != &raise_marker || !thread_raised_code) {
+        free(thread_raised_msg);
+        thread_raised_msg = NULL;
+        thread_raised_code = 0;
+        return false;
+    }
+    *code = thread_raised_code;
+    *msg = thread_raised_msg;
+    thread_raised_code = 0;
+    thread_raised_msg = NULL;
+    return true;
+}
+
 void *cio_raise(int code, const char *fmt, ...) {
     cio__task *t = current_or_null();
-    if (!t)
-        return &raise_marker;
     char *msg;
     if (code >= 0) {
         msg = cio__strdup("cio_raise: error codes are negative");
@@ -272,6 +288,12 @@ void *cio_raise(int code, const char *fmt, ...) {
         va_end(ap);
     } else {
         msg = cio__strdup(cio_strerror(code));
+    }
+    if (!t) {
+        free(thread_raised_msg);
+        thread_raised_code = code;
+        thread_raised_msg = msg;
+        return &raise_marker;
     }
     free(t->raised_msg);
     t->raised_code = code;
