@@ -71,7 +71,7 @@ typedef struct cio__timer {
 
 struct cio_future {
     unsigned refs;
-    uint8_t state; /* cio_state */
+    uint8_t state; /* cio_state: DONE and CANCELLED are the last two */
     bool is_task;
     bool retrieved; /* someone read the outcome */
     int error;      /* 0, an error code, or CIO_ECANCELED */
@@ -130,11 +130,14 @@ struct cio_loop {
     uint64_t timer_seq;
     cio__coro main; /* the scheduler, on the thread's own stack */
     cio__stack_pool *stacks;
-    cio__task *current;
     cio__task *live_head, *live_tail; /* tasks not done, in creation order */
     size_t nlive;
     unsigned refs; /* 1 while open, plus one per future and handle */
     unsigned steps_since_poll;
+    size_t pass_left; /* nodes of the current pass not run yet */
+    cio__task *returned; /* the task that last switched to the scheduler */
+    const cio_future *until; /* what the current run waits for */
+    bool until_no_tasks;
     bool closed, running, stopping, virtual_time, debug;
     uint64_t vnow; /* the clock under virtual time */
     uint64_t slow_ns;
@@ -199,8 +202,14 @@ void cio__loop_run_hooks(cio_loop *loop, int when);
  * `ret` is cio_raise's marker and an error was recorded. */
 bool cio__take_raised(void *ret, int *code, char **msg);
 
-/* Run the loop until done(arg) says so; 0, or CIO_EDEADLK. */
-int cio__loop_run(cio_loop *loop, bool (*done)(void *arg), void *arg);
+/* Start the next pass from a task (see loop.c); false: leave it to the
+ * scheduler. */
+bool cio__loop_next_pass_inline(cio_loop *loop);
+
+/* Run the loop until `until` is done, or (until_no_tasks) no task is left,
+ * or it is stopped; 0, or CIO_EDEADLK. */
+int cio__loop_run(cio_loop *loop, const cio_future *until,
+                  bool until_no_tasks);
 
 /* Errors and diagnostics. */
 void cio__set_error(int code, const char *fmt, ...) CIO_PRINTF(2, 3);

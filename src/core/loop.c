@@ -191,7 +191,7 @@ static int poll_blocking(cio_loop *loop) {
     return 0;
 }
 
-static void run_pass_debug(cio_loop *loop, size_t n);
+static void run_pass_debug(cio_loop *loop);
 
 /* One iteration: timers, maybe a poll, then one pass over the ready queue. */
 static int run_once(cio_loop *loop) {
@@ -209,13 +209,16 @@ static int run_once(cio_loop *loop) {
         uv_run(&loop->uv, UV_RUN_NOWAIT);
         loop->steps_since_poll = 0;
     }
-    size_t n = loop->ready.count;
-    loop->steps_since_poll += (unsigned)n;
+    loop->pass_left = loop->ready.count;
+    loop->steps_since_poll += (unsigned)loop->pass_left;
     if (loop->debug) {
-        run_pass_debug(loop, n);
+        run_pass_debug(loop);
         return 0;
     }
-    while (n--) {
+    /* pass_left is shared with tasks, which may run part of the pass
+     * themselves (cio__task_next_inline) before they switch back here. */
+    while (loop->pass_left) {
+        loop->pass_left--;
         cio__node *node = cio__queue_pop(&loop->ready);
         node->run(node, false);
     }
@@ -223,8 +226,9 @@ static int run_once(cio_loop *loop) {
 }
 
 /* The same pass, timing each step to report the slow ones (debug mode). */
-static void run_pass_debug(cio_loop *loop, size_t n) {
-    while (n--) {
+static void run_pass_debug(cio_loop *loop) {
+    while (loop->pass_left) {
+        loop->pass_left--;
         cio__node *node = cio__queue_pop(&loop->ready);
         char what[160] = "a callback";
         if (node->run == cio__task_step) {
@@ -244,18 +248,46 @@ static void run_pass_debug(cio_loop *loop, size_t n) {
     }
 }
 
-int cio__loop_run(cio_loop *loop, bool (*done)(void *arg), void *arg) {
+static bool finished(const cio_loop *loop, const cio_future *until,
+                     bool until_no_tasks) {
+    if (until)
+        return until->state >= CIO_DONE;
+    return until_no_tasks && loop->nlive == 0;
+}
+
+/* A task that suspends at the end of a pass may start the next one itself,
+ * sparing two switches through the scheduler, when the scheduler would do
+ * nothing else first: no poll is due, the run is not over, not debugging. */
+bool cio__loop_next_pass_inline(cio_loop *loop) {
+    if (loop->debug || loop->stopping || loop->ready.count == 0 ||
+        loop->steps_since_poll >= POLL_EVERY ||
+        finished(loop, loop->until, loop->until_no_tasks))
+        return false;
+    if (loop->nheap)
+        cio__timers_fire(loop, cio__loop_now(loop));
+    loop->pass_left = loop->ready.count;
+    loop->steps_since_poll += (unsigned)loop->pass_left;
+    return true;
+}
+
+int cio__loop_run(cio_loop *loop, const cio_future *until,
+                  bool until_no_tasks) {
     cio_loop *outer = cio__running_loop;
     cio__running_loop = loop;
     loop->running = true;
+    loop->until = until;
+    loop->until_no_tasks = until_no_tasks;
     int rc = 0;
     /* At least one pass when running forever, as asyncio: a loop stopped
      * before it runs still runs what is ready once. */
-    if (!(done && done(arg))) {
+    if (!finished(loop, until, until_no_tasks)) {
         do {
             rc = run_once(loop);
-        } while (rc == 0 && !loop->stopping && !(done && done(arg)));
+        } while (rc == 0 && !loop->stopping &&
+                 !finished(loop, until, until_no_tasks));
     }
+    loop->until = NULL;
+    loop->until_no_tasks = false;
     loop->stopping = false;
     loop->running = false;
     cio__running_loop = outer;
@@ -276,11 +308,7 @@ static int check_runnable(cio_loop *loop) {
 
 int cio_loop_run_forever(cio_loop *loop) {
     int rc = check_runnable(loop);
-    return rc ? rc : cio__loop_run(loop, NULL, NULL);
-}
-
-static bool future_done(void *arg) {
-    return cio_future_done(arg);
+    return rc ? rc : cio__loop_run(loop, NULL, false);
 }
 
 int cio_loop_run_until_done(cio_loop *loop, cio_future *future,
@@ -294,7 +322,7 @@ int cio_loop_run_until_done(cio_loop *loop, cio_future *future,
         return CIO_EINVAL;
     if (future->loop != loop)
         return CIO_EWRONGLOOP;
-    rc = cio__loop_run(loop, future_done, future);
+    rc = cio__loop_run(loop, future, false);
     if (rc)
         return rc;
     if (!cio_future_done(future))

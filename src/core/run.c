@@ -3,10 +3,6 @@
 
 #include <stdlib.h>
 
-static bool no_live_tasks(void *arg) {
-    return ((cio_loop *)arg)->nlive == 0;
-}
-
 /* Cancel every task still pending and run the loop until they have all
  * finished, as asyncio.run does before it closes the loop. */
 static int cancel_remaining(cio_loop *loop) {
@@ -14,7 +10,7 @@ static int cancel_remaining(cio_loop *loop) {
         return 0;
     for (cio__task *t = loop->live_head; t; t = t->next_live)
         cio__task_cancel(t, NULL);
-    return cio__loop_run(loop, no_live_tasks, loop);
+    return cio__loop_run(loop, NULL, true);
 }
 
 int cio_run_ex(cio_task_fn main, void *arg, void **result,
@@ -63,7 +59,7 @@ int cio_dump_tasks(cio_loop *loop, FILE *out) {
                 cio__task_name(t, name, sizeof name),
                 cio_state_name((cio_state)t->fut.state), t->created_file,
                 t->created_line);
-        if (t == loop->current)
+        if (t == cio__current_task)
             fprintf(out, ", running now");
         else if (!t->started)
             fprintf(out, ", not started");

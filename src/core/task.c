@@ -95,10 +95,9 @@ void cio__task_step(cio__node *node, bool discard) {
         t->fut.state = CIO_RUNNING;
     }
     cio__current_task = t;
-    loop->current = t;
     cio__coro_switch(&loop->main, &t->coro);
-    loop->current = NULL;
     cio__current_task = NULL;
+    t = loop->returned; /* tasks may have handed over to each other */
     if (t->finished) {
         cio__stack_put(loop->stacks, t->coro.stack);
         cio__coro_destroy(&t->coro);
@@ -133,6 +132,7 @@ static void task_main(void *arg) {
     void *ret = t->fn(t->arg);
     task_finish(t, ret);
     t->finished = true;
+    t->fut.loop->returned = t; /* the scheduler frees the stack we are on */
     cio__coro_exit(&t->coro, &t->fut.loop->main);
 }
 
@@ -184,11 +184,38 @@ cio_future *cio_create_task_at(cio_loop *loop, cio_task_fn fn, void *arg,
     return &t->fut;
 }
 
-/* Switch to the scheduler until something puts our step back in the queue. */
+/* The next node of the pass if it is a started task's step: a suspending
+ * task switches straight to it instead of through the scheduler. */
+static cio__task *next_inline(cio_loop *loop) {
+    if (loop->pass_left == 0 && !cio__loop_next_pass_inline(loop))
+        return NULL;
+    cio__node *n = loop->ready.head;
+    if (n->run != cio__task_step)
+        return NULL;
+    cio__task *next = cio__container_of(n, cio__task, step);
+    if (!next->started)
+        return NULL; /* the scheduler gives it a stack */
+    cio__queue_pop(&loop->ready);
+    loop->pass_left--;
+    return next;
+}
+
+/* Give up the CPU until something puts our step back in the ready queue. */
 static void suspend(cio__task *t, const char *file, int line) {
     t->where_file = file;
     t->where_line = line;
-    cio__coro_switch(&t->coro, &t->fut.loop->main);
+    cio_loop *loop = t->fut.loop;
+    cio__task *next = next_inline(loop);
+    if (next == t)
+        return; /* our own turn came at once: nothing to switch */
+    if (next) {
+        cio__current_task = next;
+        cio__coro_switch(&t->coro, &next->coro);
+    } else {
+        loop->returned = t;
+        cio__coro_switch(&t->coro, &loop->main);
+    }
+    /* whoever switched back to us set cio__current_task */
 }
 
 static cio__task *current_or_null(void) {

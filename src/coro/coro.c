@@ -18,14 +18,12 @@
 #endif
 
 #if !defined(CIO_CORO_UCONTEXT)
-void cio__ctx_switch(void **save_sp, void *load_sp);
 void cio__ctx_entry(void);
 #endif
 
 /* The coroutine that switched to the running one; the entry trampoline
  * needs it to learn the bounds of the stack it came from. */
 static CIO_TLS cio__coro *switched_from;
-/* The running coroutine, read by the SIGSEGV handler (overflow.c). */
 CIO_TLS cio__coro *cio__coro_current;
 
 void cio__coro_init_main(cio__coro *main) {
@@ -38,7 +36,7 @@ void cio__coro_init_main(cio__coro *main) {
         cio__coro_current = main;
 }
 
-static void before_switch(cio__coro *from, cio__coro *to, bool exiting) {
+void cio__coro_before_switch(cio__coro *from, cio__coro *to, bool exiting) {
     if (from->stack && from->stack->canary &&
         !cio__stack_canary_ok(from->stack))
         cio__coro_overflowed(from);
@@ -56,7 +54,7 @@ static void before_switch(cio__coro *from, cio__coro *to, bool exiting) {
 }
 
 /* Runs on the coroutine's stack right after a switch into it. */
-static void after_switch(cio__coro *self) {
+void cio__coro_after_switch(cio__coro *self) {
 #if defined(CIO_ASAN)
     const void *bottom = NULL;
     size_t size = 0;
@@ -75,14 +73,14 @@ static void after_switch(cio__coro *self) {
 #if defined(CIO_CORO_UCONTEXT)
 static void uc_entry(void) {
     cio__coro *self = cio__coro_current;
-    after_switch(self);
+    cio__coro_after_switch(self);
     self->fn(self->arg);
     __builtin_trap(); /* fn ends with cio__coro_exit() */
 }
 #else
 static void entry(void *arg) {
     cio__coro *self = arg;
-    after_switch(self);
+    cio__coro_after_switch(self);
     self->fn(self->arg);
     __builtin_trap();
 }
@@ -138,18 +136,20 @@ void cio__coro_start(cio__coro *c, cio__stack *stack, cio__coro_fn fn,
 #endif
 }
 
+#if defined(CIO_CORO_UCONTEXT) || defined(CIO_ASAN) || defined(CIO_TSAN)
 void cio__coro_switch(cio__coro *from, cio__coro *to) {
-    before_switch(from, to, false);
+    cio__coro_before_switch(from, to, false);
 #if defined(CIO_CORO_UCONTEXT)
     swapcontext(&from->uc, &to->uc);
 #else
     cio__ctx_switch(&from->sp, to->sp);
 #endif
-    after_switch(from);
+    cio__coro_after_switch(from);
 }
+#endif
 
 void cio__coro_exit(cio__coro *from, cio__coro *to) {
-    before_switch(from, to, true);
+    cio__coro_before_switch(from, to, true);
 #if defined(CIO_CORO_UCONTEXT)
     setcontext(&to->uc);
 #else

@@ -105,8 +105,27 @@ void cio__coro_init_main(cio__coro *main);
  * never return: it ends with cio__coro_exit(). */
 void cio__coro_start(cio__coro *c, cio__stack *stack, cio__coro_fn fn,
                      void *arg);
+/* Print "cio: task 'NAME' overflowed its N KiB stack" and abort. Safe in a
+ * signal handler. */
+__attribute__((noreturn)) void cio__coro_overflowed(const cio__coro *c);
+
 /* Suspend `from` (the running coroutine) and resume `to`. */
+void cio__coro_before_switch(cio__coro *from, cio__coro *to, bool exiting);
+void cio__coro_after_switch(cio__coro *self);
+#if defined(CIO_CORO_UCONTEXT) || defined(CIO_ASAN) || defined(CIO_TSAN)
 void cio__coro_switch(cio__coro *from, cio__coro *to);
+#else
+/* The plain build's switch is inline: it is the hottest path in cio. */
+void cio__ctx_switch(void **save_sp, void *load_sp);
+extern CIO_TLS cio__coro *cio__coro_current; /* read by the SIGSEGV handler */
+static inline void cio__coro_switch(cio__coro *from, cio__coro *to) {
+    if (from->stack && from->stack->canary &&
+        !cio__stack_canary_ok(from->stack))
+        cio__coro_overflowed(from);
+    cio__coro_current = to;
+    cio__ctx_switch(&from->sp, to->sp);
+}
+#endif
 /* The last switch of a finished coroutine. */
 __attribute__((noreturn)) void cio__coro_exit(cio__coro *from, cio__coro *to);
 /* Free what the sanitizers keep for a finished (or abandoned) coroutine. */
@@ -117,8 +136,5 @@ void cio__coro_destroy(cio__coro *c);
 int cio__coro_thread_init(void);
 void cio__coro_thread_done(void);
 
-/* Print "cio: task 'NAME' overflowed its N KiB stack" and abort. Safe in a
- * signal handler. */
-__attribute__((noreturn)) void cio__coro_overflowed(const cio__coro *c);
 
 #endif /* CIO_CORO_H */

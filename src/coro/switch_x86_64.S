@@ -25,13 +25,19 @@ cio__ctx_switch:
     pushq %r13
     pushq %r14
     pushq %r15
-    subq $8, %rsp
+    pushq $0                /* 8 zeroed bytes: MXCSR, x87 CW, padding */
     stmxcsr (%rsp)
     fnstcw 4(%rsp)
     movq %rsp, (%rdi)
+    movq (%rsp), %rax
     movq %rsi, %rsp
+    /* Loading a control word stalls the pipeline; the words are nearly
+     * always the same on both sides, so load them only when they differ. */
+    cmpq (%rsp), %rax
+    je 1f
     ldmxcsr (%rsp)
     fldcw 4(%rsp)
+1:
     addq $8, %rsp
     popq %r15
     popq %r14
