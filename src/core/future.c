@@ -86,7 +86,7 @@ void cio__future_free(cio_future *f) {
     /* Only done callbacks can be left here: a waiting task holds a reference
      * to what it awaits. */
     cio__node *n;
-    while ((n = cio__queue_pop(&f->callbacks)) != NULL)
+    while ((n = cio__list_pop(&f->callbacks)) != NULL)
         n->run(n, true);
     free(f->message);
     cio_loop *loop = f->loop;
@@ -103,7 +103,7 @@ void cio__future_finish(cio_future *f, cio_state state, int error,
     free(f->message);
     f->message = message;
     cio__node *n;
-    while ((n = cio__queue_pop(&f->callbacks)) != NULL) {
+    while ((n = cio__list_pop(&f->callbacks)) != NULL) {
         if (n->run == done_cb_run)
             cio_retain(cio__container_of(n, done_cb, node)->future);
         cio__schedule(f->loop, n);
@@ -234,7 +234,7 @@ int cio_future_add_done_callback(cio_future *f, cio_done_fn cb, void *arg) {
         cio_retain(f);
         cio__schedule(f->loop, &d->node);
     } else {
-        cio__queue_push(&f->callbacks, &d->node);
+        cio__list_push(&f->callbacks, &d->node);
     }
     return 0;
 }
@@ -243,31 +243,31 @@ int cio_future_remove_done_callback(cio_future *f, cio_done_fn cb, void *arg) {
     if (!f || !cb)
         return CIO_EINVAL;
     int removed = 0;
-    cio__queue keep = {0};
+    cio__list keep = {0};
     cio__node *n;
-    while ((n = cio__queue_pop(&f->callbacks)) != NULL) {
+    while ((n = cio__list_pop(&f->callbacks)) != NULL) {
         done_cb *d = cio__container_of(n, done_cb, node);
         if (n->run == done_cb_run && d->fn == cb && d->arg == arg) {
             free(d);
             removed++;
         } else {
-            cio__queue_push(&keep, n);
+            cio__list_push(&keep, n);
         }
     }
     f->callbacks = keep;
     return removed;
 }
 
-bool cio__queue_remove(cio__queue *q, cio__node *target) {
-    cio__queue keep = {0};
+bool cio__list_remove(cio__list *l, cio__node *target) {
+    cio__list keep = {0};
     bool found = false;
     cio__node *n;
-    while ((n = cio__queue_pop(q)) != NULL) {
+    while ((n = cio__list_pop(l)) != NULL) {
         if (n == target)
             found = true;
         else
-            cio__queue_push(&keep, n);
+            cio__list_push(&keep, n);
     }
-    *q = keep;
+    *l = keep;
     return found;
 }

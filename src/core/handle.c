@@ -11,8 +11,7 @@
 #include <stdlib.h>
 
 struct cio_handle {
-    cio__node node;
-    cio__timer timer;
+    cio__timed timed;
     cio_loop *loop;
     cio_callback_fn cb;
     void *arg;
@@ -28,7 +27,7 @@ static void handle_unref(cio_handle *h) {
 }
 
 static void handle_run(cio__node *node, bool discard) {
-    cio_handle *h = cio__container_of(node, cio_handle, node);
+    cio_handle *h = cio__container_of(node, cio_handle, timed.node);
     if (!discard && !h->cancelled) {
         h->ran = true;
         h->cb(h->arg);
@@ -41,9 +40,8 @@ static cio_handle *handle_new(cio_loop *loop, cio_callback_fn cb, void *arg,
     cio_handle *h = calloc(1, sizeof *h);
     if (!h)
         return NULL;
-    h->node.run = handle_run;
-    h->timer.index = CIO__NOT_ARMED;
-    h->timer.node = &h->node;
+    h->timed.node.run = handle_run;
+    h->timed.timer.index = CIO__NOT_ARMED;
     h->loop = loop;
     h->cb = cb;
     h->arg = arg;
@@ -72,7 +70,7 @@ int cio_call_soon(cio_loop *loop, cio_callback_fn cb, void *arg,
     cio_handle *h = handle_new(loop, cb, arg, out);
     if (!h)
         return CIO_ENOMEM;
-    cio__schedule(loop, &h->node);
+    cio__schedule(loop, &h->timed.node);
     return 0;
 }
 
@@ -84,7 +82,7 @@ static int call_at_ns(cio_loop *loop, uint64_t when, cio_callback_fn cb,
     if (!h)
         return CIO_ENOMEM;
     h->is_timer = true;
-    cio__timer_arm(loop, &h->timer, when);
+    cio__timer_arm(loop, &h->timed.timer, when);
     return 0;
 }
 
@@ -127,8 +125,8 @@ int cio_handle_cancel(cio_handle *h) {
     if (h->cancelled || h->ran)
         return 0;
     h->cancelled = true;
-    if (h->timer.index != CIO__NOT_ARMED && !h->loop->closed) {
-        cio__timer_disarm(h->loop, &h->timer);
+    if (h->timed.timer.index != CIO__NOT_ARMED && !h->loop->closed) {
+        cio__timer_disarm(h->loop, &h->timed.timer);
         handle_unref(h); /* the loop's reference: it will never run */
     }
     return 1;
@@ -139,7 +137,7 @@ bool cio_handle_cancelled(const cio_handle *h) {
 }
 
 double cio_handle_when(const cio_handle *h) {
-    return h && h->is_timer ? (double)h->timer.when / 1e9 : 0.0;
+    return h && h->is_timer ? (double)h->timed.timer.when / 1e9 : 0.0;
 }
 
 void cio_handle_release(cio_handle *h) {

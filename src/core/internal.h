@@ -53,8 +53,6 @@ static inline cio__node *cio__queue_pop(cio__queue *q) {
     return n;
 }
 
-/* Unlink n from q if it is there (linear: for rare paths only). */
-bool cio__queue_remove(cio__queue *q, cio__node *n);
 
 /* ---- timers ------------------------------------------------------------- */
 
@@ -64,40 +62,73 @@ typedef struct cio__timer {
     uint64_t when; /* loop clock, nanoseconds */
     uint64_t seq;  /* ties keep the order timers were armed in */
     size_t index;  /* position in the heap, CIO__NOT_ARMED when not in it */
-    cio__node *node; /* joins the ready queue when due */
 } cio__timer;
+
+/* A timer always comes with the node that joins the ready queue when it is
+ * due: a task's step, a call_later handle. */
+typedef struct cio__timed {
+    cio__node node;
+    cio__timer timer;
+} cio__timed;
+
+/* A future's done callbacks: a FIFO of nodes, without the count the ready
+ * queue keeps. */
+typedef struct cio__list {
+    cio__node *head, *tail;
+} cio__list;
+
+static inline void cio__list_push(cio__list *l, cio__node *n) {
+    n->next = NULL;
+    if (l->tail)
+        l->tail->next = n;
+    else
+        l->head = n;
+    l->tail = n;
+}
+
+static inline cio__node *cio__list_pop(cio__list *l) {
+    cio__node *n = l->head;
+    if (n) {
+        l->head = n->next;
+        if (!l->head)
+            l->tail = NULL;
+    }
+    return n;
+}
+
+/* Unlink n from l if it is there (linear: for rare paths only). */
+bool cio__list_remove(cio__list *l, cio__node *n);
 
 /* ---- futures and tasks -------------------------------------------------- */
 
 struct cio_future {
     unsigned refs;
+    int error;     /* 0, an error code, or CIO_ECANCELED (a task keeps the
+                      code cio_raise recorded here until it returns) */
     uint8_t state; /* cio_state: DONE and CANCELLED are the last two */
     bool is_task;
     bool retrieved; /* someone read the outcome */
-    int error;      /* 0, an error code, or CIO_ECANCELED */
     void *result;
-    char *message;  /* error or cancellation message, or NULL */
+    char *message;  /* error or cancellation message, or NULL (a task keeps
+                       its pending cancel or raise message here) */
     cio_loop *loop; /* counted reference on the loop object */
-    cio__queue callbacks; /* done callbacks and waiting tasks' steps */
+    cio__list callbacks; /* done callbacks and waiting tasks' steps */
 };
 
 typedef struct cio__task {
     cio_future fut;
-    cio__node step;    /* in the ready queue or a future's callbacks */
-    cio__timer timer;  /* armed while the task sleeps */
-    cio__coro coro;
+    /* step.node is in the ready queue or a future's callbacks; step.timer
+     * is armed while the task sleeps */
+    cio__timed step;
+    cio__coro coro; /* coro.name: the name (owned), NULL for "Task-<id>" */
     cio_task_fn fn;
     void *arg;
     cio_future *waiting; /* the future being awaited (a reference) */
     struct cio__task *prev_live, *next_live;
-    char *name; /* NULL: "Task-<coro.id>" */
     const char *created_file, *where_file;
     int created_line, where_line;
-    size_t stack_size;
+    uint32_t stack_size;
     int cancel_requests;
-    char *cancel_msg;
-    int raised_code;
-    char *raised_msg;
     bool must_cancel, started, finished;
 } cio__task;
 

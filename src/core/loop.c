@@ -233,7 +233,7 @@ static void run_pass_debug(cio_loop *loop) {
         char what[160] = "a callback";
         if (node->run == cio__task_step) {
             /* named before it runs: a task that ends may be freed */
-            const cio__task *t = cio__container_of(node, cio__task, step);
+            const cio__task *t = cio__container_of(node, cio__task, step.node);
             char name[64];
             snprintf(what, sizeof what, "task '%s' (created at %s:%d)",
                      cio__task_name(t, name, sizeof name), t->created_file,
@@ -383,7 +383,8 @@ int cio_loop_close(cio_loop *loop) {
     while (loop->nheap) {
         cio__timer *t = loop->heap[0];
         cio__timer_disarm(loop, t);
-        t->node->run(t->node, true);
+        n = &cio__container_of(t, cio__timed, timer)->node;
+        n->run(n, true);
     }
     while (loop->live_head)
         cio__task_abandon(loop->live_head);

@@ -74,9 +74,9 @@ int cio_dump_tasks(cio_loop *loop, FILE *out) {
                         sizeof other));
         } else if (t->waiting) {
             fprintf(out, ", awaiting a future");
-        } else if (t->timer.index != CIO__NOT_ARMED) {
+        } else if (t->step.timer.index != CIO__NOT_ARMED) {
             fprintf(out, ", sleeping for %.3f s more",
-                    ((double)t->timer.when - (double)cio__loop_now(loop)) / 1e9);
+                    ((double)t->step.timer.when - (double)cio__loop_now(loop)) / 1e9);
         }
         if (t->cancel_requests)
             fprintf(out, ", cancelling (%d)", t->cancel_requests);

@@ -23,9 +23,32 @@ CIO_TLS cio__task *cio__current_task;
 static atomic_uint_fast64_t task_counter;
 static char raise_marker;
 
+/* Task numbers are unique in the process, as asyncio's. A thread takes them
+ * from the shared counter in blocks, so that creating a task costs no
+ * atomic operation. */
+#define ID_BLOCK 1024
+static CIO_TLS uint64_t next_id, id_limit;
+
+static uint64_t new_task_id(void) {
+    if (next_id == id_limit) {
+        next_id = atomic_fetch_add_explicit(&task_counter, ID_BLOCK,
+                                            memory_order_relaxed) +
+                  1;
+        id_limit = next_id + ID_BLOCK;
+    }
+    return next_id++;
+}
+
+/* Take the message a pending task keeps for its cancellation or raise. */
+static char *take_message(cio__task *t) {
+    char *msg = t->fut.message;
+    t->fut.message = NULL;
+    return msg ? msg : cio__strdup("");
+}
+
 const char *cio__task_name(const cio__task *t, char *buf, size_t cap) {
-    if (t->name)
-        return t->name;
+    if (t->coro.name)
+        return t->coro.name;
     snprintf(buf, cap, "Task-%llu", (unsigned long long)t->coro.id);
     return buf;
 }
@@ -55,9 +78,7 @@ static void live_append(cio_loop *loop, cio__task *t) {
 
 void cio__task_free(cio__task *t) {
     cio__future_free(&t->fut);
-    free(t->name);
-    free(t->cancel_msg);
-    free(t->raised_msg);
+    free(t->coro.name);
     free(t);
 }
 
@@ -68,15 +89,13 @@ static void task_main(void *arg);
 void cio__task_step(cio__node *node, bool discard) {
     if (discard)
         return; /* the loop is closing; cio__task_abandon does the rest */
-    cio__task *t = cio__container_of(node, cio__task, step);
+    cio__task *t = cio__container_of(node, cio__task, step.node);
     cio_loop *loop = t->fut.loop;
     if (!t->started) {
         if (t->must_cancel) { /* cancelled before it ran: it never runs */
             t->finished = true;
             cio__future_finish(&t->fut, CIO_CANCELLED, CIO_ECANCELED, NULL,
-                               t->cancel_msg ? t->cancel_msg
-                                             : cio__strdup(""));
-            t->cancel_msg = NULL;
+                               take_message(t));
             live_unlink(loop, t);
             cio_release(&t->fut);
             return;
@@ -109,18 +128,15 @@ void cio__task_step(cio__node *node, bool discard) {
 /* How a returning task finishes: a raised error, a standing cancellation,
  * or its result. */
 static void task_finish(cio__task *t, void *ret) {
-    if (ret == &raise_marker && t->raised_code) {
-        int code = t->raised_code;
-        char *msg = t->raised_msg;
-        t->raised_code = 0;
-        t->raised_msg = NULL;
+    int raised = t->fut.error;
+    t->fut.error = 0;
+    if (ret == &raise_marker && raised) {
         cio__future_finish(&t->fut,
-                           code == CIO_ECANCELED ? CIO_CANCELLED : CIO_DONE,
-                           code, NULL, msg);
+                           raised == CIO_ECANCELED ? CIO_CANCELLED : CIO_DONE,
+                           raised, NULL, take_message(t));
     } else if (t->cancel_requests > 0) {
         cio__future_finish(&t->fut, CIO_CANCELLED, CIO_ECANCELED, NULL,
-                           t->cancel_msg ? t->cancel_msg : cio__strdup(""));
-        t->cancel_msg = NULL;
+                           take_message(t));
     } else {
         cio__future_finish(&t->fut, CIO_DONE, 0,
                            ret == &raise_marker ? NULL : ret, NULL);
@@ -148,10 +164,10 @@ cio_future *cio_create_task_at(cio_loop *loop, cio_task_fn fn, void *arg,
         return NULL;
     size_t stack_size = opts && opts->stack_size ? opts->stack_size
                                                  : loop->stack_size;
-    if (stack_size < CIO_STACK_MIN || stack_size > ((size_t)1 << 32)) {
+    if (stack_size < CIO_STACK_MIN || stack_size > UINT32_MAX - 65535) {
         cio__set_error(CIO_EINVAL,
                        "cio_create_task: stack size %zu is out of range "
-                       "(%zu bytes to 4 GiB)",
+                       "(%zu bytes to 4 GiB less 64 KiB)",
                        stack_size, CIO_STACK_MIN);
         return NULL;
     }
@@ -166,21 +182,17 @@ cio_future *cio_create_task_at(cio_loop *loop, cio_task_fn fn, void *arg,
     memset(t, 0, sizeof *t);
     cio__future_init(&t->fut, loop, true);
     t->fut.refs = 2; /* the caller's and the loop's */
-    t->step.run = cio__task_step;
-    t->timer.index = CIO__NOT_ARMED;
-    t->timer.node = &t->step;
+    t->step.node.run = cio__task_step;
+    t->step.timer.index = CIO__NOT_ARMED;
     t->fn = fn;
     t->arg = arg;
-    t->name = name;
     t->coro.name = name;
-    t->coro.id = atomic_fetch_add_explicit(&task_counter, 1,
-                                           memory_order_relaxed) +
-                 1;
+    t->coro.id = new_task_id();
     t->created_file = file ? file : "?";
     t->created_line = line;
-    t->stack_size = stack_size;
+    t->stack_size = (uint32_t)stack_size;
     live_append(loop, t);
-    cio__schedule(loop, &t->step);
+    cio__schedule(loop, &t->step.node);
     return &t->fut;
 }
 
@@ -192,7 +204,7 @@ static cio__task *next_inline(cio_loop *loop) {
     cio__node *n = loop->ready.head;
     if (n->run != cio__task_step)
         return NULL;
-    cio__task *next = cio__container_of(n, cio__task, step);
+    cio__task *next = cio__container_of(n, cio__task, step.node);
     if (!next->started)
         return NULL; /* the scheduler gives it a stack */
     cio__queue_pop(&loop->ready);
@@ -234,8 +246,8 @@ int cio_await_at(cio_future *f, void **result, const char *file, int line) {
         return CIO_EWRONGLOOP;
     if (!cio_future_done(f)) {
         t->waiting = cio_retain(f);
-        cio__queue_push(&f->callbacks, &t->step);
-        if (t->must_cancel && cio_cancel(f, t->cancel_msg) > 0)
+        cio__list_push(&f->callbacks, &t->step.node);
+        if (t->must_cancel && cio_cancel(f, t->fut.message) > 0)
             t->must_cancel = false;
         suspend(t, file, line);
         t->waiting = NULL;
@@ -272,9 +284,9 @@ int cio_sleep_at(double seconds, const char *file, int line) {
         uint64_t when = ns >= (double)(UINT64_MAX - now)
                             ? UINT64_MAX
                             : now + (uint64_t)ns;
-        cio__timer_arm(loop, &t->timer, when);
+        cio__timer_arm(loop, &t->step.timer, when);
     } else {
-        cio__schedule(loop, &t->step); /* a bare yield */
+        cio__schedule(loop, &t->step.node); /* a bare yield */
     }
     suspend(t, file, line);
     if (t->must_cancel) {
@@ -322,9 +334,9 @@ void *cio_raise(int code, const char *fmt, ...) {
         thread_raised_msg = msg;
         return &raise_marker;
     }
-    free(t->raised_msg);
-    t->raised_code = code;
-    t->raised_msg = msg;
+    free(t->fut.message); /* a raise outranks a pending cancel message */
+    t->fut.error = code;
+    t->fut.message = msg;
     return &raise_marker;
 }
 
@@ -334,15 +346,17 @@ int cio__task_cancel(cio__task *t, const char *msg) {
     if (t->fut.loop->closed)
         return CIO_ELOOPCLOSED;
     t->cancel_requests++;
-    char *copy = cio__strdup(msg ? msg : "");
-    free(t->cancel_msg);
-    t->cancel_msg = copy;
+    if (!t->fut.error) { /* keep a pending raise's message */
+        char *copy = cio__strdup(msg ? msg : "");
+        free(t->fut.message);
+        t->fut.message = copy;
+    }
     if (t->waiting && cio_cancel(t->waiting, msg) > 0)
         return 1; /* its cancellation will wake us */
     t->must_cancel = true;
-    if (t->timer.index != CIO__NOT_ARMED) { /* sleeping: wake up now */
-        cio__timer_disarm(t->fut.loop, &t->timer);
-        cio__schedule(t->fut.loop, &t->step);
+    if (t->step.timer.index != CIO__NOT_ARMED) { /* sleeping: wake now */
+        cio__timer_disarm(t->fut.loop, &t->step.timer);
+        cio__schedule(t->fut.loop, &t->step.node);
     }
     return 1;
 }
@@ -354,12 +368,12 @@ void cio__task_abandon(cio__task *t) {
               cio__task_name(t, name, sizeof name));
     cio_loop *loop = t->fut.loop;
     if (t->waiting) {
-        cio__queue_remove(&t->waiting->callbacks, &t->step);
+        cio__list_remove(&t->waiting->callbacks, &t->step.node);
         cio_future *w = t->waiting;
         t->waiting = NULL;
         cio_release(w);
     }
-    cio__timer_disarm(loop, &t->timer);
+    cio__timer_disarm(loop, &t->step.timer);
     if (t->started)
         cio__coro_destroy(&t->coro); /* its stack goes with the pool */
     live_unlink(loop, t);
@@ -396,12 +410,11 @@ const char *cio_task_get_name(cio_future *f) {
     cio__task *t = as_task(f);
     if (!t)
         return NULL;
-    if (!t->name) {
+    if (!t->coro.name) {
         char buf[32];
-        t->name = cio__strdup(cio__task_name(t, buf, sizeof buf));
-        t->coro.name = t->name;
+        t->coro.name = cio__strdup(cio__task_name(t, buf, sizeof buf));
     }
-    return t->name;
+    return t->coro.name;
 }
 
 int cio_task_set_name(cio_future *f, const char *name) {
@@ -411,9 +424,8 @@ int cio_task_set_name(cio_future *f, const char *name) {
     char *copy = cio__strdup(name);
     if (!copy)
         return CIO_ENOMEM;
+    free(t->coro.name);
     t->coro.name = copy;
-    free(t->name);
-    t->name = copy;
     return 0;
 }
 

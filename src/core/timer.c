@@ -87,6 +87,6 @@ void cio__timers_fire(cio_loop *loop, uint64_t now) {
     while (loop->nheap && loop->heap[0]->when <= now) {
         cio__timer *t = loop->heap[0];
         cio__timer_disarm(loop, t);
-        cio__schedule(loop, t->node);
+        cio__schedule(loop, &cio__container_of(t, cio__timed, timer)->node);
     }
 }

@@ -28,7 +28,7 @@ CIO_TLS cio__coro *cio__coro_current;
 
 void cio__coro_init_main(cio__coro *main) {
     memset(main, 0, sizeof *main);
-    main->name = "main";
+    main->name = NULL;
 #if defined(CIO_TSAN)
     main->tsan_fiber = __tsan_get_current_fiber();
 #endif
@@ -78,10 +78,9 @@ static void uc_entry(void) {
     __builtin_trap(); /* fn ends with cio__coro_exit() */
 }
 #else
-static void entry(void *arg) {
-    cio__coro *self = arg;
+static void entry(cio__coro *self, cio__coro_fn fn, void *arg) {
     cio__coro_after_switch(self);
-    self->fn(self->arg);
+    fn(arg);
     __builtin_trap();
 }
 #endif
@@ -89,8 +88,6 @@ static void entry(void *arg) {
 void cio__coro_start(cio__coro *c, cio__stack *stack, cio__coro_fn fn,
                      void *arg) {
     c->stack = stack;
-    c->fn = fn;
-    c->arg = arg;
 #if defined(CIO_ASAN)
     c->asan_fake = NULL;
     c->asan_bottom = stack->lo;
@@ -100,6 +97,8 @@ void cio__coro_start(cio__coro *c, cio__stack *stack, cio__coro_fn fn,
     c->tsan_fiber = __tsan_create_fiber(0);
 #endif
 #if defined(CIO_CORO_UCONTEXT)
+    c->fn = fn;
+    c->arg = arg;
     getcontext(&c->uc);
     c->uc.uc_stack.ss_sp = stack->lo;
     c->uc.uc_stack.ss_size = (size_t)(stack->hi - stack->lo);
@@ -114,10 +113,10 @@ void cio__coro_start(cio__coro *c, cio__stack *stack, cio__coro_fn fn,
     void **sp = (void **)(top - 16 - 8 * sizeof(void *));
     uint32_t ctl[2] = {0x1F80u, 0x037Fu}; /* MXCSR and x87 CW defaults */
     memcpy(&sp[0], ctl, sizeof ctl);
-    sp[1] = NULL;                           /* r15 */
-    sp[2] = NULL;                           /* r14 */
-    sp[3] = c;                              /* r13: entry's argument */
-    sp[4] = (void *)(uintptr_t)entry;       /* r12: called by entry */
+    sp[1] = arg;                            /* r15: entry's 3rd argument */
+    sp[2] = (void *)(uintptr_t)fn;          /* r14: its 2nd */
+    sp[3] = c;                              /* r13: its 1st */
+    sp[4] = (void *)(uintptr_t)entry;       /* r12: called by ctx_entry */
     sp[5] = NULL;                           /* rbx */
     sp[6] = NULL;                           /* rbp: ends frame chains */
     sp[7] = (void *)(uintptr_t)cio__ctx_entry;
@@ -127,7 +126,9 @@ void cio__coro_start(cio__coro *c, cio__stack *stack, cio__coro_fn fn,
     void **sp = (void **)(top - 176);
     memset(sp, 0, 176);
     sp[0] = (void *)(uintptr_t)entry;          /* x19 */
-    sp[1] = c;                                 /* x20 */
+    sp[1] = c;                                 /* x20: entry's arguments */
+    sp[2] = (void *)(uintptr_t)fn;             /* x21 */
+    sp[3] = arg;                               /* x22 */
     sp[11] = (void *)(uintptr_t)cio__ctx_entry; /* x30 */
 #else
 #error "no context switch for this architecture: build with -DCIO_UCONTEXT=ON"

@@ -84,10 +84,13 @@ struct cio__coro {
     ucontext_t uc;
 #endif
     cio__stack *stack; /* NULL for the thread's main coroutine */
+#if defined(CIO_CORO_UCONTEXT)
     cio__coro_fn fn;
     void *arg;
-    /* for the overflow report: the owner's name, or "Task-<id>" */
-    const char *name;
+#endif
+    /* for the overflow report: the owner's name (owned by the owner), or
+     * NULL for "Task-<id>" */
+    char *name;
     uint64_t id;
 #if defined(CIO_ASAN)
     void *asan_fake;

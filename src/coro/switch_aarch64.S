@@ -5,7 +5,8 @@
  * Saves what the ABI says a callee must preserve: x19-x28, the frame pointer
  * x29, the link register x30, the low halves d8-d15 of v8-v15, and FPCR.
  * A new coroutine's frame (laid out by cio__coro_start) has x30 pointing at
- * cio__ctx_entry, fn in x19 and arg in x20.
+ * cio__ctx_entry, which calls x19(x20, x21, x22), that is entry(coro, fn,
+ * arg).
  */
 #if defined(__aarch64__) && !defined(CIO_CORO_UCONTEXT)
     .text
@@ -56,6 +57,8 @@ cio__ctx_entry:
     .cfi_startproc
     .cfi_undefined x30
     mov x0, x20
+    mov x1, x21
+    mov x2, x22
     blr x19
     brk #0
     .cfi_endproc

@@ -9,7 +9,7 @@
  *
  * A new coroutine's stack is laid out by cio__coro_start() as if it had
  * called cio__ctx_switch: its "return address" is cio__ctx_entry, which calls
- * fn(arg) with fn in r12 and arg in r13.
+ * r12(r13, r14, r15), that is entry(coro, fn, arg).
  */
 #if defined(__x86_64__) && !defined(CIO_CORO_UCONTEXT)
     .text
@@ -57,6 +57,8 @@ cio__ctx_entry:
     .cfi_startproc
     .cfi_undefined rip
     movq %r13, %rdi
+    movq %r14, %rsi
+    movq %r15, %rdx
     callq *%r12
     ud2
     .cfi_endproc
