@@ -69,7 +69,8 @@ void cio_release_all(cio_future *const *fs, size_t n) {
         cio_release(fs[i]);
 }
 
-/* Called for plain futures and, from task.c, for tasks at the end. */
+/* Called for plain futures and, from task.c, for tasks at the end; a plain
+ * future's memory is freed and its loop released here, a task's in task.c. */
 void cio__future_free(cio_future *f) {
     if (f->state == CIO_DONE && f->error && !f->retrieved) {
         if (f->is_task) {
@@ -89,10 +90,11 @@ void cio__future_free(cio_future *f) {
     while ((n = cio__list_pop(&f->callbacks)) != NULL)
         n->run(n, true);
     free(f->message);
-    cio_loop *loop = f->loop;
-    if (!f->is_task)
+    if (!f->is_task) { /* a task's memory is task.c's to give back */
+        cio_loop *loop = f->loop;
         free(f);
-    cio__loop_unref(loop);
+        cio__loop_unref(loop);
+    }
 }
 
 void cio__future_finish(cio_future *f, cio_state state, int error,

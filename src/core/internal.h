@@ -174,6 +174,10 @@ struct cio_loop {
     uint64_t slow_ns;
     size_t stack_size;
     uintptr_t thread; /* pthread_self() of the creating thread */
+    /* Task memory (task.c): freed tasks are kept for reuse, new ones carved
+     * from chunks; all of it goes when the loop object is freed. */
+    void *free_tasks;
+    char *task_chunks, *carve_at, *carve_end;
 };
 
 /* The loop running on this thread / the thread's current loop. */
@@ -209,6 +213,7 @@ void cio__future_free(cio_future *f); /* refs reached 0 */
 /* Task internals used by the loop. */
 void cio__task_step(cio__node *node, bool discard); /* a task's step node */
 void cio__task_free(cio__task *t);
+void cio__task_memory_free(cio_loop *loop); /* the loop object is going */
 int cio__task_cancel(cio__task *t, const char *msg);
 void cio__task_abandon(cio__task *t); /* loop closing: drop a pending task */
 const char *cio__task_name(const cio__task *t, char *buf, size_t cap);

@@ -45,8 +45,10 @@ void cio__loop_ref(cio_loop *loop) {
 }
 
 void cio__loop_unref(cio_loop *loop) {
-    if (--loop->refs == 0)
+    if (--loop->refs == 0) {
+        cio__task_memory_free(loop);
         free(loop);
+    }
 }
 
 cio_loop *cio__pick_loop(cio_loop *loop, const char *who) {
