@@ -169,6 +169,7 @@ struct cio_loop {
     cio__task *returned; /* the task that last switched to the scheduler */
     const cio_future *until; /* what the current run waits for */
     bool until_no_tasks;
+    uint64_t tasks_created, created_mark; /* see cio__loop_run */
     bool closed, running, stopping, virtual_time, debug;
     uint64_t vnow; /* the clock under virtual time */
     uint64_t slow_ns;
@@ -242,8 +243,9 @@ bool cio__take_raised(void *ret, int *code, char **msg);
  * scheduler. */
 bool cio__loop_next_pass_inline(cio_loop *loop);
 
-/* Run the loop until `until` is done, or (until_no_tasks) no task is left,
- * or it is stopped; 0, or CIO_EDEADLK. */
+/* Run the loop until `until` is done, or (until_no_tasks) no task is left
+ * or a task was created since the run began, or it is stopped; 0, or
+ * CIO_EDEADLK. */
 int cio__loop_run(cio_loop *loop, const cio_future *until,
                   bool until_no_tasks);
 

@@ -165,7 +165,10 @@ static bool only_thread(void) {
 
 /* Block until I/O or the earliest timer; under virtual time, jump the clock
  * to that timer instead of waiting for it. */
+#define TRIM_WHEN_IDLE 64 /* stacks trimmed before each blocking poll */
+
 static int poll_blocking(cio_loop *loop) {
+    cio__stack_pool_trim(loop->stacks, TRIM_WHEN_IDLE);
     if (loop->virtual_time && loop->nheap) {
         uv_run(&loop->uv, UV_RUN_NOWAIT);
         if (loop->ready.count == 0 && loop->heap[0]->when > loop->vnow)
@@ -178,11 +181,14 @@ static int poll_blocking(cio_loop *loop) {
         uint64_t ms = when > now ? (when - now + 999999) / 1000000 : 0;
         uv_timer_start(&loop->wake, on_wake, ms, 0);
     } else if (!uv_loop_alive(&loop->uv)) {
-        /* Only another thread could still wake us, through the inbox. */
+        /* Only another thread could still wake us, through the inbox; look
+         * again now and then, in case it is gone. */
         if (only_thread())
             return CIO_EDEADLK;
         uv_ref((uv_handle_t *)&loop->async);
+        uv_timer_start(&loop->wake, on_wake, 1000, 0);
         uv_run(&loop->uv, UV_RUN_ONCE);
+        uv_timer_stop(&loop->wake);
         uv_unref((uv_handle_t *)&loop->async);
         return 0;
     }
@@ -254,7 +260,8 @@ static bool finished(const cio_loop *loop, const cio_future *until,
                      bool until_no_tasks) {
     if (until)
         return until->state >= CIO_DONE;
-    return until_no_tasks && loop->nlive == 0;
+    return until_no_tasks &&
+           (loop->nlive == 0 || loop->tasks_created != loop->created_mark);
 }
 
 /* A task that suspends at the end of a pass may start the next one itself,
@@ -279,6 +286,7 @@ int cio__loop_run(cio_loop *loop, const cio_future *until,
     loop->running = true;
     loop->until = until;
     loop->until_no_tasks = until_no_tasks;
+    loop->created_mark = loop->tasks_created;
     int rc = 0;
     /* At least one pass when running forever, as asyncio: a loop stopped
      * before it runs still runs what is ready once. */

@@ -4,13 +4,19 @@
 #include <stdlib.h>
 
 /* Cancel every task still pending and run the loop until they have all
- * finished, as asyncio.run does before it closes the loop. */
+ * finished, as asyncio.run does before it closes the loop. A task created
+ * meanwhile (by a cancelled task's clean-up, say) is cancelled in turn. If
+ * what is left can never finish (a task that swallowed its cancellation
+ * and waits for nothing), closing the loop reports it. */
 static int cancel_remaining(cio_loop *loop) {
-    if (loop->nlive == 0)
-        return 0;
-    for (cio__task *t = loop->live_head; t; t = t->next_live)
-        cio__task_cancel(t, NULL);
-    return cio__loop_run(loop, NULL, true);
+    int rc = 0;
+    while (loop->nlive && rc == 0) {
+        for (cio__task *t = loop->live_head; t; t = t->next_live)
+            if (t->cancel_requests == 0)
+                cio__task_cancel(t, NULL);
+        rc = cio__loop_run(loop, NULL, true);
+    }
+    return rc;
 }
 
 int cio_run_ex(cio_task_fn main, void *arg, void **result,

@@ -299,6 +299,7 @@ cio_future *cio_create_task_at(cio_loop *loop, cio_task_fn fn, void *arg,
     t->created_line = line;
     t->stack_size = (uint32_t)stack_size;
     live_append(loop, t);
+    loop->tasks_created++;
     cio__schedule(loop, &t->step.node);
     return &t->fut;
 }

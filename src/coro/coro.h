@@ -62,11 +62,14 @@ cio__stack *cio__stack_get(cio__stack_pool *pool, size_t size);
 /* Give a stack back: kept warm, or trimmed (MADV_DONTNEED) once the pool
  * holds enough warm ones. */
 void cio__stack_put(cio__stack_pool *pool, cio__stack *stack);
+/* Give the pages of up to `max` finished stacks back to the kernel (for an
+ * idle moment); returns how many it trimmed. */
+size_t cio__stack_pool_trim(cio__stack_pool *pool, size_t max);
 /* Whether a guard-less stack's canary still holds. */
 bool cio__stack_canary_ok(const cio__stack *stack);
 /* Counters for tests and benchmarks. */
 typedef struct cio__stack_stats {
-    size_t guarded, slab, in_use, warm, cold;
+    size_t guarded, slab, in_use, warm, dirty, cold;
 } cio__stack_stats;
 void cio__stack_pool_stats(const cio__stack_pool *pool, cio__stack_stats *out);
 /* How many guard pages the process may still create (the budget is derived

@@ -18,8 +18,11 @@
  *
  * The pool. Stacks of tasks that finished go to a warm list (up to
  * WARM_MAX per size, untouched: reusing one costs no system call and no
- * page fault); beyond that they are trimmed with MADV_DONTNEED and kept
- * cold. Nothing is unmapped before the pool is freed.
+ * page fault); beyond that to a dirty list, whose pages are given back to
+ * the kernel (MADV_DONTNEED) a few at a time when the loop has nothing else
+ * to do (cio__stack_pool_trim), after which they are cold. A system call per
+ * finished task would otherwise cost a burst of short tasks more than the
+ * tasks themselves. Nothing is unmapped before the pool is freed.
  */
 #include "coro/coro.h"
 
@@ -66,7 +69,7 @@ struct cio__slab {
 
 typedef struct size_class {
     size_t size;
-    cio__stack *warm, *cold;
+    cio__stack *warm, *dirty, *cold;
     unsigned nwarm;
     cio__slab *slabs; /* newest first; only the newest has uncarved slots */
     struct size_class *next;
@@ -80,11 +83,18 @@ struct cio__stack_pool {
 };
 
 static size_t page_size;
+static bool thp_always; /* transparent huge pages unless told otherwise */
 static atomic_long guard_budget;
 static pthread_once_t budget_once = PTHREAD_ONCE_INIT;
 
 static void init_budget(void) {
     page_size = (size_t)sysconf(_SC_PAGESIZE);
+    FILE *thp = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+    if (thp) {
+        char mode[64] = "";
+        thp_always = fgets(mode, sizeof mode, thp) && strstr(mode, "[always]");
+        fclose(thp);
+    }
     long budget = -1;
     const char *env = getenv("CIO_GUARD_BUDGET");
     if (env && *env) {
@@ -174,7 +184,8 @@ static cio__stack *new_guarded(cio__stack_pool *pool, size_t size) {
         free(s);
         return NULL;
     }
-    (void)madvise(mem + page_size, size, MADV_NOHUGEPAGE);
+    if (thp_always) /* else no huge page comes unasked: spare the call */
+        (void)madvise(mem + page_size, size, MADV_NOHUGEPAGE);
     s->guard = mem;
     s->lo = mem + page_size;
     s->hi = s->lo + size;
@@ -239,6 +250,9 @@ cio__stack *cio__stack_get(cio__stack_pool *pool, size_t size) {
         c->warm = s->next;
         c->nwarm--;
         pool->stats.warm--;
+    } else if ((s = c->dirty) != NULL) {
+        c->dirty = s->next;
+        pool->stats.dirty--;
     } else if ((s = c->cold) != NULL) {
         c->cold = s->next;
         pool->stats.cold--;
@@ -295,10 +309,26 @@ void cio__stack_put(cio__stack_pool *pool, cio__stack *s) {
         pool->stats.warm++;
         return;
     }
-    trim(s);
-    s->next = c->cold;
-    c->cold = s;
-    pool->stats.cold++;
+    s->next = c->dirty;
+    c->dirty = s;
+    pool->stats.dirty++;
+}
+
+size_t cio__stack_pool_trim(cio__stack_pool *pool, size_t max) {
+    size_t done = 0;
+    for (size_class *c = pool->classes; c && done < max; c = c->next) {
+        cio__stack *s;
+        while (done < max && (s = c->dirty) != NULL) {
+            c->dirty = s->next;
+            trim(s);
+            s->next = c->cold;
+            c->cold = s;
+            pool->stats.dirty--;
+            pool->stats.cold++;
+            done++;
+        }
+    }
+    return done;
 }
 
 void cio__stack_pool_stats(const cio__stack_pool *pool, cio__stack_stats *out) {
