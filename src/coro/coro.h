@@ -118,12 +118,14 @@ __attribute__((noreturn)) void cio__coro_overflowed(const cio__coro *c);
 /* Suspend `from` (the running coroutine) and resume `to`. */
 void cio__coro_before_switch(cio__coro *from, cio__coro *to, bool exiting);
 void cio__coro_after_switch(cio__coro *self);
+extern CIO_TLS cio__coro *cio__coro_current; /* read by the SIGSEGV handler */
+#if !defined(CIO_CORO_UCONTEXT)
+void cio__ctx_switch(void **save_sp, void *load_sp); /* switch_*.S */
+#endif
 #if defined(CIO_CORO_UCONTEXT) || defined(CIO_ASAN) || defined(CIO_TSAN)
 void cio__coro_switch(cio__coro *from, cio__coro *to);
 #else
 /* The plain build's switch is inline: it is the hottest path in cio. */
-void cio__ctx_switch(void **save_sp, void *load_sp);
-extern CIO_TLS cio__coro *cio__coro_current; /* read by the SIGSEGV handler */
 static inline void cio__coro_switch(cio__coro *from, cio__coro *to) {
     if (from->stack && from->stack->canary &&
         !cio__stack_canary_ok(from->stack))

@@ -15,8 +15,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-extern CIO_TLS cio__coro *cio__coro_current;
-
 #define ALTSTACK_SIZE (64 * 1024)
 
 static struct sigaction previous_segv;
