@@ -75,6 +75,19 @@ extern "C" {
 #define CIO_ENOLOOP (-10006)       /* no loop on this thread */
 #define CIO_ESTOPPED (-10007)      /* the loop stopped before the future was done */
 
+/* The other areas' codes are listed here too, so that one list holds every
+ * code cio returns (cio/combine.h, cio/sync.h, cio/thread.h use them). */
+#define CIO_ETASKGROUP (-10100)     /* a task group's tasks failed */
+#define CIO_EQUEUEFULL (-10201)     /* put_nowait on a full queue */
+#define CIO_EQUEUEEMPTY (-10202)    /* get_nowait on an empty queue */
+#define CIO_EQUEUESHUTDOWN (-10203) /* the queue has been shut down */
+#define CIO_EBROKENBARRIER (-10204) /* the barrier was aborted or reset */
+#define CIO_ENOTLOCKED (-10205)     /* releasing (or waiting on) a free lock */
+#define CIO_ENOTOWNER (-10206)      /* the lock is held by another task */
+#define CIO_EOVERRELEASE (-10207)   /* bounded semaphore / task_done overflow */
+#define CIO_EHASWAITERS (-10208)    /* freeing an object tasks still wait on */
+#define CIO_ESHUTDOWN (-10301)      /* the executor has been shut down */
+
 /* A sentence describing `code` (0, a cio code or a negated errno value).
  * Never NULL; the string is static. */
 CIO_API const char *cio_strerror(int code);
@@ -303,8 +316,10 @@ typedef struct cio_task_options {
  * These are macros so that the task remembers where it was created. */
 #define cio_create_task(fn, arg)                                               \
     cio_create_task_at(NULL, (fn), (arg), NULL, __FILE__, __LINE__)
-#define cio_create_task_ex(loop, fn, arg, opts)                                \
-    cio_create_task_at((loop), (fn), (arg), (opts), __FILE__, __LINE__)
+/* (variadic so that a compound literal with commas can be the options:
+ * cio_create_task_ex(NULL, fn, arg, &(cio_task_options){.name = "x"})) */
+#define cio_create_task_ex(loop, fn, arg, ...)                                 \
+    cio_create_task_at((loop), (fn), (arg), (__VA_ARGS__), __FILE__, __LINE__)
 CIO_API cio_future *cio_create_task_at(cio_loop *loop, cio_task_fn fn,
                                        void *arg, const cio_task_options *opts,
                                        const char *file, int line);

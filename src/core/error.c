@@ -39,6 +39,29 @@ const char *cio_strerror(int code) {
     case CIO_EDEADLK:
         return "deadlock: every task waits for something that cannot happen "
                "(no callback is ready, no timer is set, no I/O is pending)";
+    case CIO_ETASKGROUP:
+        return "tasks of the task group failed";
+    case CIO_EQUEUEFULL:
+        return "the queue is full";
+    case CIO_EQUEUEEMPTY:
+        return "the queue is empty";
+    case CIO_EQUEUESHUTDOWN:
+        return "the queue has been shut down";
+    case CIO_EBROKENBARRIER:
+        return "the barrier is broken: it was aborted, or reset while tasks "
+               "waited on it";
+    case CIO_ENOTLOCKED:
+        return "the lock is not acquired";
+    case CIO_ENOTOWNER:
+        return "the lock is held by another task";
+    case CIO_EOVERRELEASE:
+        return "released more times than acquired (a bounded semaphore above "
+               "its initial value, or task_done() called more times than "
+               "items were put)";
+    case CIO_EHASWAITERS:
+        return "tasks are still waiting on it, so it cannot be freed";
+    case CIO_ESHUTDOWN:
+        return "the executor has been shut down: it accepts no new work";
     default:
         break;
     }

@@ -36,16 +36,21 @@ static void post_run(cio__node *node, bool discard) {
     free(p);
 }
 
-static void on_async(uv_async_t *a) {
-    cio_loop *loop = a->data;
+size_t cio__inbox_drain(cio_loop *loop) {
     cio__inbox *ib = loop->inbox;
     pthread_mutex_lock(&ib->mu);
     cio__queue got = ib->items;
     ib->items = (cio__queue){0};
     pthread_mutex_unlock(&ib->mu);
+    size_t count = got.count;
     cio__node *n;
     while ((n = cio__queue_pop(&got)) != NULL)
         cio__schedule(loop, n);
+    return count;
+}
+
+static void on_async(uv_async_t *a) {
+    cio__inbox_drain(a->data);
 }
 
 int cio__inbox_open(cio_loop *loop) {
@@ -67,6 +72,9 @@ int cio__inbox_open(cio_loop *loop) {
     return 0;
 }
 
+/* The inbox stops taking posts; the loop keeps its reference (and the
+ * pointer, which other threads may still read) until the loop object goes,
+ * so a late post gets CIO_ELOOPCLOSED rather than a dangling inbox. */
 void cio__inbox_close(cio_loop *loop) {
     cio__inbox *ib = loop->inbox;
     pthread_mutex_lock(&ib->mu);
@@ -77,8 +85,6 @@ void cio__inbox_close(cio_loop *loop) {
     cio__node *n;
     while ((n = cio__queue_pop(&left)) != NULL)
         n->run(n, true);
-    cio__inbox_release(ib);
-    loop->inbox = NULL;
 }
 
 cio__inbox *cio__inbox_get(cio_loop *loop) {

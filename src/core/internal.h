@@ -224,6 +224,8 @@ const char *cio__task_name(const cio__task *t, char *buf, size_t cap);
  * closed: posting then returns CIO_ELOOPCLOSED and drop is not called. */
 int cio__inbox_open(cio_loop *loop);
 void cio__inbox_close(cio_loop *loop);
+/* Move what was posted to the ready queue now; returns how many. */
+size_t cio__inbox_drain(cio_loop *loop);
 cio__inbox *cio__inbox_get(cio_loop *loop);
 void cio__inbox_release(cio__inbox *ib);
 int cio__inbox_post(cio__inbox *ib, void (*run)(void *arg),

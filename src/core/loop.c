@@ -10,7 +10,6 @@
  */
 #include "core/internal.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <pthread.h>
@@ -47,6 +46,7 @@ void cio__loop_ref(cio_loop *loop) {
 void cio__loop_unref(cio_loop *loop) {
     if (--loop->refs == 0) {
         cio__task_memory_free(loop);
+        cio__inbox_release(loop->inbox);
         free(loop);
     }
 }
@@ -148,19 +148,24 @@ static void on_wake(uv_timer_t *t) {
     (void)t; /* only here to end the blocking poll */
 }
 
-/* Whether the calling thread is the process's only one (Linux: counted in
- * /proc/self/task; elsewhere assume not, and wait rather than give up). */
+/* Whether the calling thread is the process's only one (Linux: field 20 of
+ * /proc/self/stat; elsewhere assume not, and wait rather than give up). */
 static bool only_thread(void) {
-    DIR *d = opendir("/proc/self/task");
-    if (!d)
+    FILE *f = fopen("/proc/self/stat", "r");
+    if (!f)
         return false;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL && n < 2)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n == 1;
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* the command name (field 2) may hold spaces: count after its ')' */
+    const char *p = strrchr(buf, ')');
+    long threads = 0;
+    if (p && sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+                           "%*u %*u %*d %*d %*d %*d %ld",
+                    &threads) == 1)
+        return threads == 1;
+    return false;
 }
 
 /* Block until I/O or the earliest timer; under virtual time, jump the clock
@@ -182,9 +187,10 @@ static int poll_blocking(cio_loop *loop) {
         uv_timer_start(&loop->wake, on_wake, ms, 0);
     } else if (!uv_loop_alive(&loop->uv)) {
         /* Only another thread could still wake us, through the inbox; look
-         * again now and then, in case it is gone. */
+         * again now and then, in case it is gone. A thread that posted and
+         * then ended has left its post in the inbox: look there first. */
         if (only_thread())
-            return CIO_EDEADLK;
+            return cio__inbox_drain(loop) ? 0 : CIO_EDEADLK;
         uv_ref((uv_handle_t *)&loop->async);
         uv_timer_start(&loop->wake, on_wake, 1000, 0);
         uv_run(&loop->uv, UV_RUN_ONCE);

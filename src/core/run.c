@@ -19,6 +19,18 @@ static int cancel_remaining(cio_loop *loop) {
     return rc;
 }
 
+/* Let the done callbacks that the last tasks scheduled run (they may own
+ * memory), for a few passes: a callback that reschedules itself forever
+ * must not keep cio_run from returning. */
+#define DRAIN_PASSES 16
+
+static void drain_callbacks(cio_loop *loop) {
+    for (int i = 0; i < DRAIN_PASSES && loop->ready.count; i++) {
+        cio_loop_stop(loop); /* one pass */
+        cio__loop_run(loop, NULL, false);
+    }
+}
+
 int cio_run_ex(cio_task_fn main, void *arg, void **result,
                const cio_loop_options *opts) {
     if (result)
@@ -39,6 +51,7 @@ int cio_run_ex(cio_task_fn main, void *arg, void **result,
     } else {
         rc = cio_loop_run_until_done(loop, task, result);
         cancel_remaining(loop);
+        drain_callbacks(loop);
         cio__loop_run_hooks(loop, CIO__AT_RUN_END);
         cio_release(task);
     }

@@ -116,8 +116,6 @@ void cio__coro_start(cio__coro *c, cio__stack *stack, cio__coro_fn fn,
 __attribute__((noreturn)) void cio__coro_overflowed(const cio__coro *c);
 
 /* Suspend `from` (the running coroutine) and resume `to`. */
-void cio__coro_before_switch(cio__coro *from, cio__coro *to, bool exiting);
-void cio__coro_after_switch(cio__coro *self);
 extern CIO_TLS cio__coro *cio__coro_current; /* read by the SIGSEGV handler */
 #if !defined(CIO_CORO_UCONTEXT)
 void cio__ctx_switch(void **save_sp, void *load_sp); /* switch_*.S */

@@ -267,6 +267,11 @@ cio__stack *cio__stack_get(cio__stack_pool *pool, size_t size) {
         return NULL;
     s->next = NULL;
     s->in_use = true;
+#if defined(CIO_ASAN)
+    /* the address may have held a stack of a closed loop whose abandoned
+     * frames left poisoned redzones in ASan's shadow */
+    ASAN_UNPOISON_MEMORY_REGION(s->lo, (size_t)(s->hi - s->lo));
+#endif
     if (s->canary)
         write_canary(s);
     pool->stats.in_use++;
@@ -298,10 +303,6 @@ void cio__stack_put(cio__stack_pool *pool, cio__stack *s) {
     size_class *c = class_for(pool, s->size); /* exists: get made it */
     s->in_use = false;
     pool->stats.in_use--;
-#if defined(CIO_ASAN)
-    /* frames abandoned on this stack leave poisoned redzones behind */
-    ASAN_UNPOISON_MEMORY_REGION(s->lo, (size_t)(s->hi - s->lo));
-#endif
     if (c->nwarm < WARM_MAX) {
         s->next = c->warm;
         c->warm = s;

@@ -1,11 +1,12 @@
 /* Conformance: cio_run is asyncio.run (test_runners.py re-expressed). */
 #include "../cio_test.h"
 
-static void *ret_arg(void *arg) { return arg; }
+static void *ret_arg(void *arg) {
+    return arg;
+}
 
 /* test_runners.py: test_asyncio_run_return */
-static void test_run_returns_main_result(void **state)
-{
+static void test_run_returns_main_result(void **state) {
     (void)state;
     void *r = NULL;
     assert_int_equal(cio_run(ret_arg, IPTR(123), &r), 0);
@@ -13,16 +14,14 @@ static void test_run_returns_main_result(void **state)
     assert_int_equal(cio_run(ret_arg, IPTR(5), NULL), 0); /* result optional */
 }
 
-static void *raises(void *arg)
-{
+static void *raises(void *arg) {
     (void)arg;
     cio_sleep(0);
     return cio_raise(-EBADMSG, "spam");
 }
 
 /* test_runners.py: test_asyncio_run_raises -- main's error is the status. */
-static void test_run_returns_main_error(void **state)
-{
+static void test_run_returns_main_error(void **state) {
     (void)state;
     diag_capture();
     assert_int_equal(run_vt(raises, NULL, NULL), -EBADMSG);
@@ -30,38 +29,33 @@ static void test_run_returns_main_error(void **state)
     assert_int_equal(diag_count("never retrieved"), 0);
 }
 
-static void *main_cancels_itself(void *arg)
-{
+static void *main_cancels_itself(void *arg) {
     (void)arg;
     cio_cancel(cio_current_task(), NULL);
     cio_sleep(1);
     return IPTR(1);
 }
 
-static void test_run_main_cancelled(void **state)
-{
+static void test_run_main_cancelled(void **state) {
     (void)state;
     assert_int_equal(run_vt(main_cancels_itself, NULL, NULL), CIO_ECANCELED);
 }
 
 /* test_runners.py: test_asyncio_run_only_coro */
-static void test_run_only_function(void **state)
-{
+static void test_run_only_function(void **state) {
     (void)state;
     assert_int_equal(cio_run(NULL, NULL, NULL), CIO_EINVAL);
 }
 
 static int g_nested_rc;
-static void *nested(void *arg)
-{
+static void *nested(void *arg) {
     (void)arg;
     g_nested_rc = cio_run(ret_arg, NULL, NULL);
     return NULL;
 }
 
 /* test_runners.py: test_asyncio_run_from_running_loop */
-static void test_run_from_running_loop(void **state)
-{
+static void test_run_from_running_loop(void **state) {
     (void)state;
     g_nested_rc = 0;
     assert_int_equal(run_vt(nested, NULL, NULL), 0);
@@ -70,8 +64,7 @@ static void test_run_from_running_loop(void **state)
 
 static cio_future *g_leftover;
 static int g_leftover_rc;
-static void *leftover(void *arg)
-{
+static void *leftover(void *arg) {
     (void)arg;
     ev_log(1);
     g_leftover_rc = cio_sleep(100);
@@ -79,10 +72,10 @@ static void *leftover(void *arg)
     return NULL;
 }
 
-static void *main_leaves_task(void *arg)
-{
+static void *main_leaves_task(void *arg) {
     (void)arg;
-    g_leftover = cio_create_task_ex(NULL, leftover, NULL, &(cio_task_options){.name = "leftover"});
+    g_leftover = cio_create_task_ex(NULL, leftover, NULL,
+                                    &(cio_task_options){.name = "leftover"});
     cio_sleep(0);
     ev_log(3);
     return IPTR(123);
@@ -91,8 +84,7 @@ static void *main_leaves_task(void *arg)
 /* test_runners.py: test_asyncio_run_cancels_hanging_tasks -- the task left
  * sleeping is cancelled, sees CIO_ECANCELED, and its cleanup runs before
  * cio_run returns. */
-static void test_run_cancels_hanging_tasks(void **state)
-{
+static void test_run_cancels_hanging_tasks(void **state) {
     (void)state;
     diag_capture();
     g_leftover_rc = 1;
@@ -109,12 +101,12 @@ static void test_run_cancels_hanging_tasks(void **state)
     assert_true(cio_future_cancelled(g_leftover));
     assert_null(cio_future_loop(g_leftover));
     cio_release(g_leftover);
-    if (diag_n) diag_print();
+    if (diag_n)
+        diag_print();
     assert_int_equal(diag_n, 0);
 }
 
-static void *leftover_with_slow_cleanup(void *arg)
-{
+static void *leftover_with_slow_cleanup(void *arg) {
     int id = PINT(arg);
     int rc = cio_sleep(1000);
     if (rc == CIO_ECANCELED) {
@@ -125,18 +117,17 @@ static void *leftover_with_slow_cleanup(void *arg)
     return NULL;
 }
 
-static void *main_leaves_three(void *arg)
-{
+static void *main_leaves_three(void *arg) {
     (void)arg;
-    for (int i = 1; i <= 3; i++) cio_release(cio_create_task(leftover_with_slow_cleanup, IPTR(i)));
+    for (int i = 1; i <= 3; i++)
+        cio_release(cio_create_task(leftover_with_slow_cleanup, IPTR(i)));
     cio_sleep(0.1);
     return NULL;
 }
 
 /* asyncio.run's _cancel_all_tasks gathers the cancelled tasks: their
  * cleanup may suspend, and cio_run waits for all of it. */
-static void test_run_waits_for_cleanup(void **state)
-{
+static void test_run_waits_for_cleanup(void **state) {
     (void)state;
     diag_capture();
     assert_int_equal(run_vt(main_leaves_three, NULL, NULL), 0);
@@ -145,16 +136,15 @@ static void test_run_waits_for_cleanup(void **state)
     assert_int_equal(diag_n, 0);
 }
 
-static void *fails_on_cancel(void *arg)
-{
+static void *fails_on_cancel(void *arg) {
     (void)arg;
     int rc = cio_sleep(100);
-    if (rc == CIO_ECANCELED) return cio_raise(-EIO, "boom during shutdown");
+    if (rc == CIO_ECANCELED)
+        return cio_raise(-EIO, "boom during shutdown");
     return NULL;
 }
 
-static void *main_leaves_failing(void *arg)
-{
+static void *main_leaves_failing(void *arg) {
     (void)arg;
     cio_release(cio_create_task_ex(NULL, fails_on_cancel, NULL,
                                    &(cio_task_options){.name = "leftover"}));
@@ -164,22 +154,21 @@ static void *main_leaves_failing(void *arg)
 
 /* test_runners.py: test_asyncio_run_reports_hanging_tasks_errors -- a task
  * that fails while being cancelled at shutdown is reported, not lost. */
-static void test_run_reports_hanging_task_errors(void **state)
-{
+static void test_run_reports_hanging_task_errors(void **state) {
     (void)state;
     diag_capture();
     void *r = NULL;
     assert_int_equal(run_vt(main_leaves_failing, NULL, &r), 0);
     diag_restore();
     assert_int_equal(PINT(r), 123);
-    if (diag_count("boom during shutdown") != 1) diag_print();
+    if (diag_count("boom during shutdown") != 1)
+        diag_print();
     assert_int_equal(diag_count("boom during shutdown"), 1);
     assert_int_equal(diag_count("'leftover'"), 1);
 }
 
 static int g_late_rc;
-static void *late_sleeper(void *arg)
-{
+static void *late_sleeper(void *arg) {
     (void)arg;
     ev_log(2);
     g_late_rc = cio_sleep(100);
@@ -187,8 +176,7 @@ static void *late_sleeper(void *arg)
     return NULL;
 }
 
-static void *spawns_on_cancel(void *arg)
-{
+static void *spawns_on_cancel(void *arg) {
     (void)arg;
     int rc = cio_sleep(100);
     ev_log(1);
@@ -198,8 +186,7 @@ static void *spawns_on_cancel(void *arg)
     return NULL;
 }
 
-static void *main_leaves_spawner(void *arg)
-{
+static void *main_leaves_spawner(void *arg) {
     (void)arg;
     cio_release(cio_create_task(spawns_on_cancel, NULL));
     cio_sleep(0);
@@ -212,31 +199,30 @@ static void *main_leaves_spawner(void *arg)
  * still pending and wait for them to finish". A task spawned by a cleanup
  * is still pending: it must be cancelled (or destroyed with the
  * diagnostic), not awaited through its whole 100 s sleep. */
-static void test_run_cancels_tasks_spawned_during_shutdown(void **state)
-{
+static void test_run_cancels_tasks_spawned_during_shutdown(void **state) {
     (void)state;
     diag_capture();
     g_late_rc = 12345;
     assert_int_equal(run_vt(main_leaves_spawner, NULL, NULL), 0);
     diag_restore();
     if (g_late_rc == 0)
-        fail_msg("the task spawned during shutdown slept its full 100 s uncancelled");
+        fail_msg("the task spawned during shutdown slept its full 100 s "
+                 "uncancelled");
     /* 12345: its body never ran (cancelled before its first step, as
      * asyncio does with a task cancelled before it starts) */
     if (g_late_rc != 12345)
         assert_int_equal(g_late_rc, CIO_ECANCELED);
 }
 
-static int task_number(cio_future *t)
-{
+static int task_number(cio_future *t) {
     const char *name = cio_task_get_name(t);
-    if (!name || strncmp(name, "Task-", 5) != 0) return -1;
+    if (!name || strncmp(name, "Task-", 5) != 0)
+        return -1;
     return atoi(name + 5);
 }
 
 static int g_num;
-static void *record_number(void *arg)
-{
+static void *record_number(void *arg) {
     (void)arg;
     g_num = task_number(cio_current_task());
     return NULL;
@@ -244,8 +230,7 @@ static void *record_number(void *arg)
 
 /* Default task names count per process, across loops (asyncio's
  * _task_name_counter). */
-static void test_task_numbers_continue_across_runs(void **state)
-{
+static void test_task_numbers_continue_across_runs(void **state) {
     (void)state;
     g_num = -1;
     assert_int_equal(run_vt(record_number, NULL, NULL), 0);
@@ -255,8 +240,7 @@ static void test_task_numbers_continue_across_runs(void **state)
     assert_true(g_num > first);
 }
 
-static void *check_debug(void *arg)
-{
+static void *check_debug(void *arg) {
     (void)arg;
     cio_loop *loop = cio_get_running_loop();
     return IPTR(loop != NULL);
@@ -264,10 +248,10 @@ static void *check_debug(void *arg)
 
 /* test_runners.py: test_asyncio_run_debug -- options reach the loop; a run
  * with debug on works as usual. */
-static void test_run_ex_with_options(void **state)
-{
+static void test_run_ex_with_options(void **state) {
     (void)state;
-    cio_loop_options o = {.virtual_time = true, .debug = true, .slow_callback_duration = 10};
+    cio_loop_options o = {
+        .virtual_time = true, .debug = true, .slow_callback_duration = 10};
     void *r = NULL;
     assert_int_equal(cio_run_ex(check_debug, NULL, &r, &o), 0);
     assert_int_equal(PINT(r), 1);
@@ -275,8 +259,7 @@ static void test_run_ex_with_options(void **state)
     assert_int_equal(PINT(r), 1);
 }
 
-static void *hog(void *arg)
-{
+static void *hog(void *arg) {
     (void)arg;
     double r0 = now_real();
     while (now_real() - r0 < 0.2) {
@@ -284,10 +267,10 @@ static void *hog(void *arg)
     return NULL;
 }
 
-static void *main_with_hog(void *arg)
-{
+static void *main_with_hog(void *arg) {
     (void)arg;
-    cio_future *t = cio_create_task_ex(NULL, hog, NULL, &(cio_task_options){.name = "hog"});
+    cio_future *t =
+        cio_create_task_ex(NULL, hog, NULL, &(cio_task_options){.name = "hog"});
     cio_await(t, NULL);
     cio_release(t);
     return NULL;
@@ -295,8 +278,7 @@ static void *main_with_hog(void *arg)
 
 /* asyncio debug mode: a step that runs longer than slow_callback_duration
  * is reported with the task's name and where it was created. */
-static void test_debug_reports_slow_task(void **state)
-{
+static void test_debug_reports_slow_task(void **state) {
     (void)state;
     diag_capture();
     cio_loop_options o = {.debug = true, .slow_callback_duration = 0.05};
@@ -304,21 +286,21 @@ static void test_debug_reports_slow_task(void **state)
     diag_restore();
     int hits = 0;
     for (int i = 0; i < diag_n && i < DIAG_MAX; i++)
-        if (strstr(diag_msgs[i], "hog") && strstr(diag_msgs[i], "run.c")) hits++;
-    if (hits < 1) diag_print();
+        if (strstr(diag_msgs[i], "hog") && strstr(diag_msgs[i], "run.c"))
+            hits++;
+    if (hits < 1)
+        diag_print();
     assert_true(hits >= 1);
 }
 
-static void slow_callback(void *arg)
-{
+static void slow_callback(void *arg) {
     (void)arg;
     double r0 = now_real();
     while (now_real() - r0 < 0.2) {
     }
 }
 
-static void *main_with_slow_callback(void *arg)
-{
+static void *main_with_slow_callback(void *arg) {
     (void)arg;
     cio_call_soon(NULL, slow_callback, NULL, NULL);
     cio_sleep(0.01);
@@ -326,21 +308,20 @@ static void *main_with_slow_callback(void *arg)
 }
 
 /* Debug mode reports plain callbacks too. */
-static void test_debug_reports_slow_callback(void **state)
-{
+static void test_debug_reports_slow_callback(void **state) {
     (void)state;
     diag_capture();
     cio_loop_options o = {.debug = true, .slow_callback_duration = 0.05};
     assert_int_equal(cio_run_ex(main_with_slow_callback, NULL, NULL, &o), 0);
     diag_restore();
-    if (diag_n < 1) diag_print();
+    if (diag_n < 1)
+        diag_print();
     assert_true(diag_n >= 1);
     assert_non_null(strstr(diag_msgs[0], "callback"));
 }
 
 /* CIO_DEBUG=1 in the environment turns debug mode on. */
-static void test_cio_debug_environment(void **state)
-{
+static void test_cio_debug_environment(void **state) {
     (void)state;
     const char *old = getenv("CIO_DEBUG");
     char *saved = old ? strdup(old) : NULL;
@@ -357,26 +338,28 @@ static void test_cio_debug_environment(void **state)
     assert_int_equal(rc, 0);
     int hits = 0;
     for (int i = 0; i < diag_n && i < DIAG_MAX; i++)
-        if (strstr(diag_msgs[i], "hog")) hits++;
-    if (hits < 1) diag_print();
+        if (strstr(diag_msgs[i], "hog"))
+            hits++;
+    if (hits < 1)
+        diag_print();
     assert_true(hits >= 1);
 }
 
 /* Without debug (and without CIO_DEBUG=1) nothing is reported. */
-static void test_no_slow_report_without_debug(void **state)
-{
+static void test_no_slow_report_without_debug(void **state) {
     (void)state;
     const char *env = getenv("CIO_DEBUG");
-    if (env && strcmp(env, "1") == 0) skip();
+    if (env && strcmp(env, "1") == 0)
+        skip();
     diag_capture();
     assert_int_equal(cio_run_ex(main_with_hog, NULL, NULL, NULL), 0);
     diag_restore();
-    if (diag_n) diag_print();
+    if (diag_n)
+        diag_print();
     assert_int_equal(diag_n, 0);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         CIO_TEST(test_run_returns_main_result),
         CIO_TEST(test_run_returns_main_error),
