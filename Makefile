@@ -1,0 +1,102 @@
+# cio - a thin wrapper over CMake for the README's commands.
+#
+#   make deps       install missing Debian packages (scripts/install-deps.sh)
+#   make build      configure build/ (RelWithDebInfo) once, then build it
+#   make test       build, then run every test with ctest
+#   make demo       build, then run the notebook's cells (examples/seed)
+#   make bench      Release build in build-release/, then bench/run (cio beside
+#                   the peers; BENCH_ARGS="--runs 3 --only w1,w3" passes options)
+#   make install    build, then install (PREFIX=/opt/x to choose where)
+#   make asan       ASan+UBSan Debug build in build-asan/, run the tests
+#   make tsan       TSan build in build-tsan/, run the tests
+#   make ucontext   ucontext context-switch build in build-ucontext/, run the tests
+#   make valgrind   run the tests of build/ under valgrind (not those labelled
+#                   big, novalgrind, install, script or bench)
+#   make format-check / format / tidy / cppcheck   lint targets of build/
+#   make clean      remove all build directories
+
+CC := cc
+export CC
+MAKEFLAGS += --no-print-directory
+JOBS ?= 2
+CMAKE ?= cmake
+CTEST ?= ctest
+CTEST_ARGS ?=
+BENCH_ARGS ?=
+PREFIX ?=
+
+BUILD_DIRS := build build-asan build-tsan build-ucontext build-release
+
+.PHONY: all help deps configure build test demo bench install asan tsan ucontext \
+	valgrind format format-check tidy cppcheck clean
+
+all: build
+
+help:
+	@awk '/^#/ { sub(/^# ?/, ""); print; next } { exit }' Makefile
+
+deps:
+	@bash scripts/install-deps.sh
+
+# $(call configure,DIR,CMAKE-ARGS): configure DIR unless it already is.
+define configure
+	@if [ ! -f $(1)/CMakeCache.txt ]; then \
+		echo "$(CMAKE) -S . -B $(1) $(2)"; \
+		$(CMAKE) -S . -B $(1) -DCMAKE_C_COMPILER=$(CC) $(2) || \
+			{ rm -f $(1)/CMakeCache.txt; exit 1; }; \
+	fi
+endef
+
+# $(call ctest,DIR): run the tests of DIR; ctest prints its summary line.
+define ctest
+	cd $(1) && $(CTEST) --output-on-failure -j$(JOBS) $(CTEST_ARGS)
+endef
+
+configure: deps
+	$(call configure,build,-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+
+build: configure
+	$(CMAKE) --build build -j$(JOBS)
+
+test: build
+	$(call ctest,build)
+
+demo: build
+	@bash scripts/demo.sh build
+
+bench: deps
+	$(call configure,build-release,-DCMAKE_BUILD_TYPE=Release -DCIO_BUILD_TESTS=OFF)
+	$(CMAKE) --build build-release -j$(JOBS)
+	@if [ -f bench/run ]; then \
+		echo "bench/run build-release $(BENCH_ARGS)"; \
+		CIO_BUILD_DIR=build-release bash bench/run build-release $(BENCH_ARGS); \
+	else \
+		echo "bench: no benchmarks yet (bench/run does not exist)"; \
+	fi
+
+install: build
+	$(CMAKE) --install build $(if $(PREFIX),--prefix $(PREFIX))
+
+asan: deps
+	$(call configure,build-asan,-DCMAKE_BUILD_TYPE=Debug -DCIO_SANITIZE=address)
+	$(CMAKE) --build build-asan -j$(JOBS)
+	$(call ctest,build-asan)
+
+tsan: deps
+	$(call configure,build-tsan,-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCIO_SANITIZE=thread)
+	$(CMAKE) --build build-tsan -j$(JOBS)
+	$(call ctest,build-tsan)
+
+ucontext: deps
+	$(call configure,build-ucontext,-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCIO_UCONTEXT=ON)
+	$(CMAKE) --build build-ucontext -j$(JOBS)
+	$(call ctest,build-ucontext)
+
+valgrind: build
+	@JOBS=$(JOBS) bash scripts/valgrind-tests.sh build $(CTEST_ARGS)
+
+format format-check tidy cppcheck: configure
+	$(CMAKE) --build build --target $@
+
+clean:
+	rm -rf $(BUILD_DIRS)
