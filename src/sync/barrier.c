@@ -1,0 +1,140 @@
+/* barrier.c - asyncio.Barrier.
+ *
+ * The states and transitions are asyncio's (FILLING, DRAINING, RESETTING,
+ * BROKEN). asyncio runs them under a Condition; here one wait queue plays
+ * its part: every state change wakes all the waiting tasks, and each checks
+ * again whether it may go on, as after asyncio's notify_all(). No lock is
+ * needed, so reset() and abort() do not suspend.
+ */
+#include "sync/internal.h"
+
+#include <stdlib.h>
+
+struct cio_barrier {
+    cio__sync base;
+    int parties;
+    int count; /* tasks inside wait(), from arrival to leaving */
+    cio_barrier_state state;
+    cio__waitq waiters;
+};
+
+cio_barrier *cio_barrier_new(cio_loop *loop, int parties) {
+    if (parties < 1)
+        return cio__sync_fail(CIO_EINVAL, "cio_barrier_new",
+                              "parties must be >= 1");
+    cio_barrier *b = calloc(1, sizeof *b);
+    if (!b)
+        return cio__sync_fail(CIO_ENOMEM, "cio_barrier_new", "out of memory");
+    if (cio__sync_init(&b->base, loop, "cio_barrier_new") != 0) {
+        free(b);
+        return NULL;
+    }
+    b->parties = parties;
+    b->state = CIO_BARRIER_FILLING;
+    return b;
+}
+
+int cio_barrier_free(cio_barrier *b) {
+    if (!b)
+        return 0;
+    /* A task inside wait() touches the barrier when it leaves. */
+    bool busy = cio__waitq_busy(&b->waiters) || b->count > 0;
+    if (busy && !cio__sync_closed(&b->base))
+        return CIO_EHASWAITERS;
+    cio__sync_fini(&b->base);
+    free(b);
+    return 0;
+}
+
+static void changed(cio_barrier *b) {
+    cio__waitq_wake_all(&b->waiters);
+}
+
+/* Wait for the next state change. */
+static int wait_change(cio_barrier *b, const char *file, int line) {
+    cio__waiter w;
+    return cio__waiter_wait(&b->waiters, &w, file, line);
+}
+
+/* The last task out ends a drain or a reset. */
+static void leave(cio_barrier *b) {
+    if (--b->count == 0) {
+        if (b->state == CIO_BARRIER_RESETTING ||
+            b->state == CIO_BARRIER_DRAINING)
+            b->state = CIO_BARRIER_FILLING;
+        changed(b);
+    }
+}
+
+/* Wait in the barrier until it fills (or breaks, or is reset). */
+static int wait_filled(cio_barrier *b, const char *file, int line) {
+    while (b->state == CIO_BARRIER_FILLING) {
+        int rc = wait_change(b, file, line);
+        if (rc)
+            return rc;
+    }
+    if (b->state == CIO_BARRIER_BROKEN || b->state == CIO_BARRIER_RESETTING)
+        return CIO_EBROKENBARRIER;
+    return 0;
+}
+
+int cio_barrier_wait_at(cio_barrier *b, const char *file, int line) {
+    if (!b)
+        return CIO_EINVAL;
+    int rc = cio__sync_check_task(&b->base);
+    /* Let the previous round drain or reset first. */
+    while (rc == 0 && (b->state == CIO_BARRIER_DRAINING ||
+                       b->state == CIO_BARRIER_RESETTING))
+        rc = wait_change(b, file, line);
+    if (rc)
+        return rc;
+    if (b->state == CIO_BARRIER_BROKEN)
+        return CIO_EBROKENBARRIER;
+    int index = b->count++;
+    if (index + 1 == b->parties) {
+        b->state = CIO_BARRIER_DRAINING; /* the last one releases all */
+        changed(b);
+    } else {
+        rc = wait_filled(b, file, line);
+    }
+    leave(b);
+    return rc ? rc : index;
+}
+
+int cio_barrier_reset(cio_barrier *b) {
+    if (!b)
+        return CIO_EINVAL;
+    int rc = cio__sync_check(&b->base);
+    if (rc)
+        return rc;
+    b->state = b->count > 0 ? CIO_BARRIER_RESETTING : CIO_BARRIER_FILLING;
+    changed(b);
+    return 0;
+}
+
+int cio_barrier_abort(cio_barrier *b) {
+    if (!b)
+        return CIO_EINVAL;
+    int rc = cio__sync_check(&b->base);
+    if (rc)
+        return rc;
+    b->state = CIO_BARRIER_BROKEN;
+    changed(b);
+    return 0;
+}
+
+int cio_barrier_parties(const cio_barrier *b) {
+    return b ? b->parties : 0;
+}
+
+int cio_barrier_n_waiting(const cio_barrier *b) {
+    return b && b->state == CIO_BARRIER_FILLING ? b->count : 0;
+}
+
+bool cio_barrier_broken(const cio_barrier *b) {
+    return b && b->state == CIO_BARRIER_BROKEN;
+}
+
+cio_barrier_state cio_barrier_get_state(const cio_barrier *b) {
+    return b ? b->state : CIO_BARRIER_BROKEN;
+}

@@ -1,0 +1,351 @@
+/* Unit tests: misuse of sync.h never aborts. NULL objects, suspending
+ * outside a task, objects of another loop, objects of a closed loop,
+ * freeing objects tasks wait on, bad constructor arguments, the error
+ * sentences. */
+#include "../cio_test.h"
+#include "sync/internal.h"
+
+static void test_null_objects(void **state) {
+    (void)state;
+    void *item = IPTR(1);
+    assert_int_equal(cio_lock_acquire(NULL), CIO_EINVAL);
+    assert_int_equal(cio_lock_try_acquire(NULL), CIO_EINVAL);
+    assert_int_equal(cio_lock_release(NULL), CIO_EINVAL);
+    assert_false(cio_lock_locked(NULL));
+    assert_int_equal(cio_event_set(NULL), CIO_EINVAL);
+    assert_int_equal(cio_event_clear(NULL), CIO_EINVAL);
+    assert_int_equal(cio_event_wait(NULL), CIO_EINVAL);
+    assert_false(cio_event_is_set(NULL));
+    assert_int_equal(cio_condition_wait(NULL), CIO_EINVAL);
+    assert_int_equal(cio_condition_acquire(NULL), CIO_EINVAL);
+    assert_int_equal(cio_condition_release(NULL), CIO_EINVAL);
+    assert_int_equal(cio_condition_notify(NULL, 1), CIO_EINVAL);
+    assert_int_equal(cio_condition_notify_all(NULL), CIO_EINVAL);
+    assert_null(cio_condition_lock(NULL));
+    assert_int_equal(cio_semaphore_acquire(NULL), CIO_EINVAL);
+    assert_int_equal(cio_semaphore_try_acquire(NULL), CIO_EINVAL);
+    assert_int_equal(cio_semaphore_release(NULL), CIO_EINVAL);
+    assert_int_equal(cio_semaphore_value(NULL), 0);
+    assert_int_equal(cio_barrier_wait(NULL), CIO_EINVAL);
+    assert_int_equal(cio_barrier_reset(NULL), CIO_EINVAL);
+    assert_int_equal(cio_barrier_abort(NULL), CIO_EINVAL);
+    assert_int_equal(cio_barrier_parties(NULL), 0);
+    assert_int_equal(cio_queue_put(NULL, NULL), CIO_EINVAL);
+    assert_int_equal(cio_queue_get(NULL, &item), CIO_EINVAL);
+    assert_null(item);
+    assert_int_equal(cio_queue_put_nowait(NULL, NULL), CIO_EINVAL);
+    assert_int_equal(cio_queue_get_nowait(NULL, &item), CIO_EINVAL);
+    assert_int_equal(cio_queue_task_done(NULL), CIO_EINVAL);
+    assert_int_equal(cio_queue_join(NULL), CIO_EINVAL);
+    assert_int_equal(cio_queue_shutdown(NULL, true), CIO_EINVAL);
+    assert_int_equal(cio_queue_qsize(NULL), 0);
+    assert_true(cio_queue_empty(NULL));
+    assert_false(cio_queue_full(NULL));
+    /* free(NULL) is fine, as free() */
+    assert_int_equal(cio_lock_free(NULL), 0);
+    assert_int_equal(cio_event_free(NULL), 0);
+    assert_int_equal(cio_condition_free(NULL), 0);
+    assert_int_equal(cio_semaphore_free(NULL), 0);
+    assert_int_equal(cio_barrier_free(NULL), 0);
+    assert_int_equal(cio_queue_free(NULL), 0);
+}
+
+static void test_constructors_without_a_loop(void **state) {
+    (void)state;
+    assert_null(cio_get_loop());
+    assert_null(cio_lock_new(NULL));
+    assert_int_equal(cio_last_error(), CIO_ENOLOOP);
+    assert_null(cio_event_new(NULL));
+    assert_null(cio_condition_new(NULL, NULL));
+    assert_null(cio_semaphore_new(NULL, 1));
+    assert_null(cio_barrier_new(NULL, 1));
+    assert_null(cio_queue_new(0));
+    assert_int_equal(cio_last_error(), CIO_ENOLOOP);
+    assert_non_null(strstr(cio_last_error_message(), "cio_queue_new"));
+}
+
+static void *bad_args_main(void *arg) {
+    (void)arg;
+    CHECK(cio_priority_queue_new(0, NULL, NULL) == NULL);
+    CHECK_INT(cio_last_error(), CIO_EINVAL);
+    CHECK(cio_queue_new_ex(NULL, NULL) == NULL);
+    CHECK(cio_queue_new_ex(NULL, &(cio_queue_options){.kind = 7}) == NULL);
+    CHECK(cio_semaphore_new(NULL, -1) == NULL);
+    CHECK(cio_barrier_new(NULL, 0) == NULL);
+    cio_queue *q = cio_queue_new(0);
+    CHECK_INT(cio_queue_get_nowait(q, NULL), CIO_EINVAL);
+    CHECK_INT(cio_queue_get(q, NULL), CIO_EINVAL);
+    CHECK_INT(cio_queue_free(q), 0);
+    cio_condition *c = cio_condition_new(NULL, NULL);
+    CHECK_INT(cio_condition_acquire(c), 0);
+    CHECK_INT(cio_condition_notify(c, -1), CIO_EINVAL);
+    CHECK_INT(cio_condition_wait_for(c, NULL, NULL), CIO_EINVAL);
+    CHECK_INT(cio_condition_release(c), 0);
+    CHECK_INT(cio_condition_free(c), 0);
+    return NULL;
+}
+
+static void test_bad_arguments(void **state) {
+    (void)state;
+    assert_int_equal(run_vt(bad_args_main, NULL, NULL), 0);
+    checks_assert();
+}
+
+/* ---- outside a task ----------------------------------------------------- */
+
+static cio_lock *g_lock;
+static cio_queue *g_q;
+static cio_event *g_ev;
+static int g_cb_rc[8];
+
+static void cb_misuse(void *arg) {
+    (void)arg;
+    void *item;
+    g_cb_rc[0] = cio_lock_acquire(g_lock);
+    g_cb_rc[1] = cio_queue_get(g_q, &item);
+    g_cb_rc[2] = cio_queue_put(g_q, NULL);
+    g_cb_rc[3] = cio_event_wait(g_ev);
+    /* non-suspending calls are fine in a callback of the loop */
+    g_cb_rc[4] = cio_queue_put_nowait(g_q, IPTR(3));
+    g_cb_rc[5] = cio_lock_try_acquire(g_lock); /* owner: no task */
+    g_cb_rc[6] = cio_lock_release(g_lock);
+    g_cb_rc[7] = cio_event_set(g_ev);
+}
+
+static void *callback_main(void *arg) {
+    (void)arg;
+    g_lock = cio_lock_new(NULL);
+    g_q = cio_queue_new(0);
+    g_ev = cio_event_new(NULL);
+    CHECK_INT(cio_call_soon(NULL, cb_misuse, NULL, NULL), 0);
+    CHECK_INT(cio_event_wait(g_ev), 0);
+    void *item = NULL;
+    CHECK_INT(cio_queue_get(g_q, &item), 0);
+    CHECK_INT(PINT(item), 3);
+    CHECK_INT(cio_lock_free(g_lock), 0);
+    CHECK_INT(cio_queue_free(g_q), 0);
+    CHECK_INT(cio_event_free(g_ev), 0);
+    return NULL;
+}
+
+static void test_suspending_in_a_callback(void **state) {
+    (void)state;
+    assert_int_equal(run_vt(callback_main, NULL, NULL), 0);
+    checks_assert();
+    int want[] = {CIO_ENOTASK, CIO_ENOTASK, CIO_ENOTASK, CIO_ENOTASK,
+                  0,           1,           0,           0};
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(g_cb_rc[i], want[i]);
+}
+
+/* ---- objects of another loop, of a closed loop --------------------------- */
+
+static cio_loop *g_other;
+static cio_lock *g_olock;
+static cio_semaphore *g_osem;
+static cio_barrier *g_obar;
+static cio_condition *g_ocond;
+
+static void *wrong_loop_main(void *arg) {
+    (void)arg;
+    void *item;
+    CHECK_INT(cio_lock_acquire(g_olock), CIO_EWRONGLOOP);
+    CHECK_INT(cio_lock_try_acquire(g_olock), CIO_EWRONGLOOP);
+    CHECK_INT(cio_lock_release(g_olock), CIO_EWRONGLOOP);
+    CHECK_INT(cio_event_wait(g_ev), CIO_EWRONGLOOP);
+    CHECK_INT(cio_event_set(g_ev), CIO_EWRONGLOOP);
+    CHECK_INT(cio_event_clear(g_ev), CIO_EWRONGLOOP);
+    CHECK_INT(cio_semaphore_acquire(g_osem), CIO_EWRONGLOOP);
+    CHECK_INT(cio_semaphore_release(g_osem), CIO_EWRONGLOOP);
+    CHECK_INT(cio_barrier_wait(g_obar), CIO_EWRONGLOOP);
+    CHECK_INT(cio_barrier_abort(g_obar), CIO_EWRONGLOOP);
+    CHECK_INT(cio_condition_wait(g_ocond), CIO_EWRONGLOOP);
+    CHECK_INT(cio_condition_notify(g_ocond, 1), CIO_EWRONGLOOP);
+    CHECK_INT(cio_queue_put(g_q, NULL), CIO_EWRONGLOOP);
+    CHECK_INT(cio_queue_get(g_q, &item), CIO_EWRONGLOOP);
+    CHECK_INT(cio_queue_put_nowait(g_q, NULL), CIO_EWRONGLOOP);
+    CHECK_INT(cio_queue_get_nowait(g_q, &item), CIO_EWRONGLOOP);
+    CHECK_INT(cio_queue_task_done(g_q), CIO_EWRONGLOOP);
+    CHECK_INT(cio_queue_join(g_q), CIO_EWRONGLOOP);
+    CHECK_INT(cio_queue_shutdown(g_q, false), CIO_EWRONGLOOP);
+    /* a condition cannot mix loops */
+    cio_lock *mine = cio_lock_new(NULL);
+    CHECK(cio_condition_new(g_other, mine) == NULL);
+    CHECK_INT(cio_last_error(), CIO_EWRONGLOOP);
+    CHECK_INT(cio_lock_free(mine), 0);
+    return NULL;
+}
+
+static void test_wrong_and_closed_loop(void **state) {
+    (void)state;
+    g_other = cio_loop_new(NULL);
+    g_olock = cio_lock_new(g_other);
+    g_ev = cio_event_new(g_other);
+    g_osem = cio_semaphore_new(g_other, 1);
+    g_obar = cio_barrier_new(g_other, 2);
+    g_ocond = cio_condition_new(NULL, g_olock); /* the lock's loop */
+    g_q = cio_queue_new_ex(g_other, &(cio_queue_options){0});
+    assert_non_null(g_q);
+    assert_non_null(g_ocond);
+    /* cio_run makes its own loop: everything above is of another loop */
+    assert_int_equal(run_vt(wrong_loop_main, NULL, NULL), 0);
+    checks_assert();
+    /* on the loop's thread, no loop running: setting up is allowed */
+    assert_int_equal(cio_queue_put_nowait(g_q, IPTR(1)), 0);
+    assert_int_equal(cio_event_set(g_ev), 0);
+    assert_int_equal(cio_lock_try_acquire(g_olock), 1);
+    assert_int_equal(cio_lock_release(g_olock), 0);
+    assert_int_equal(cio_lock_acquire(g_olock), CIO_ENOTASK);
+    /* once the loop is closed: CIO_ELOOPCLOSED, and free still works */
+    assert_int_equal(cio_loop_close(g_other), 0);
+    void *item;
+    assert_int_equal(cio_queue_put_nowait(g_q, NULL), CIO_ELOOPCLOSED);
+    assert_int_equal(cio_queue_get_nowait(g_q, &item), CIO_ELOOPCLOSED);
+    assert_int_equal(cio_event_set(g_ev), CIO_ELOOPCLOSED);
+    assert_int_equal(cio_lock_try_acquire(g_olock), CIO_ELOOPCLOSED);
+    assert_int_equal(cio_semaphore_release(g_osem), CIO_ELOOPCLOSED);
+    assert_int_equal(cio_barrier_reset(g_obar), CIO_ELOOPCLOSED);
+    assert_int_equal(cio_queue_qsize(g_q), 1); /* inspection still works */
+    assert_int_equal(cio_condition_free(g_ocond), 0);
+    assert_int_equal(cio_lock_free(g_olock), 0);
+    assert_int_equal(cio_event_free(g_ev), 0);
+    assert_int_equal(cio_semaphore_free(g_osem), 0);
+    assert_int_equal(cio_barrier_free(g_obar), 0);
+    assert_int_equal(cio_queue_free(g_q), 0);
+}
+
+/* ---- freeing what tasks wait on ----------------------------------------- */
+
+static cio_semaphore *g_sem;
+static cio_barrier *g_bar;
+static cio_condition *g_cond;
+
+static void *wait_lock(void *arg) {
+    (void)arg;
+    return IPTR(cio_lock_acquire(g_lock));
+}
+static void *wait_event(void *arg) {
+    (void)arg;
+    return IPTR(cio_event_wait(g_ev));
+}
+static void *wait_sem(void *arg) {
+    (void)arg;
+    return IPTR(cio_semaphore_acquire(g_sem));
+}
+static void *wait_barrier(void *arg) {
+    (void)arg;
+    return IPTR(cio_barrier_wait(g_bar));
+}
+static void *wait_queue(void *arg) {
+    (void)arg;
+    void *item;
+    return IPTR(cio_queue_get(g_q, &item));
+}
+static void *wait_cond(void *arg) {
+    (void)arg;
+    CHECK_INT(cio_condition_acquire(g_cond), 0);
+    int rc = cio_condition_wait(g_cond);
+    CHECK_INT(cio_condition_release(g_cond), 0);
+    return IPTR(rc);
+}
+
+static void *free_busy_main(void *arg) {
+    (void)arg;
+    g_lock = cio_lock_new(NULL);
+    g_ev = cio_event_new(NULL);
+    g_sem = cio_semaphore_new(NULL, 0);
+    g_bar = cio_barrier_new(NULL, 2);
+    g_q = cio_queue_new(0);
+    g_cond = cio_condition_new(NULL, NULL);
+    CHECK_INT(cio_lock_acquire(g_lock), 0);
+    cio_task_fn fns[] = {wait_lock,    wait_event, wait_sem,
+                         wait_barrier, wait_queue, wait_cond};
+    cio_future *t[6];
+    for (int i = 0; i < 6; i++)
+        t[i] = cio_create_task(fns[i], NULL);
+    CHECK_INT(cio_sleep(0), 0);
+    CHECK_INT(cio_lock_free(g_lock), CIO_EHASWAITERS);
+    CHECK_INT(cio_event_free(g_ev), CIO_EHASWAITERS);
+    CHECK_INT(cio_semaphore_free(g_sem), CIO_EHASWAITERS);
+    CHECK_INT(cio_barrier_free(g_bar), CIO_EHASWAITERS);
+    CHECK_INT(cio_queue_free(g_q), CIO_EHASWAITERS);
+    CHECK_INT(cio_condition_free(g_cond), CIO_EHASWAITERS);
+    /* woken but not run yet still counts */
+    CHECK_INT(cio_lock_release(g_lock), 0);
+    CHECK_INT(cio_lock_free(g_lock), CIO_EHASWAITERS);
+    for (int i = 0; i < 6; i++) {
+        cio_cancel(t[i], NULL);
+        CHECK_INT(cio_await(t[i], NULL), CIO_ECANCELED);
+    }
+    cio_release_all(t, 6);
+    CHECK_INT(cio_lock_free(g_lock), 0);
+    CHECK_INT(cio_event_free(g_ev), 0);
+    CHECK_INT(cio_semaphore_free(g_sem), 0);
+    CHECK_INT(cio_barrier_free(g_bar), 0);
+    CHECK_INT(cio_queue_free(g_q), 0);
+    CHECK_INT(cio_condition_free(g_cond), 0);
+    return NULL;
+}
+
+static void test_free_with_waiters(void **state) {
+    (void)state;
+    assert_int_equal(run_vt(free_busy_main, NULL, NULL), 0);
+    checks_assert();
+}
+
+static void *leave_a_getter(void *arg) {
+    (void)arg;
+    cio_release(cio_create_task(wait_queue, NULL));
+    CHECK_INT(cio_sleep(0), 0);
+    return NULL;
+}
+
+/* A loop closed with a task still waiting: the task is abandoned (and
+ * reported), and the queue can be freed. */
+static void test_free_after_close_with_waiter(void **state) {
+    (void)state;
+    /* The abandoned task never frees the future it sleeps on (a task's
+     * stack is dropped, not unwound): leak checkers would object. */
+    if (under_valgrind() || CIO_TEST_ASAN)
+        skip();
+    cio_loop *loop = cio_loop_new(vt_opts());
+    g_q = cio_queue_new_ex(loop, &(cio_queue_options){0});
+    diag_capture();
+    assert_int_equal(
+        cio_loop_run_until_complete(loop, leave_a_getter, NULL, NULL), 0);
+    assert_int_equal(cio_queue_free(g_q), CIO_EHASWAITERS);
+    assert_int_equal(cio_loop_close(loop), 0);
+    diag_restore();
+    assert_int_equal(diag_count("destroyed but it is pending"), 1);
+    assert_int_equal(cio_queue_free(g_q), 0);
+    checks_assert();
+}
+
+static void test_error_sentences(void **state) {
+    (void)state;
+    int codes[] = {CIO_EQUEUEFULL,     CIO_EQUEUEEMPTY, CIO_EQUEUESHUTDOWN,
+                   CIO_EBROKENBARRIER, CIO_ENOTLOCKED,  CIO_ENOTOWNER,
+                   CIO_EOVERRELEASE,   CIO_EHASWAITERS};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        assert_true(codes[i] <= -10200 && codes[i] > -10300);
+        const char *s = cio_strerror(codes[i]);
+        assert_string_not_equal(s, "unknown error");
+        for (size_t j = 0; j < i; j++)
+            assert_string_not_equal(s, cio_strerror(codes[j]));
+    }
+    assert_string_equal(cio_strerror(-10299), "unknown error");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        CIO_TEST(test_null_objects),
+        CIO_TEST(test_constructors_without_a_loop),
+        CIO_TEST(test_bad_arguments),
+        CIO_TEST(test_suspending_in_a_callback),
+        CIO_TEST(test_wrong_and_closed_loop),
+        CIO_TEST(test_free_with_waiters),
+        CIO_TEST(test_free_after_close_with_waiter),
+        CIO_TEST(test_error_sentences),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
