@@ -25,6 +25,7 @@
 #define CIO_VERSION_STRING "0.1.0"
 
 #include "cio/core.h"
+#include "cio/combine.h"
 #include "cio/sync.h"
 
 #endif /* CIO_H */

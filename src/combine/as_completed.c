@@ -1,0 +1,206 @@
+/* as_completed.c - asyncio.as_completed: the futures in the order they
+ * finish.
+ *
+ * The watch's callbacks append each finished future to a queue; next()
+ * takes from the queue, or awaits a waiter that the next callback (or the
+ * timeout) finishes. A future listed twice is watched once, as asyncio's
+ * set() does. The iterator holds the only state; freeing it stops the watch
+ * and the timer, which is all an abandoned iteration needs.
+ */
+#include "combine/internal.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+struct cio_as_completed_iter {
+    cio__watch watch;
+    cio_future **fs; /* the distinct futures (references) */
+    size_t n;        /* how many */
+    size_t *queue;   /* indexes of finished futures, in order */
+    size_t qhead, qtail;
+    size_t yielded;    /* how many next() has returned */
+    cio_handle *timer; /* the timeout, or NULL */
+    bool timed_out;
+    cio_future *waiter; /* awaited by next(), or NULL */
+    cio_loop *loop;
+};
+
+static void ac_on_done(cio__watch *w, size_t index, cio_future *f) {
+    (void)f;
+    cio_as_completed_iter *it =
+        cio__container_of(w, cio_as_completed_iter, watch);
+    if (w->stopped)
+        return;
+    it->queue[it->qtail++] = index;
+    if (it->qtail == it->n && it->timer) /* all in: the timeout is moot */
+        cio_handle_cancel(it->timer);
+    cio__wake(it->waiter);
+}
+
+static void ac_on_timeout(void *arg) {
+    cio_as_completed_iter *it = arg;
+    it->timed_out = true;
+    cio__watch_stop(&it->watch); /* later completions are not yielded */
+    cio__wake(it->waiter);
+}
+
+static void ac_destroy(cio__watch *w) {
+    cio_as_completed_iter *it =
+        cio__container_of(w, cio_as_completed_iter, watch);
+    free(it->fs);
+    free(it->queue);
+    free(it);
+}
+
+typedef struct entry {
+    cio_future *f;
+    size_t index;
+} entry;
+
+static int cmp_entry(const void *a, const void *b) {
+    const entry *x = a, *y = b;
+    if (x->f != y->f)
+        return (uintptr_t)x->f < (uintptr_t)y->f ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Copy the distinct futures of `in` to `out`, first occurrences in input
+ * order, and return how many; CIO_ENOMEM as (size_t)-1. */
+static size_t distinct(cio_future *const *in, size_t n, cio_future **out) {
+    if (n == 0)
+        return 0;
+    entry *e = malloc(n * sizeof *e);
+    unsigned char *dup = calloc(n, 1);
+    if (!e || !dup) {
+        free(e);
+        free(dup);
+        return (size_t)-1;
+    }
+    for (size_t i = 0; i < n; i++)
+        e[i] = (entry){in[i], i};
+    qsort(e, n, sizeof *e, cmp_entry);
+    for (size_t i = 1; i < n; i++)
+        if (e[i].f == e[i - 1].f)
+            dup[e[i].index] = 1;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!dup[i])
+            out[k++] = in[i];
+    free(e);
+    free(dup);
+    return k;
+}
+
+static cio_as_completed_iter *fail(int code, const char *what) {
+    cio__set_error(code, "cio_as_completed: %s", what);
+    return NULL;
+}
+
+static cio_loop *pick_loop(cio_future *const *fs, size_t n) {
+    cio_future *self = cio_current_task();
+    if (self)
+        return cio_future_loop(self);
+    if (n && fs && fs[0])
+        return cio_future_loop(fs[0]);
+    return cio_get_loop();
+}
+
+/* The iterator with its own references to the distinct futures. */
+static cio_as_completed_iter *iter_new(cio_future *const *fs, size_t n) {
+    cio_as_completed_iter *it = calloc(1, sizeof *it);
+    if (!it)
+        return NULL;
+    size_t room = n ? n : 1;
+    it->fs = malloc(room * sizeof *it->fs);
+    it->queue = malloc(room * sizeof *it->queue);
+    size_t k = it->fs && it->queue ? distinct(fs, n, it->fs) : (size_t)-1;
+    if (k == (size_t)-1 ||
+        cio__watch_init(&it->watch, k, ac_on_done, ac_destroy)) {
+        ac_destroy(&it->watch);
+        return NULL;
+    }
+    it->n = k;
+    for (size_t i = 0; i < k; i++)
+        cio_retain(it->fs[i]);
+    return it;
+}
+
+static int check_args(cio_future *const *fs, size_t n, double timeout,
+                      cio_loop *loop) {
+    if (!cio__timeout_ok(timeout))
+        return CIO_EINVAL;
+    if (n && !loop)
+        return fs && fs[0] ? CIO_EWRONGLOOP : CIO_EINVAL;
+    return cio__check_futures(fs, n, loop, cio_current_task(), false);
+}
+
+cio_as_completed_iter *cio_as_completed(cio_future *const *futures, size_t n,
+                                        double timeout) {
+    cio_loop *loop = pick_loop(futures, n);
+    int rc = check_args(futures, n, timeout, loop);
+    if (rc)
+        return fail(rc, rc == CIO_EWRONGLOOP
+                            ? "a future of another (or a closed) loop"
+                            : "NULL array or entry, or a bad timeout");
+    cio_as_completed_iter *it = iter_new(futures, n);
+    if (!it)
+        return fail(CIO_ENOMEM, "out of memory");
+    it->loop = loop;
+    rc = cio__watch_add_all(&it->watch, it->fs, it->n);
+    if (rc == 0 && it->n && !isinf(timeout))
+        rc = cio_call_later(loop, timeout, ac_on_timeout, it, &it->timer);
+    if (rc) {
+        cio_as_completed_free(it);
+        return fail(rc, "out of memory");
+    }
+    return it;
+}
+
+/* Wait until something is queued or the timeout has passed. */
+static int wait_next(cio_as_completed_iter *it, const char *file, int line) {
+    it->waiter = cio_future_new(it->loop);
+    if (!it->waiter)
+        return CIO_ENOMEM;
+    int rc = cio_await_at(it->waiter, NULL, file, line);
+    cio_release(it->waiter);
+    it->waiter = NULL;
+    return rc;
+}
+
+int cio_as_completed_next_at(cio_as_completed_iter *it, cio_future **out,
+                             const char *file, int line) {
+    if (out)
+        *out = NULL;
+    if (!it || !out)
+        return CIO_EINVAL;
+    if (!cio_current_task())
+        return CIO_ENOTASK;
+    if (it->waiter) /* another task is in next(): one consumer at a time */
+        return CIO_EINVAL;
+    while (it->qhead == it->qtail) {
+        if (it->yielded == it->n)
+            return 0;
+        if (it->timed_out)
+            return CIO_ETIMEDOUT;
+        int rc = wait_next(it, file, line);
+        if (rc)
+            return rc;
+    }
+    *out = it->fs[it->queue[it->qhead++]];
+    it->yielded++;
+    return 1;
+}
+
+void cio_as_completed_free(cio_as_completed_iter *it) {
+    if (!it)
+        return;
+    if (it->timer) {
+        cio_handle_cancel(it->timer);
+        cio_handle_release(it->timer);
+        it->timer = NULL;
+    }
+    cio__watch_stop(&it->watch);
+    cio_release_all(it->fs, it->n); /* late callbacks do not look at fs */
+    cio__watch_unref(&it->watch);
+}

@@ -1,0 +1,123 @@
+/* gather_future.c - gather as a future of its own.
+ *
+ * asyncio's gather returns a future whose cancel() cancels the children and
+ * which stays pending until they have reacted. A plain cio future cannot do
+ * that (cio_cancel finishes it at once, and the core offers no cancel hook),
+ * but a task can: cancelling it delivers CIO_ECANCELED to the gather it
+ * runs, which cancels the children and waits, exactly as the await form
+ * does. So the gather future is a task running cio_gather.
+ */
+#include "combine/internal.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+typedef struct gather_job {
+    size_t n;
+    int flags;
+    const char *file;
+    int line;
+    cio_future *fs[]; /* references */
+} gather_job;
+
+static void job_free(gather_job *j) {
+    cio_release_all(j->fs, j->n);
+    free(j);
+}
+
+/* The task ended without running its body: it was cancelled before it
+ * started (or had no memory for a stack). The cancellation still reaches
+ * the children, from here. The body takes this callback away as it starts,
+ * so that the job does not depend on a callback the loop might drop when
+ * it closes. */
+static void never_ran(cio_future *task, void *arg) {
+    gather_job *j = arg;
+    if (cio_future_cancelled(task)) {
+        const char *msg = cio_future_error_message(task);
+        for (size_t i = 0; i < j->n; i++)
+            cio_cancel(j->fs[i], msg);
+    }
+    job_free(j);
+}
+
+/* The task's result: NULL, or the failure that decided, with the failed
+ * future's message. */
+static void *outcome(gather_job *j, int rc, size_t failed) {
+    if (rc == 0)
+        return NULL;
+    if (rc == CIO_ECANCELED && cio_task_cancelling(cio_current_task()) > 0)
+        return NULL; /* returning while cancelled: the task ends CANCELLED */
+    const char *msg =
+        failed < j->n ? cio_future_error_message(j->fs[failed]) : NULL;
+    return cio_raise(rc, "%s", msg && *msg ? msg : cio_strerror(rc));
+}
+
+static void *gather_body(void *arg) {
+    gather_job *j = arg;
+    cio_future_remove_done_callback(cio_current_task(), never_ran, j);
+    size_t failed = SIZE_MAX;
+    int rc =
+        cio__gather(j->fs, j->n, NULL, j->flags, &failed, j->file, j->line);
+    void *ret = outcome(j, rc, failed); /* cio_raise copies the message */
+    job_free(j);
+    return ret;
+}
+
+static cio_future *done_future(cio_loop *loop) {
+    cio_future *f = cio_future_new(loop);
+    if (f)
+        cio_future_set_result(f, NULL);
+    return f;
+}
+
+static cio_loop *pick_loop(cio_future *const *fs, size_t n) {
+    cio_future *self = cio_current_task();
+    if (self)
+        return cio_future_loop(self);
+    if (n && fs && fs[0])
+        return cio_future_loop(fs[0]);
+    return cio_get_loop();
+}
+
+static cio_future *fail(int code, const char *what) {
+    cio__set_error(code, "cio_gather_future: %s", what);
+    return NULL;
+}
+
+cio_future *cio_gather_future_at(cio_future *const *futures, size_t n,
+                                 int flags, const char *file, int line) {
+    if (flags & ~CIO_RETURN_ERRORS)
+        return fail(CIO_EINVAL, "unknown flags");
+    cio_loop *loop = pick_loop(futures, n);
+    if (!loop)
+        return fail(CIO_ENOLOOP, "no event loop on this thread");
+    int rc = cio__check_futures(futures, n, loop, NULL, false);
+    if (rc)
+        return fail(rc, rc == CIO_EINVAL ? "NULL array or entry"
+                                         : "a future of another loop");
+    if (n == 0)
+        return done_future(loop);
+    gather_job *j = malloc(sizeof *j + n * sizeof j->fs[0]);
+    if (!j)
+        return fail(CIO_ENOMEM, "out of memory");
+    j->n = n;
+    j->flags = flags;
+    j->file = file;
+    j->line = line;
+    for (size_t i = 0; i < n; i++)
+        j->fs[i] = cio_retain(futures[i]);
+    const cio_task_options opts = {.name = "gather"};
+    cio_future *task =
+        cio_create_task_at(loop, gather_body, j, &opts, file, line);
+    if (!task) {
+        job_free(j);
+        return NULL; /* cio_create_task_at left the error */
+    }
+    if (cio_future_add_done_callback(task, never_ran, j) != 0) {
+        cio_cancel(task, NULL); /* it will never run, so j is unused */
+        job_free(j);
+        cio_release(task);
+        return fail(CIO_ENOMEM, "out of memory");
+    }
+    return task;
+}

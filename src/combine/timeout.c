@@ -1,0 +1,137 @@
+/* timeout.c - timeout scopes: asyncio.timeout() and asyncio.timeout_at().
+ *
+ * A scope arms a loop timer for its deadline. When it fires, the scope's
+ * task is cancelled (one more cancellation request), so that whatever the
+ * block awaits returns CIO_ECANCELED. The end of the scope takes that
+ * request back with cio_task_uncancel() and, if no other request stands
+ * beyond those the task had when the scope began, reports CIO_ETIMEDOUT
+ * instead. Counting requests, rather than remembering "we cancelled", is
+ * what makes nesting work as in asyncio: an outer scope's expiry, or a
+ * cancellation from outside, leaves the count above an inner scope's mark
+ * and passes through it as CIO_ECANCELED.
+ */
+#include "combine/internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+static void on_expire(void *arg) {
+    cio_timeout_scope *t = arg;
+    cio_handle_release(t->handle); /* the loop holds its own while running */
+    t->handle = NULL;
+    t->state = CIO__TIMEOUT_EXPIRING;
+    cio_cancel(t->task, NULL);
+}
+
+static void disarm(cio_timeout_scope *t) {
+    if (t->handle) {
+        cio_handle_cancel(t->handle);
+        cio_handle_release(t->handle);
+        t->handle = NULL;
+    }
+}
+
+/* A deadline already past expires on the next pass (asyncio: call_soon). */
+static int arm(cio_timeout_scope *t, double when) {
+    disarm(t);
+    t->when = when;
+    if (when == CIO_NO_TIMEOUT)
+        return 0;
+    if (when <= cio_loop_time(t->loop))
+        return cio_call_soon(t->loop, on_expire, t, &t->handle);
+    return cio_call_at(t->loop, when, on_expire, t, &t->handle);
+}
+
+int cio__timeout_begin(cio_timeout_scope *t, double when) {
+    if (isnan(when))
+        return CIO_EINVAL;
+    cio_future *self = cio_current_task();
+    if (!self)
+        return CIO_ENOTASK;
+    t->task = self;
+    t->loop = cio_future_loop(self);
+    t->handle = NULL;
+    t->cancelling = cio_task_cancelling(self);
+    t->state = CIO__TIMEOUT_ENTERED;
+    int rc = arm(t, when);
+    if (rc)
+        return rc;
+    cio_retain(self);
+    return 0;
+}
+
+int cio__timeout_finish(cio_timeout_scope *t, int err) {
+    disarm(t);
+    if (t->state == CIO__TIMEOUT_EXPIRING &&
+        cio_task_uncancel(t->task) <= t->cancelling && err == CIO_ECANCELED)
+        err = CIO_ETIMEDOUT;
+    t->state = CIO__TIMEOUT_EXITED;
+    cio_release(t->task);
+    t->task = NULL;
+    return err;
+}
+
+static cio_timeout_scope *scope_new(double when, const char *who) {
+    cio_timeout_scope *t = malloc(sizeof *t);
+    if (!t) {
+        cio__set_error(CIO_ENOMEM, "%s: out of memory", who);
+        return NULL;
+    }
+    int rc = cio__timeout_begin(t, when);
+    if (rc) {
+        free(t);
+        cio__set_error(rc, "%s: %s", who,
+                       rc == CIO_ENOTASK ? "not in a task" : cio_strerror(rc));
+        return NULL;
+    }
+    return t;
+}
+
+cio_timeout_scope *cio_timeout(double delay) {
+    if (!cio__timeout_ok(delay)) {
+        cio__set_error(CIO_EINVAL, "cio_timeout: the delay must be >= 0 "
+                                   "(CIO_NO_TIMEOUT for none)");
+        return NULL;
+    }
+    cio_future *self = cio_current_task();
+    if (!self) {
+        cio__set_error(CIO_ENOTASK, "cio_timeout: not in a task");
+        return NULL;
+    }
+    double when = delay == CIO_NO_TIMEOUT
+                      ? CIO_NO_TIMEOUT
+                      : cio_loop_time(cio_future_loop(self)) + delay;
+    return scope_new(when, "cio_timeout");
+}
+
+cio_timeout_scope *cio_timeout_at(double when) {
+    if (isnan(when)) {
+        cio__set_error(CIO_EINVAL, "cio_timeout_at: the deadline is NaN");
+        return NULL;
+    }
+    return scope_new(when, "cio_timeout_at");
+}
+
+int cio_timeout_reschedule(cio_timeout_scope *t, double when) {
+    if (!t || isnan(when))
+        return CIO_EINVAL;
+    if (t->state != CIO__TIMEOUT_ENTERED)
+        return CIO_EINVALIDSTATE;
+    return arm(t, when);
+}
+
+double cio_timeout_when(const cio_timeout_scope *t) {
+    return t ? t->when : NAN;
+}
+
+bool cio_timeout_expired(const cio_timeout_scope *t) {
+    return t && t->state == CIO__TIMEOUT_EXPIRING;
+}
+
+int cio_timeout_end(cio_timeout_scope *t, int err) {
+    if (!t || cio_current_task() != t->task)
+        return CIO_EINVAL;
+    err = cio__timeout_finish(t, err);
+    free(t);
+    return err;
+}

@@ -1,0 +1,78 @@
+/* wait_for.c - asyncio.wait_for: await with a timeout that cancels.
+ *
+ * As in asyncio 3.12, wait_for is `async with timeout(t): await fut`: when
+ * the scope expires, the task is cancelled, which cancels the future it
+ * awaits, and the await returns only once that future has finished. A
+ * timeout of 0 is asyncio's special case: cancel at once and wait for the
+ * future to finish, without awaiting it directly, so that wait_for itself
+ * stays promptly cancellable.
+ */
+#include "combine/internal.h"
+
+#include <math.h>
+
+static void wake_waiter(cio_future *f, void *arg) {
+    (void)f;
+    cio__wake(arg);
+    cio_release(arg); /* the callback's reference */
+}
+
+/* asyncio's _cancel_and_wait: cancel f and wait until it is done. */
+static int cancel_and_wait(cio_future *f, cio_loop *loop, const char *file,
+                           int line) {
+    cio_future *waiter = cio_future_new(loop);
+    if (!waiter)
+        return CIO_ENOMEM;
+    int rc = cio_future_add_done_callback(f, wake_waiter, waiter);
+    if (rc == 0) {
+        cio_retain(waiter);
+        cio_cancel(f, NULL);
+        rc = cio_await_at(waiter, NULL, file, line);
+        if (cio_future_remove_done_callback(f, wake_waiter, waiter) > 0)
+            cio_release(waiter); /* it will never run now */
+    }
+    cio_release(waiter);
+    return rc;
+}
+
+static int wait_for_now(cio_future *f, cio_loop *loop, void **result,
+                        const char *file, int line) {
+    if (cio_future_done(f)) /* no suspension: its outcome, as is */
+        return cio_await_at(f, result, file, line);
+    cio_retain(f);
+    int rc = cancel_and_wait(f, loop, file, line);
+    if (rc == 0) {
+        rc = cio_future_error(f);
+        if (result)
+            *result = cio_future_result(f);
+        if (rc == CIO_ECANCELED)
+            rc = CIO_ETIMEDOUT;
+    }
+    cio_release(f);
+    return rc;
+}
+
+int cio_wait_for_at(cio_future *f, double timeout, void **result,
+                    const char *file, int line) {
+    if (result)
+        *result = NULL;
+    cio_future *self;
+    cio_loop *loop;
+    int rc = cio__current(&self, &loop);
+    if (rc)
+        return rc;
+    if (!f || f == self || !cio__timeout_ok(timeout))
+        return CIO_EINVAL;
+    if (cio_future_loop(f) != loop)
+        return CIO_EWRONGLOOP;
+    if (timeout == CIO_NO_TIMEOUT)
+        return cio_await_at(f, result, file, line);
+    if (timeout == 0)
+        return wait_for_now(f, loop, result, file, line);
+    cio_timeout_scope scope;
+    rc = cio__timeout_begin(&scope, cio_loop_time(loop) + timeout);
+    if (rc)
+        return rc;
+    rc = cio_await_at(f, result, file, line);
+    return cio__timeout_finish(&scope, rc);
+}
