@@ -27,5 +27,6 @@
 #include "cio/core.h"
 #include "cio/combine.h"
 #include "cio/sync.h"
+#include "cio/thread.h"
 
 #endif /* CIO_H */
