@@ -124,6 +124,7 @@ typedef struct cio__task {
     cio_task_fn fn;
     void *arg;
     cio_future *waiting; /* the future being awaited (a reference) */
+    struct cio__parking *parked; /* where it is parked (cio__park), or NULL */
     struct cio__task *prev_live, *next_live;
     const char *created_file, *where_file;
     int created_line, where_line;
@@ -250,6 +251,24 @@ bool cio__loop_next_pass_inline(cio_loop *loop);
  * CIO_EDEADLK. */
 int cio__loop_run(cio_loop *loop, const cio_future *until,
                   bool until_no_tasks);
+
+/* Parking: the cheapest way for a higher layer (src/sync) to make a task
+ * wait. The spot lives on the waiting task's stack; cio__unpark schedules
+ * the task, cio_cancel wakes it with CIO_ECANCELED. No allocation, so a
+ * wait cannot fail for lack of memory. */
+typedef struct cio__parking {
+    cio__task *task;
+    uint8_t state; /* CIO__PARKED, CIO__UNPARKED or CIO__PARK_CANCELLED */
+} cio__parking;
+enum { CIO__PARKED = 1, CIO__UNPARKED, CIO__PARK_CANCELLED };
+
+/* Park the current task (the caller checked there is one) until
+ * cio__unpark(p) or a cancellation. 0 when unparked; CIO_ECANCELED when
+ * cancelled while parked (state PARK_CANCELLED) or after it was unparked
+ * but before it ran (state UNPARKED: the caller passes the wake-up on). */
+int cio__park(cio__parking *p, const char *file, int line);
+/* Wake a parked task; false if it is not parked (cancelled, or woken). */
+bool cio__unpark(cio__parking *p);
 
 /* Errors and diagnostics. */
 void cio__set_error(int code, const char *fmt, ...) CIO_PRINTF(2, 3);

@@ -93,6 +93,8 @@ int cio_dump_tasks(cio_loop *loop, FILE *out) {
                         sizeof other));
         } else if (t->waiting) {
             fprintf(out, ", awaiting a future");
+        } else if (t->parked) {
+            fprintf(out, ", waiting on a lock, queue or other sync object");
         } else if (t->step.timer.index != CIO__NOT_ARMED) {
             fprintf(out, ", sleeping for %.3f s more",
                     ((double)t->step.timer.when - (double)cio__loop_now(loop)) / 1e9);

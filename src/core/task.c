@@ -461,6 +461,12 @@ int cio__task_cancel(cio__task *t, const char *msg) {
     }
     if (t->waiting && cio_cancel(t->waiting, msg) > 0)
         return 1; /* its cancellation will wake us */
+    if (t->parked) { /* parked: wake it with CIO_ECANCELED */
+        t->parked->state = CIO__PARK_CANCELLED;
+        t->parked = NULL;
+        cio__schedule(t->fut.loop, &t->step.node);
+        return 1;
+    }
     t->must_cancel = true;
     if (t->step.timer.index != CIO__NOT_ARMED) { /* sleeping: wake now */
         cio__timer_disarm(t->fut.loop, &t->step.timer);
@@ -549,4 +555,35 @@ int cio_task_uncancel(cio_future *f) {
     if (t->cancel_requests > 0 && --t->cancel_requests == 0)
         t->must_cancel = false;
     return t->cancel_requests;
+}
+
+int cio__park(cio__parking *p, const char *file, int line) {
+    cio__task *t = cio__current_task;
+    p->task = t;
+    if (t->must_cancel) { /* cancelled before it parked: one pass, then out */
+        t->must_cancel = false;
+        p->state = CIO__PARK_CANCELLED;
+        cio__schedule(t->fut.loop, &t->step.node);
+        suspend(t, file, line);
+        return CIO_ECANCELED;
+    }
+    p->state = CIO__PARKED;
+    t->parked = p;
+    suspend(t, file, line);
+    if (p->state == CIO__PARK_CANCELLED)
+        return CIO_ECANCELED;
+    if (t->must_cancel) { /* cancelled after the wake-up, before it ran */
+        t->must_cancel = false;
+        return CIO_ECANCELED;
+    }
+    return 0;
+}
+
+bool cio__unpark(cio__parking *p) {
+    if (p->state != CIO__PARKED)
+        return false;
+    p->state = CIO__UNPARKED;
+    p->task->parked = NULL;
+    cio__schedule(p->task->fut.loop, &p->task->step.node);
+    return true;
 }

@@ -16,6 +16,7 @@
 
 #include "cio.h"
 #include "cio/sync.h"
+#include "core/internal.h" /* cio__park, cio__set_error */
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -59,7 +60,7 @@ void *cio__sync_fail(int code, const char *who, const char *what);
 
 typedef struct cio__waiter {
     struct cio__waiter *prev, *next;
-    cio_future *fut; /* what the waiting task awaits */
+    cio__parking park; /* where the waiting task sleeps (core/internal.h) */
     bool linked;     /* in a wait queue */
     bool woken;      /* a waker chose it (it may still be cancelled after) */
 } cio__waiter;

@@ -5,7 +5,6 @@
  * closed, so the loop pointer stays unique (a later loop cannot reuse the
  * address) and cio_future_loop() of the anchor tells that the loop closed.
  */
-#include "core/internal.h" /* cio__set_error only */
 #include "sync/internal.h"
 
 void *cio__sync_fail(int code, const char *who, const char *what) {

@@ -1,9 +1,8 @@
 /* waiter.c - wait queues of tasks, and how a waiting task sleeps and wakes.
  *
- * A waiter lives on the waiting task's stack and sleeps on a future of its
- * own, which a waker finishes. This is the one place that knows it: a
- * cheaper way to park a task (see docs/design.md) would change only this
- * file.
+ * A waiter lives on the waiting task's stack and parks the task there
+ * (cio__park: no allocation, so a wait cannot fail for lack of memory); a
+ * waker unparks it. This is the one file that knows how a task sleeps.
  */
 #include "sync/internal.h"
 
@@ -39,23 +38,18 @@ int cio__waiter_wait(cio__waitq *q, cio__waiter *w, const char *file,
                      int line) {
     w->woken = false;
     w->linked = false;
-    w->fut = cio_future_new(NULL);
-    if (!w->fut)
-        return CIO_ENOMEM;
     push(q, w);
-    int rc = cio_await_at(w->fut, NULL, file, line);
+    int rc = cio__park(&w->park, file, line);
     cio__waitq_unlink(q, w); /* still there only if cancelled, unwoken */
     if (w->woken)
         q->woken--;
-    cio_release(w->fut);
-    w->fut = NULL;
-    /* The future finishes with a result (woken) or cancelled (our task
-     * was); a cancellation after the wake-up also ends in CIO_ECANCELED. */
-    return rc == 0 ? 0 : CIO_ECANCELED;
+    /* CIO_ECANCELED both when cancelled while waiting and when cancelled
+     * after the wake-up (then w->woken says to pass the wake-up on) */
+    return rc;
 }
 
 bool cio__waiter_cancelled(const cio__waiter *w) {
-    return cio_future_cancelled(w->fut);
+    return w->park.state == CIO__PARK_CANCELLED;
 }
 
 bool cio__waiter_wake(cio__waitq *q, cio__waiter *w) {
@@ -64,7 +58,7 @@ bool cio__waiter_wake(cio__waitq *q, cio__waiter *w) {
         return false;
     w->woken = true;
     q->woken++;
-    cio_future_set_result(w->fut, NULL);
+    cio__unpark(&w->park);
     return true;
 }
 
