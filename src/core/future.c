@@ -13,17 +13,28 @@
 
 typedef struct done_cb {
     cio__node node;
-    cio_future *future; /* a reference while scheduled */
+    cio_future *future; /* a reference once scheduled */
     cio_done_fn fn;
     void *arg;
+    void (*drop)(void *arg); /* called instead of fn if it never runs */
+    bool scheduled;
 } done_cb;
 
 static void done_cb_run(cio__node *node, bool discard) {
     done_cb *d = cio__container_of(node, done_cb, node);
     if (!discard)
         d->fn(d->future, d->arg);
-    cio_release(d->future);
+    else if (d->drop)
+        d->drop(d->arg);
+    if (d->scheduled)
+        cio_release(d->future);
     free(d);
+}
+
+static void schedule_done_cb(cio_loop *loop, done_cb *d) {
+    d->scheduled = true;
+    cio_retain(d->future);
+    cio__schedule(loop, &d->node);
 }
 
 void cio__future_init(cio_future *f, cio_loop *loop, bool is_task) {
@@ -107,8 +118,9 @@ void cio__future_finish(cio_future *f, cio_state state, int error,
     cio__node *n;
     while ((n = cio__list_pop(&f->callbacks)) != NULL) {
         if (n->run == done_cb_run)
-            cio_retain(cio__container_of(n, done_cb, node)->future);
-        cio__schedule(f->loop, n);
+            schedule_done_cb(f->loop, cio__container_of(n, done_cb, node));
+        else
+            cio__schedule(f->loop, n);
     }
 }
 
@@ -220,7 +232,8 @@ const char *cio_state_name(cio_state s) {
     return "UNKNOWN";
 }
 
-int cio_future_add_done_callback(cio_future *f, cio_done_fn cb, void *arg) {
+int cio__future_add_done_callback_ex(cio_future *f, cio_done_fn cb, void *arg,
+                                     void (*drop)(void *arg)) {
     if (!f || !cb)
         return CIO_EINVAL;
     if (f->loop->closed)
@@ -232,13 +245,17 @@ int cio_future_add_done_callback(cio_future *f, cio_done_fn cb, void *arg) {
     d->future = f;
     d->fn = cb;
     d->arg = arg;
-    if (cio_future_done(f)) {
-        cio_retain(f);
-        cio__schedule(f->loop, &d->node);
-    } else {
+    d->drop = drop;
+    d->scheduled = false;
+    if (cio_future_done(f))
+        schedule_done_cb(f->loop, d);
+    else
         cio__list_push(&f->callbacks, &d->node);
-    }
     return 0;
+}
+
+int cio_future_add_done_callback(cio_future *f, cio_done_fn cb, void *arg) {
+    return cio__future_add_done_callback_ex(f, cb, arg, NULL);
 }
 
 int cio_future_remove_done_callback(cio_future *f, cio_done_fn cb, void *arg) {
@@ -272,4 +289,18 @@ bool cio__list_remove(cio__list *l, cio__node *target) {
     }
     *l = keep;
     return found;
+}
+
+int cio__future_add_node(cio_future *f, cio__node *n) {
+    if (f->loop->closed)
+        return CIO_ELOOPCLOSED;
+    if (cio_future_done(f))
+        cio__schedule(f->loop, n);
+    else
+        cio__list_push(&f->callbacks, n);
+    return 0;
+}
+
+bool cio__future_remove_node(cio_future *f, cio__node *n) {
+    return cio__list_remove(&f->callbacks, n);
 }

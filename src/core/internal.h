@@ -125,12 +125,14 @@ typedef struct cio__task {
     void *arg;
     cio_future *waiting; /* the future being awaited (a reference) */
     struct cio__parking *parked; /* where it is parked (cio__park), or NULL */
+    struct cio__cleanup *cleanups; /* run if the loop abandons the task */
     struct cio__task *prev_live, *next_live;
     const char *created_file, *where_file;
     int created_line, where_line;
     uint32_t stack_size;
     int cancel_requests;
     bool must_cancel, started, finished;
+    bool run_when_cancelled; /* start even if cancelled first (see task.c) */
 } cio__task;
 
 /* ---- the loop ----------------------------------------------------------- */
@@ -211,6 +213,18 @@ void cio__future_finish(cio_future *f, cio_state state, int error,
                         void *result, char *message);
 int cio__future_cancel_plain(cio_future *f, const char *msg);
 void cio__future_free(cio_future *f); /* refs reached 0 */
+/* A done callback whose drop(arg) runs instead, if it never will (its loop
+ * closes first, or its future is freed pending): what the callback owns is
+ * freed either way. */
+int cio__future_add_done_callback_ex(cio_future *f, cio_done_fn cb, void *arg,
+                                     void (*drop)(void *arg));
+/* The allocation-free form, for watching many futures: a node the caller
+ * owns (and keeps, with the future, alive until it ran or was removed)
+ * joins the ready queue when the future finishes, at once if it is done:
+ * run(node, false); or run(node, true) if the loop closes first. 0 or
+ * CIO_ELOOPCLOSED. remove returns whether the node was still waiting. */
+int cio__future_add_node(cio_future *f, cio__node *n);
+bool cio__future_remove_node(cio_future *f, cio__node *n);
 
 /* Task internals used by the loop. */
 void cio__task_step(cio__node *node, bool discard); /* a task's step node */
@@ -269,6 +283,25 @@ enum { CIO__PARKED = 1, CIO__UNPARKED, CIO__PARK_CANCELLED };
 int cio__park(cio__parking *p, const char *file, int line);
 /* Wake a parked task; false if it is not parked (cancelled, or woken). */
 bool cio__unpark(cio__parking *p);
+
+/* Clean-ups for state a suspended frame owns. A loop closed with a task
+ * still suspended cannot unwind its stack; it runs the task's clean-ups
+ * instead (newest first, on the closing thread; they must not suspend).
+ * push registers one for the current task (nothing outside a task); pop
+ * takes the newest away again, unrun. The record lives in the caller's
+ * frame. */
+typedef struct cio__cleanup {
+    struct cio__cleanup *next;
+    void (*fn)(void *arg);
+    void *arg;
+} cio__cleanup;
+void cio__cleanup_push(cio__cleanup *c, void (*fn)(void *arg), void *arg);
+void cio__cleanup_pop(cio__cleanup *c);
+
+/* Let a task start even if it is cancelled before its first step (the
+ * cancellation then reaches its first suspension point): for a task that
+ * must see its own cancellation, as the gather future does. */
+void cio__task_run_when_cancelled(cio_future *task);
 
 /* Errors and diagnostics. */
 void cio__set_error(int code, const char *fmt, ...) CIO_PRINTF(2, 3);

@@ -62,6 +62,13 @@ cio_loop *cio__pick_loop(cio_loop *loop, const char *who) {
         cio__set_error(CIO_ELOOPCLOSED, "%s: the event loop is closed", who);
         return NULL;
     }
+    if (!pthread_equal((pthread_t)loop->thread, pthread_self())) {
+        cio__set_error(CIO_EWRONGLOOP,
+                       "%s: the event loop belongs to another thread (use "
+                       "cio_call_soon_threadsafe to reach it)",
+                       who);
+        return NULL;
+    }
     return loop;
 }
 

@@ -147,7 +147,7 @@ void cio__task_step(cio__node *node, bool discard) {
     cio__task *t = cio__container_of(node, cio__task, step.node);
     cio_loop *loop = t->fut.loop;
     if (!t->started) {
-        if (t->must_cancel) { /* cancelled before it ran: it never runs */
+        if (t->must_cancel && !t->run_when_cancelled) { /* it never runs */
             t->finished = true;
             cio__future_finish(&t->fut, CIO_CANCELLED, CIO_ECANCELED, NULL,
                                take_message(t));
@@ -208,7 +208,7 @@ static cio__task *next_fresh(cio_loop *loop, const cio__task *done) {
     if (n->run != cio__task_step)
         return NULL;
     cio__task *next = cio__container_of(n, cio__task, step.node);
-    if (next->started || next->must_cancel ||
+    if (next->started || (next->must_cancel && !next->run_when_cancelled) ||
         next->stack_size != done->stack_size)
         return NULL;
     cio__queue_pop(&loop->ready);
@@ -488,6 +488,11 @@ void cio__task_abandon(cio__task *t) {
         cio_release(w);
     }
     cio__timer_disarm(loop, &t->step.timer);
+    while (t->cleanups) {
+        cio__cleanup *c = t->cleanups;
+        t->cleanups = c->next;
+        c->fn(c->arg);
+    }
     if (t->started)
         cio__coro_destroy(&t->coro); /* its stack goes with the pool */
     live_unlink(loop, t);
@@ -565,13 +570,16 @@ int cio__park(cio__parking *p, const char *file, int line) {
         p->state = CIO__PARK_CANCELLED;
         cio__schedule(t->fut.loop, &t->step.node);
         suspend(t, file, line);
+        t->must_cancel = false; /* cancelled again meanwhile: one delivery */
         return CIO_ECANCELED;
     }
     p->state = CIO__PARKED;
     t->parked = p;
     suspend(t, file, line);
-    if (p->state == CIO__PARK_CANCELLED)
+    if (p->state == CIO__PARK_CANCELLED) {
+        t->must_cancel = false; /* cancelled again meanwhile: one delivery */
         return CIO_ECANCELED;
+    }
     if (t->must_cancel) { /* cancelled after the wake-up, before it ran */
         t->must_cancel = false;
         return CIO_ECANCELED;
@@ -586,4 +594,27 @@ bool cio__unpark(cio__parking *p) {
     p->task->parked = NULL;
     cio__schedule(p->task->fut.loop, &p->task->step.node);
     return true;
+}
+
+void cio__cleanup_push(cio__cleanup *c, void (*fn)(void *arg), void *arg) {
+    cio__task *t = cio__current_task;
+    c->fn = fn;
+    c->arg = arg;
+    c->next = NULL;
+    if (t) {
+        c->next = t->cleanups;
+        t->cleanups = c;
+    }
+}
+
+void cio__cleanup_pop(cio__cleanup *c) {
+    cio__task *t = cio__current_task;
+    if (t && t->cleanups == c)
+        t->cleanups = c->next;
+}
+
+void cio__task_run_when_cancelled(cio_future *f) {
+    cio__task *t = as_task(f);
+    if (t)
+        t->run_when_cancelled = true;
 }
