@@ -1,0 +1,444 @@
+/* cio-bench - cio's side of the peer benchmarks W1-W3.
+ *
+ *   cio-bench w1  [-n N]            spawn N tasks returning 2*i, join them all
+ *   cio-bench w2a [-m M]            one task yields (cio_sleep(0)) M times
+ *   cio-bench w2b [-m M]            two tasks ping-pong M round trips through
+ *                                   two one-slot queues
+ *   cio-bench w3  [-n N] [--seed S] N tasks each sleep a pseudo-random
+ *                                   0-1000 ms (the peers' LCG), then finish
+ *
+ * Options: --stack-size BYTES (the loop's default task stack, 0 = cio's
+ * default); for w1, --gather joins with cio_gather (as the Python peers do)
+ * instead of awaiting each task in order (as Tokio awaits each JoinHandle;
+ * Go's WaitGroup is closer to that too).
+ *
+ * Workloads, parameters, defaults and output are those of the peers
+ * (shared/peers/README.md): every result is a line `METRIC name value unit`,
+ * timings are taken inside the program around the workload only with a
+ * monotonic clock, and the last two lines are `minflt` (minor page faults,
+ * getrusage) and `peak_rss` (VmHWM from /proc/self/status, in KiB; not
+ * ru_maxrss, which after fork+exec can report the parent's size).
+ * Exit status 0 when the workload ran (its `ok` metric says whether the
+ * result check passed), 1 on an error, 2 on a usage error.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <cio.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+
+/* The peers' 64-bit LCG (Knuth's MMIX constants): W3's delays are the same
+ * in every program. */
+#define LCG_A UINT64_C(6364136223846793005)
+#define LCG_C UINT64_C(1442695040888963407)
+
+typedef struct bench_args {
+    const char *cmd;
+    long n;         /* tasks (w1, w3) */
+    long m;         /* yields (w2a) / round trips (w2b) */
+    uint64_t seed;  /* w3 */
+    int gather; /* w1: join with cio_gather instead of awaiting each task */
+    int failed;     /* set by a workload on an error (not a failed check) */
+} bench_args;
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void metric_s(const char *name, const char *value, const char *unit) {
+    printf("METRIC %s %s %s\n", name, value, unit);
+}
+
+static void metric_l(const char *name, long value, const char *unit) {
+    printf("METRIC %s %ld %s\n", name, value, unit);
+}
+
+static void metric_f(const char *name, const char *fmt, double value,
+                     const char *unit) {
+    char buf[64];
+    snprintf(buf, sizeof buf, fmt, value);
+    metric_s(name, buf, unit);
+}
+
+/* VmHWM in KiB, -1 if unreadable. */
+static long peak_rss_kib(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f == NULL)
+        return -1;
+    char line[256];
+    long kib = -1;
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (strncmp(line, "VmHWM:", 6) == 0) {
+            kib = strtol(line + 6, NULL, 10);
+            break;
+        }
+    }
+    fclose(f);
+    return kib;
+}
+
+static void fail(bench_args *a, const char *what) {
+    fprintf(stderr, "cio-bench %s: %s: %s\n", a->cmd, what,
+            cio_last_error_message());
+    a->failed = 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* W1 spawn + join                                                          */
+/* ------------------------------------------------------------------------ */
+
+static void *w1_child(void *arg) {
+    return (void *)((uintptr_t)arg * 2);
+}
+
+/* Awaits tasks[0..n) in order, adds their results to *sum, releases them.
+ * 1 if every task succeeded. */
+static int w1_join_each(cio_future **tasks, long n, uint64_t *sum) {
+    int ok = 1;
+    for (long i = 0; i < n; i++) {
+        void *r = NULL;
+        int err = cio_await(tasks[i], &r);
+        if (err != 0) {
+            fprintf(stderr, "cio-bench w1: task %ld: %s\n", i,
+                    cio_strerror(err));
+            ok = 0;
+        }
+        *sum += (uint64_t)(uintptr_t)r;
+        cio_release(tasks[i]);
+    }
+    return ok;
+}
+
+/* The same with cio_gather, as the Python peers join with asyncio.gather. */
+static int w1_join_gather(cio_future **tasks, long n, uint64_t *sum) {
+    void **results = malloc((size_t)(n > 0 ? n : 1) * sizeof *results);
+    if (results == NULL) {
+        fprintf(stderr, "cio-bench w1: out of memory\n");
+        return w1_join_each(tasks, n, sum);
+    }
+    int err = cio_gather(tasks, (size_t)n, results);
+    if (err != 0)
+        fprintf(stderr, "cio-bench w1: cio_gather: %s\n", cio_strerror(err));
+    for (long i = 0; i < n; i++)
+        *sum += (uint64_t)(uintptr_t)results[i];
+    cio_release_all(tasks, (size_t)n);
+    free(results);
+    return err == 0;
+}
+
+static void *w1(void *arg) {
+    bench_args *a = arg;
+    long n = a->n;
+    double t0 = now();
+    cio_future **tasks = malloc((size_t)(n > 0 ? n : 1) * sizeof *tasks);
+    if (tasks == NULL) {
+        fprintf(stderr, "cio-bench w1: out of memory\n");
+        a->failed = 1;
+        return NULL;
+    }
+    long spawned = 0;
+    for (; spawned < n; spawned++) {
+        tasks[spawned] = cio_create_task(w1_child, (void *)(uintptr_t)spawned);
+        if (tasks[spawned] == NULL) {
+            fail(a, "cio_create_task");
+            break;
+        }
+    }
+    uint64_t sum = 0;
+    int gather = a->gather;
+    int ok;
+    if (!gather)
+        ok = w1_join_each(tasks, spawned, &sum);
+    else
+        ok = w1_join_gather(tasks, spawned, &sum);
+    free(tasks);
+    double dt = now() - t0;
+    ok = ok && !a->failed && spawned == n &&
+         (n == 0 || sum == (uint64_t)n * (uint64_t)(n - 1));
+    metric_l("w1.tasks", n, "count");
+    metric_f("w1.wall", "%.6f", dt, "s");
+    if (n > 0)
+        metric_f("w1.ns_per_task", "%.1f", dt * 1e9 / (double)n, "ns");
+    metric_l("w1.ok", ok, "bool");
+    metric_l("w1.gather", gather, "bool");
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* W2a one task yields M times                                              */
+/* ------------------------------------------------------------------------ */
+
+static void *w2a_yielder(void *arg) {
+    long m = *(long *)arg;
+    double t0 = now();
+    for (long i = 0; i < m; i++)
+        cio_sleep(0);
+    double *dt = malloc(sizeof *dt);
+    if (dt != NULL)
+        *dt = now() - t0;
+    return dt;
+}
+
+static void *w2a(void *arg) {
+    bench_args *a = arg;
+    cio_future *t = cio_create_task(w2a_yielder, &a->m);
+    if (t == NULL) {
+        fail(a, "cio_create_task");
+        return NULL;
+    }
+    void *r = NULL;
+    int err = cio_await(t, &r);
+    cio_release(t);
+    if (err != 0 || r == NULL) {
+        fprintf(stderr, "cio-bench w2a: %s\n",
+                err ? cio_strerror(err) : "out of memory");
+        a->failed = 1;
+        free(r);
+        return NULL;
+    }
+    double dt = *(double *)r;
+    free(r);
+    metric_l("w2a.yields", a->m, "count");
+    metric_f("w2a.wall", "%.6f", dt, "s");
+    if (a->m > 0)
+        metric_f("w2a.ns_per_yield", "%.1f", dt * 1e9 / (double)a->m, "ns");
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* W2b ping-pong through two one-slot queues                                */
+/* ------------------------------------------------------------------------ */
+
+typedef struct w2b_state {
+    long m;
+    cio_queue *ping, *pong;
+    double dt;
+    uint64_t acc;
+    int err;
+} w2b_state;
+
+static void *w2b_ponger(void *arg) {
+    w2b_state *s = arg;
+    for (long i = 0; i < s->m; i++) {
+        void *v = NULL;
+        int err = cio_queue_get(s->ping, &v);
+        if (err == 0)
+            err = cio_queue_put(s->pong, (void *)((uintptr_t)v + 1));
+        if (err != 0) {
+            s->err = err;
+            break;
+        }
+    }
+    return NULL;
+}
+
+static void *w2b_pinger(void *arg) {
+    w2b_state *s = arg;
+    double t0 = now();
+    uint64_t acc = 0;
+    for (long i = 0; i < s->m; i++) {
+        void *v = NULL;
+        int err = cio_queue_put(s->ping, (void *)(uintptr_t)i);
+        if (err == 0)
+            err = cio_queue_get(s->pong, &v);
+        if (err != 0) {
+            s->err = err;
+            break;
+        }
+        acc += (uint64_t)(uintptr_t)v - (uint64_t)i;
+    }
+    s->dt = now() - t0;
+    s->acc = acc;
+    return NULL;
+}
+
+static void *w2b(void *arg) {
+    bench_args *a = arg;
+    w2b_state s = {.m = a->m};
+    s.ping = cio_queue_new(1);
+    s.pong = cio_queue_new(1);
+    if (s.ping == NULL || s.pong == NULL) {
+        fail(a, "cio_queue_new");
+        if (s.ping != NULL)
+            cio_queue_free(s.ping);
+        if (s.pong != NULL)
+            cio_queue_free(s.pong);
+        return NULL;
+    }
+    cio_future *pong = cio_create_task(w2b_ponger, &s);
+    cio_future *ping = pong ? cio_create_task(w2b_pinger, &s) : NULL;
+    if (ping == NULL) {
+        fail(a, "cio_create_task");
+        if (pong != NULL) {
+            cio_cancel(pong, NULL);
+            cio_await(pong, NULL);
+            cio_release(pong);
+        }
+        cio_queue_free(s.ping);
+        cio_queue_free(s.pong);
+        return NULL;
+    }
+    int e1 = cio_await(ping, NULL);
+    int e2 = cio_await(pong, NULL);
+    cio_release(ping);
+    cio_release(pong);
+    cio_queue_free(s.ping);
+    cio_queue_free(s.pong);
+    int err = e1 ? e1 : e2 ? e2 : s.err;
+    if (err != 0)
+        fprintf(stderr, "cio-bench w2b: %s\n", cio_strerror(err));
+    metric_l("w2b.round_trips", a->m, "count");
+    metric_f("w2b.wall", "%.6f", s.dt, "s");
+    if (a->m > 0)
+        metric_f("w2b.ns_per_round_trip", "%.1f", s.dt * 1e9 / (double)a->m,
+                 "ns");
+    metric_l("w2b.ok", err == 0 && s.acc == (uint64_t)a->m, "bool");
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* W3 sleepers                                                              */
+/* ------------------------------------------------------------------------ */
+
+static void *w3_sleeper(void *arg) {
+    uintptr_t ms = (uintptr_t)arg;
+    int err = cio_sleep((double)ms / 1000.0);
+    return err ? cio_raise(err, NULL) : NULL;
+}
+
+static void *w3(void *arg) {
+    bench_args *a = arg;
+    long n = a->n;
+    double t0 = now();
+    cio_future **tasks = malloc((size_t)(n > 0 ? n : 1) * sizeof *tasks);
+    if (tasks == NULL) {
+        fprintf(stderr, "cio-bench w3: out of memory\n");
+        a->failed = 1;
+        return NULL;
+    }
+    uint64_t x = a->seed;
+    long spawned = 0;
+    for (; spawned < n; spawned++) {
+        x = x * LCG_A + LCG_C;
+        uintptr_t ms = (uintptr_t)((x >> 33) % 1001);
+        tasks[spawned] = cio_create_task(w3_sleeper, (void *)ms);
+        if (tasks[spawned] == NULL) {
+            fail(a, "cio_create_task");
+            break;
+        }
+    }
+    double spawn_dt = now() - t0;
+    long bad = 0;
+    for (long i = 0; i < spawned; i++) {
+        if (cio_await(tasks[i], NULL) != 0)
+            bad++;
+        cio_release(tasks[i]);
+    }
+    double dt = now() - t0;
+    free(tasks);
+    if (bad != 0)
+        fprintf(stderr, "cio-bench w3: %ld sleepers failed\n", bad);
+    metric_l("w3.tasks", n, "count");
+    metric_f("w3.spawn_wall", "%.6f", spawn_dt, "s");
+    metric_f("w3.wall", "%.6f", dt, "s");
+    metric_l("w3.ok", !a->failed && bad == 0 && spawned == n, "bool");
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* main                                                                     */
+/* ------------------------------------------------------------------------ */
+
+static int usage(void) {
+    fprintf(stderr, "usage: cio-bench w1 [-n N] | w2a [-m M] | w2b [-m M] |"
+                    " w3 [-n N] [--seed S]\n"
+                    "       [--stack-size BYTES] [--gather (w1)]\n"
+                    "defaults: w1 -n 1000000, w2a -m 1000000, w2b -m 200000,"
+                    " w3 -n 100000 --seed 42\n");
+    return 2;
+}
+
+static int parse_num(const char *s, long long *out) {
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2)
+        return usage();
+    bench_args a = {.cmd = argv[1], .n = -1, .m = -1, .seed = 42};
+    cio_task_fn fn;
+    long dn = 0, dm = 0;
+    if (strcmp(a.cmd, "w1") == 0) {
+        fn = w1;
+        dn = 1000000;
+    } else if (strcmp(a.cmd, "w2a") == 0) {
+        fn = w2a;
+        dm = 1000000;
+    } else if (strcmp(a.cmd, "w2b") == 0) {
+        fn = w2b;
+        dm = 200000;
+    } else if (strcmp(a.cmd, "w3") == 0) {
+        fn = w3;
+        dn = 100000;
+    } else {
+        return usage();
+    }
+    cio_loop_options opts = {0};
+    for (int i = 2; i < argc; i++) {
+        const char *o = argv[i];
+        if (o[0] == '-' && o[1] == '-')
+            o++; /* --seed and -seed alike, as Go's flag package */
+        if (strcmp(o, "-gather") == 0) {
+            a.gather = 1;
+            continue;
+        }
+        long long v;
+        if (i + 1 >= argc || parse_num(argv[i + 1], &v) != 0)
+            return usage();
+        i++;
+        if (strcmp(o, "-n") == 0)
+            a.n = (long)v;
+        else if (strcmp(o, "-m") == 0)
+            a.m = (long)v;
+        else if (strcmp(o, "-seed") == 0)
+            a.seed = (uint64_t)v;
+        else if (strcmp(o, "-stack-size") == 0)
+            opts.stack_size = (size_t)v;
+        else
+            return usage();
+    }
+    if (a.n < 0)
+        a.n = dn;
+    if (a.m < 0)
+        a.m = dm;
+
+    int err = cio_run_ex(fn, &a, NULL, &opts);
+    fflush(stdout);
+    if (err != 0) {
+        fprintf(stderr, "cio-bench %s: cio_run: %s\n", a.cmd,
+                cio_strerror(err));
+        return 1;
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    metric_l("minflt", ru.ru_minflt, "count");
+    metric_l("peak_rss", peak_rss_kib(), "KiB");
+    return a.failed ? 1 : 0;
+}
