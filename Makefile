@@ -13,6 +13,7 @@
 #   make valgrind   run the tests of build/ under valgrind (not those labelled
 #                   big, novalgrind, install, script or bench)
 #   make format-check / format / tidy / cppcheck   lint targets of build/
+#   make lint       all three checks, as CI runs them
 #   make clean      remove all build directories
 
 CC := cc
@@ -28,7 +29,7 @@ PREFIX ?=
 BUILD_DIRS := build build-asan build-tsan build-ucontext build-release
 
 .PHONY: all help deps configure build test demo bench install asan tsan ucontext \
-	valgrind format format-check tidy cppcheck clean
+	valgrind format format-check tidy cppcheck lint clean
 
 all: build
 
@@ -97,6 +98,14 @@ valgrind: build
 
 format format-check tidy cppcheck: configure
 	$(CMAKE) --build build --target $@
+
+# Everything CI checks besides the tests: formatting, cppcheck, clang-tidy.
+lint:
+	@bash scripts/install-deps.sh clang-format clang-tidy cppcheck
+	$(call configure,build,-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+	$(CMAKE) --build build --target format-check
+	$(CMAKE) --build build --target cppcheck
+	$(CMAKE) --build build --target tidy
 
 clean:
 	rm -rf $(BUILD_DIRS)

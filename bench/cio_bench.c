@@ -35,7 +35,6 @@
 #include <sys/resource.h>
 #include <time.h>
 
-
 /* The peers' 64-bit LCG (Knuth's MMIX constants): W3's delays are the same
  * in every program. */
 #define LCG_A UINT64_C(6364136223846793005)
@@ -43,11 +42,11 @@
 
 typedef struct bench_args {
     const char *cmd;
-    long n;         /* tasks (w1, w3) */
-    long m;         /* yields (w2a) / round trips (w2b) */
-    uint64_t seed;  /* w3 */
-    int gather; /* w1: join with cio_gather instead of awaiting each task */
-    int failed;     /* set by a workload on an error (not a failed check) */
+    long n;        /* tasks (w1, w3) */
+    long m;        /* yields (w2a) / round trips (w2b) */
+    uint64_t seed; /* w3 */
+    int gather;    /* w1: join with cio_gather instead of awaiting each task */
+    int failed;    /* set by a workload on an error (not a failed check) */
 } bench_args;
 
 static double now(void) {

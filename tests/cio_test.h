@@ -69,6 +69,19 @@
 #define CIO_TEST_ASAN 0
 #endif
 
+/* ThreadSanitizer counts every task (fiber) as a thread and stops at about
+ * 8,000 of them: scale tests tell with this. */
+#if defined(__SANITIZE_THREAD__)
+#define CIO_TEST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CIO_TEST_TSAN 1
+#endif
+#endif
+#ifndef CIO_TEST_TSAN
+#define CIO_TEST_TSAN 0
+#endif
+
 static inline bool under_valgrind(void) {
 #ifdef CIO_TEST_HAVE_VALGRIND
     return RUNNING_ON_VALGRIND != 0;

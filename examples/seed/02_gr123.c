@@ -21,9 +21,8 @@
  *         print('gr2 Ended work: {}'.format(tic()))
  *
  *     async def gr3():
- *         print("Let's do some stuff while the coroutines are blocked, {}".format(tic()))
- *         await asyncio.sleep(1)
- *         print("Done!")
+ *         print("Let's do some stuff while the coroutines are blocked,
+ * {}".format(tic())) await asyncio.sleep(1) print("Done!")
  *
  *     async def main():
  *         await asyncio.gather(gr1(), gr2(), gr3())

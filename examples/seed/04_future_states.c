@@ -35,10 +35,10 @@
  *     future: PENDING                          future: PENDING
  *     future: FINISHED, result = 42            future: DONE, result = 42
  *     future: PENDING                          future: PENDING
- *     future: CANCELLED, message = "no l..."   future: CANCELLED, message = "no longer needed"
- *     task 'worker': PENDING                   task 'worker': PENDING
- *     task 'worker': PENDING                   task 'worker': RUNNING
- *     task 'worker': FINISHED, result = 42     task 'worker': DONE, result = 42
+ *     future: CANCELLED, message = "no l..."   future: CANCELLED, message = "no
+ * longer needed" task 'worker': PENDING                   task 'worker':
+ * PENDING task 'worker': PENDING                   task 'worker': RUNNING task
+ * 'worker': FINISHED, result = 42     task 'worker': DONE, result = 42
  *
  * Two differences. cio names the finished state DONE, as the asyncio
  * documentation does (the attribute says FINISHED). And a task that has

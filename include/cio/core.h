@@ -73,7 +73,8 @@ extern "C" {
 #define CIO_ELOOPRUNNING (-10004)  /* the loop (or another) already runs */
 #define CIO_ELOOPCLOSED (-10005)   /* the loop has been closed */
 #define CIO_ENOLOOP (-10006)       /* no loop on this thread */
-#define CIO_ESTOPPED (-10007)      /* the loop stopped before the future was done */
+#define CIO_ESTOPPED (-10007) /* the loop stopped before the future was done   \
+                               */
 
 /* The other areas' codes are listed here too, so that one list holds every
  * code cio returns (cio/combine.h, cio/sync.h, cio/thread.h use them). */
@@ -259,8 +260,8 @@ CIO_API void cio_release_all(cio_future *const *futures, size_t n);
  * CIO_EINVALIDSTATE if the future is already done, CIO_EINVAL for a task
  * (a task finishes by returning) or NULL, CIO_ELOOPCLOSED. */
 CIO_API int cio_future_set_result(cio_future *future, void *result);
-CIO_API int cio_future_set_error(cio_future *future, int code,
-                                 const char *fmt, ...) CIO_PRINTF(3, 4);
+CIO_API int cio_future_set_error(cio_future *future, int code, const char *fmt,
+                                 ...) CIO_PRINTF(3, 4);
 
 /* Cancel a future or a task, with an optional message (copied).
  * A future becomes CANCELLED at once and its callbacks are scheduled.
@@ -272,7 +273,7 @@ CIO_API int cio_future_set_error(cio_future *future, int code,
 CIO_API int cio_cancel(cio_future *future, const char *msg);
 
 CIO_API cio_state cio_future_state(const cio_future *future);
-CIO_API bool cio_future_done(const cio_future *future);      /* DONE or CANCELLED */
+CIO_API bool cio_future_done(const cio_future *future); /* DONE or CANCELLED */
 CIO_API bool cio_future_cancelled(const cio_future *future); /* CANCELLED */
 
 /* The result of a future that finished with one, else NULL. */
@@ -297,8 +298,8 @@ CIO_API cio_loop *cio_future_loop(const cio_future *future);
 typedef void (*cio_done_fn)(cio_future *future, void *arg);
 CIO_API int cio_future_add_done_callback(cio_future *future, cio_done_fn cb,
                                          void *arg);
-CIO_API int cio_future_remove_done_callback(cio_future *future,
-                                            cio_done_fn cb, void *arg);
+CIO_API int cio_future_remove_done_callback(cio_future *future, cio_done_fn cb,
+                                            void *arg);
 
 /* ------------------------------------------------------------------------ */
 /* Tasks                                                                    */
@@ -331,7 +332,8 @@ CIO_API cio_future *cio_create_task_at(cio_loop *loop, cio_task_fn fn,
  * cancelled meanwhile, the future is cancelled too and CIO_ECANCELED is
  * returned. Errors: CIO_ENOTASK outside a task, CIO_EINVAL for NULL or for a
  * task awaiting itself, CIO_EWRONGLOOP for a future of another loop. */
-#define cio_await(future, result) cio_await_at((future), (result), __FILE__, __LINE__)
+#define cio_await(future, result)                                              \
+    cio_await_at((future), (result), __FILE__, __LINE__)
 CIO_API int cio_await_at(cio_future *future, void **result, const char *file,
                          int line);
 

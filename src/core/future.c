@@ -87,8 +87,8 @@ void cio__future_free(cio_future *f) {
         if (f->is_task) {
             char name[64];
             cio__diag("task '%s' error was never retrieved: %s",
-                      cio__task_name(cio__container_of(f, cio__task, fut),
-                                     name, sizeof name),
+                      cio__task_name(cio__container_of(f, cio__task, fut), name,
+                                     sizeof name),
                       f->message ? f->message : cio_strerror(f->error));
         } else {
             cio__diag("future error was never retrieved: %s",
@@ -108,8 +108,8 @@ void cio__future_free(cio_future *f) {
     }
 }
 
-void cio__future_finish(cio_future *f, cio_state state, int error,
-                        void *result, char *message) {
+void cio__future_finish(cio_future *f, cio_state state, int error, void *result,
+                        char *message) {
     f->state = (uint8_t)state;
     f->error = error;
     f->result = result;

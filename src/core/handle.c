@@ -97,8 +97,8 @@ static uint64_t deadline_after(cio_loop *loop, double delay) {
     return now + (uint64_t)ns;
 }
 
-int cio_call_later(cio_loop *loop, double delay, cio_callback_fn cb,
-                   void *arg, cio_handle **out) {
+int cio_call_later(cio_loop *loop, double delay, cio_callback_fn cb, void *arg,
+                   cio_handle **out) {
     int rc = check(&loop, cb, out, "cio_call_later");
     if (rc)
         return rc;

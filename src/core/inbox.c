@@ -15,7 +15,7 @@
 
 struct cio__inbox {
     pthread_mutex_t mu;
-    cio__queue items; /* posted, not yet moved to the ready queue */
+    cio__queue items;  /* posted, not yet moved to the ready queue */
     uv_async_t *async; /* NULL once the loop has closed */
     atomic_int refs;
 };

@@ -53,7 +53,6 @@ static inline cio__node *cio__queue_pop(cio__queue *q) {
     return n;
 }
 
-
 /* ---- timers ------------------------------------------------------------- */
 
 #define CIO__NOT_ARMED SIZE_MAX
@@ -109,9 +108,9 @@ struct cio_future {
     bool is_task;
     bool retrieved; /* someone read the outcome */
     void *result;
-    char *message;  /* error or cancellation message, or NULL (a task keeps
-                       its pending cancel or raise message here) */
-    cio_loop *loop; /* counted reference on the loop object */
+    char *message;       /* error or cancellation message, or NULL (a task keeps
+                            its pending cancel or raise message here) */
+    cio_loop *loop;      /* counted reference on the loop object */
     cio__list callbacks; /* done callbacks and waiting tasks' steps */
 };
 
@@ -123,8 +122,8 @@ typedef struct cio__task {
     cio__coro coro; /* coro.name: the name (owned), NULL for "Task-<id>" */
     cio_task_fn fn;
     void *arg;
-    cio_future *waiting; /* the future being awaited (a reference) */
-    struct cio__parking *parked; /* where it is parked (cio__park), or NULL */
+    cio_future *waiting;           /* the future being awaited (a reference) */
+    struct cio__parking *parked;   /* where it is parked (cio__park), or NULL */
     struct cio__cleanup *cleanups; /* run if the loop abandons the task */
     struct cio__task *prev_live, *next_live;
     const char *created_file, *where_file;
@@ -154,7 +153,7 @@ typedef struct cio__hook {
 
 struct cio_loop {
     uv_loop_t uv;
-    uv_timer_t wake; /* wakes the blocking poll at the earliest timer */
+    uv_timer_t wake;  /* wakes the blocking poll at the earliest timer */
     uv_async_t async; /* wakes it when another thread posts to the inbox */
     cio__inbox *inbox;
     cio__hook *hooks;
@@ -168,8 +167,8 @@ struct cio_loop {
     size_t nlive;
     unsigned refs; /* 1 while open, plus one per future and handle */
     unsigned steps_since_poll;
-    size_t pass_left; /* nodes of the current pass not run yet */
-    cio__task *returned; /* the task that last switched to the scheduler */
+    size_t pass_left;        /* nodes of the current pass not run yet */
+    cio__task *returned;     /* the task that last switched to the scheduler */
     const cio_future *until; /* what the current run waits for */
     bool until_no_tasks;
     uint64_t tasks_created, created_mark; /* see cio__loop_run */
@@ -209,8 +208,8 @@ void cio__timers_fire(cio_loop *loop, uint64_t now);
 
 /* Future internals shared with tasks. */
 void cio__future_init(cio_future *f, cio_loop *loop, bool is_task);
-void cio__future_finish(cio_future *f, cio_state state, int error,
-                        void *result, char *message);
+void cio__future_finish(cio_future *f, cio_state state, int error, void *result,
+                        char *message);
 int cio__future_cancel_plain(cio_future *f, const char *msg);
 void cio__future_free(cio_future *f); /* refs reached 0 */
 /* A done callback whose drop(arg) runs instead, if it never will (its loop
@@ -263,8 +262,7 @@ bool cio__loop_next_pass_inline(cio_loop *loop);
 /* Run the loop until `until` is done, or (until_no_tasks) no task is left
  * or a task was created since the run began, or it is stopped; 0, or
  * CIO_EDEADLK. */
-int cio__loop_run(cio_loop *loop, const cio_future *until,
-                  bool until_no_tasks);
+int cio__loop_run(cio_loop *loop, const cio_future *until, bool until_no_tasks);
 
 /* Parking: the cheapest way for a higher layer (src/sync) to make a task
  * wait. The spot lives on the waiting task's stack; cio__unpark schedules

@@ -137,10 +137,10 @@ cio_loop *cio_loop_new(const cio_loop_options *opts) {
     loop->refs = 1;
     loop->virtual_time = o.virtual_time;
     loop->debug = o.debug || env_debug();
-    loop->slow_ns = (uint64_t)((o.slow_callback_duration > 0
-                                    ? o.slow_callback_duration
-                                    : 0.1) *
-                               1e9);
+    loop->slow_ns =
+        (uint64_t)((o.slow_callback_duration > 0 ? o.slow_callback_duration
+                                                 : 0.1) *
+                   1e9);
     loop->stack_size = o.stack_size ? o.stack_size : CIO_STACK_DEFAULT;
     loop->vnow = monotonic_ns();
     loop->thread = (uintptr_t)pthread_self();
@@ -168,8 +168,9 @@ static bool only_thread(void) {
     /* the command name (field 2) may hold spaces: count after its ')' */
     const char *p = strrchr(buf, ')');
     long threads = 0;
-    if (p && sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-                           "%*u %*u %*d %*d %*d %*d %ld",
+    if (p && sscanf(p + 1,
+                    " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+                    "%*u %*u %*d %*d %*d %*d %ld",
                     &threads) == 1)
         return threads == 1;
     return false;
@@ -218,15 +219,13 @@ static void run_pass_debug(cio_loop *loop);
 static int run_once(cio_loop *loop) {
     if (loop->nheap)
         cio__timers_fire(loop, cio__loop_now(loop));
-    if (loop->ready.count == 0 && loop->stopping) {
-        uv_run(&loop->uv, UV_RUN_NOWAIT); /* a last look, without waiting */
-        loop->steps_since_poll = 0;
-    } else if (loop->ready.count == 0) {
+    if (loop->ready.count == 0 && !loop->stopping) {
         int rc = poll_blocking(loop);
         if (rc != 0)
             return rc;
         loop->steps_since_poll = 0;
-    } else if (loop->steps_since_poll >= POLL_EVERY) {
+    } else if (loop->ready.count == 0 || loop->steps_since_poll >= POLL_EVERY) {
+        /* busy, or stopping: a look without waiting */
         uv_run(&loop->uv, UV_RUN_NOWAIT);
         loop->steps_since_poll = 0;
     }
@@ -334,8 +333,7 @@ int cio_loop_run_forever(cio_loop *loop) {
     return rc ? rc : cio__loop_run(loop, NULL, false);
 }
 
-int cio_loop_run_until_done(cio_loop *loop, cio_future *future,
-                            void **result) {
+int cio_loop_run_until_done(cio_loop *loop, cio_future *future, void **result) {
     if (result)
         *result = NULL;
     int rc = check_runnable(loop);

@@ -83,21 +83,21 @@ int cio_dump_tasks(cio_loop *loop, FILE *out) {
         else if (!t->started)
             fprintf(out, ", not started");
         else if (t->where_file)
-            fprintf(out, ", suspended at %s:%d", t->where_file,
-                    t->where_line);
+            fprintf(out, ", suspended at %s:%d", t->where_file, t->where_line);
         if (t->waiting && t->waiting->is_task) {
             char other[64];
-            fprintf(out, ", awaiting task '%s'",
-                    cio__task_name(
-                        cio__container_of(t->waiting, cio__task, fut), other,
-                        sizeof other));
+            fprintf(
+                out, ", awaiting task '%s'",
+                cio__task_name(cio__container_of(t->waiting, cio__task, fut),
+                               other, sizeof other));
         } else if (t->waiting) {
             fprintf(out, ", awaiting a future");
         } else if (t->parked) {
             fprintf(out, ", waiting on a lock, queue or other sync object");
         } else if (t->step.timer.index != CIO__NOT_ARMED) {
             fprintf(out, ", sleeping for %.3f s more",
-                    ((double)t->step.timer.when - (double)cio__loop_now(loop)) / 1e9);
+                    ((double)t->step.timer.when - (double)cio__loop_now(loop)) /
+                        1e9);
         }
         if (t->cancel_requests)
             fprintf(out, ", cancelling (%d)", t->cancel_requests);

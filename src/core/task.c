@@ -80,7 +80,7 @@ static void live_append(cio_loop *loop, cio__task *t) {
  * each loop keeps its own: a free list of task-sized blocks, refilled from
  * 64 KiB chunks. It saves malloc's header and bookkeeping per task; the
  * sanitizer builds use malloc so that a use after free is still caught. */
-#define CHUNK_BYTES (64 * 1024)
+#define CHUNK_BYTES ((size_t)64 * 1024)
 #define TASK_BYTES ((sizeof(cio__task) + 15) & ~(size_t)15)
 
 #if defined(CIO_ASAN) || defined(CIO_TSAN)
@@ -268,8 +268,8 @@ cio_future *cio_create_task_at(cio_loop *loop, cio_task_fn fn, void *arg,
     loop = cio__pick_loop(loop, "cio_create_task");
     if (!loop)
         return NULL;
-    size_t stack_size = opts && opts->stack_size ? opts->stack_size
-                                                 : loop->stack_size;
+    size_t stack_size =
+        opts && opts->stack_size ? opts->stack_size : loop->stack_size;
     if (stack_size < CIO_STACK_MIN || stack_size > UINT32_MAX - 65535) {
         cio__set_error(CIO_EINVAL,
                        "cio_create_task: stack size %zu is out of range "
@@ -389,9 +389,8 @@ int cio_sleep_at(double seconds, const char *file, int line) {
             return CIO_ENOMEM;
         double ns = seconds * 1e9;
         uint64_t now = cio__loop_now(loop);
-        uint64_t when = ns >= (double)(UINT64_MAX - now)
-                            ? UINT64_MAX
-                            : now + (uint64_t)ns;
+        uint64_t when =
+            ns >= (double)(UINT64_MAX - now) ? UINT64_MAX : now + (uint64_t)ns;
         cio__timer_arm(loop, &t->step.timer, when);
     } else {
         cio__schedule(loop, &t->step.node); /* a bare yield */
@@ -460,7 +459,7 @@ int cio__task_cancel(cio__task *t, const char *msg) {
         t->fut.message = copy;
     }
     if (t->waiting && cio_cancel(t->waiting, msg) > 0)
-        return 1; /* its cancellation will wake us */
+        return 1;    /* its cancellation will wake us */
     if (t->parked) { /* parked: wake it with CIO_ECANCELED */
         t->parked->state = CIO__PARK_CANCELLED;
         t->parked = NULL;

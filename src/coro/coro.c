@@ -110,31 +110,32 @@ void cio__coro_start(cio__coro *c, cio__stack *stack, cio__coro_fn fn,
     c->uc.uc_link = NULL;
     makecontext(&c->uc, uc_entry, 0);
 #else
-    /* A frame as cio__ctx_switch leaves it, top of stack 16-byte aligned. */
-    uintptr_t top = (uintptr_t)stack->hi & ~(uintptr_t)15;
+    /* A frame as cio__ctx_switch leaves it, top of stack 16-byte aligned.
+     * Function pointers go in with memcpy: C has no cast from them to
+     * void *, and the slots are plain machine words. */
+    char *top = stack->hi - ((uintptr_t)stack->hi & 15);
+    void (*const ctx_entry)(void) = cio__ctx_entry;
+    void (*const first)(cio__coro *, cio__coro_fn, void *) = entry;
 #if defined(__x86_64__)
     /* control words, r15, r14, r13, r12, rbx, rbp, return address; the
      * 16 bytes above hold a zero return address to end backtraces. */
-    void **sp = (void **)(top - 16 - 8 * sizeof(void *));
+    void **sp = (void **)(void *)(top - 16 - 8 * sizeof(void *));
+    memset(sp, 0, 10 * sizeof(void *));
     uint32_t ctl[2] = {0x1F80u, 0x037Fu}; /* MXCSR and x87 CW defaults */
     memcpy(&sp[0], ctl, sizeof ctl);
-    sp[1] = arg;                            /* r15: entry's 3rd argument */
-    sp[2] = (void *)(uintptr_t)fn;          /* r14: its 2nd */
-    sp[3] = c;                              /* r13: its 1st */
-    sp[4] = (void *)(uintptr_t)entry;       /* r12: called by ctx_entry */
-    sp[5] = NULL;                           /* rbx */
-    sp[6] = NULL;                           /* rbp: ends frame chains */
-    sp[7] = (void *)(uintptr_t)cio__ctx_entry;
-    sp[8] = NULL;
-    sp[9] = NULL;
+    sp[1] = arg;                          /* r15: entry's 3rd argument */
+    memcpy(&sp[2], &fn, sizeof fn);       /* r14: its 2nd */
+    sp[3] = c;                            /* r13: its 1st */
+    memcpy(&sp[4], &first, sizeof first); /* r12: called by ctx_entry */
+    memcpy(&sp[7], &ctx_entry, sizeof ctx_entry); /* return address */
 #elif defined(__aarch64__)
-    void **sp = (void **)(top - 176);
+    void **sp = (void **)(void *)(top - 176);
     memset(sp, 0, 176);
-    sp[0] = (void *)(uintptr_t)entry;          /* x19 */
-    sp[1] = c;                                 /* x20: entry's arguments */
-    sp[2] = (void *)(uintptr_t)fn;             /* x21 */
-    sp[3] = arg;                               /* x22 */
-    sp[11] = (void *)(uintptr_t)cio__ctx_entry; /* x30 */
+    memcpy(&sp[0], &first, sizeof first);          /* x19 */
+    sp[1] = c;                                     /* x20: entry's arguments */
+    memcpy(&sp[2], &fn, sizeof fn);                /* x21 */
+    sp[3] = arg;                                   /* x22 */
+    memcpy(&sp[11], &ctx_entry, sizeof ctx_entry); /* x30 */
 #else
 #error "no context switch for this architecture: build with -DCIO_UCONTEXT=ON"
 #endif

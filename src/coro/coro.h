@@ -41,14 +41,14 @@ typedef struct cio__stack_pool cio__stack_pool;
 typedef struct cio__slab cio__slab;
 
 typedef struct cio__stack {
-    char *lo;           /* lowest usable byte */
-    char *hi;           /* one past the highest usable byte */
-    size_t size;        /* the size asked for, reported on overflow */
-    char *guard;        /* the PROT_NONE page below lo, or NULL */
-    uint64_t *canary;   /* just below lo for guard-less stacks, or NULL */
-    cio__slab *slab;    /* the slab a guard-less stack belongs to */
+    char *lo;                /* lowest usable byte */
+    char *hi;                /* one past the highest usable byte */
+    size_t size;             /* the size asked for, reported on overflow */
+    char *guard;             /* the PROT_NONE page below lo, or NULL */
+    uint64_t *canary;        /* just below lo for guard-less stacks, or NULL */
+    cio__slab *slab;         /* the slab a guard-less stack belongs to */
     struct cio__stack *next; /* in the pool's warm or cold list */
-    unsigned vg_id;     /* valgrind's stack id */
+    unsigned vg_id;          /* valgrind's stack id */
     bool in_use;
 } cio__stack;
 
@@ -141,6 +141,5 @@ void cio__coro_destroy(cio__coro *c);
  * the SIGSEGV handler); counted, undone by the last thread_done. */
 int cio__coro_thread_init(void);
 void cio__coro_thread_done(void);
-
 
 #endif /* CIO_CORO_H */

@@ -53,7 +53,8 @@
 #define WARM_MAX 64
 #define SLAB_MAX_SLOTS 256
 #define SLAB_MAX_BYTES ((size_t)64 << 20)
-#define SLOT_RESERVE 64 /* top bytes of a slot: the canary of the slot above */
+#define SLOT_RESERVE 64 /* top bytes of a slot: the canary of the slot above   \
+                         */
 #define CANARY_WORDS 2
 #define CANARY_MAGIC 0x63696f5f73746b21ull /* "cio_stk!" */
 
@@ -175,9 +176,9 @@ static cio__stack *new_guarded(cio__stack_pool *pool, size_t size) {
     cio__stack *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    char *mem = mmap(NULL, page_size + size, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
-                     -1, 0);
+    char *mem =
+        mmap(NULL, page_size + size, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
     if (mem == MAP_FAILED || mprotect(mem, page_size, PROT_NONE) != 0) {
         if (mem != MAP_FAILED)
             munmap(mem, page_size + size);
@@ -204,9 +205,9 @@ static cio__slab *new_slab(size_t size) {
     if (!sl)
         return NULL;
     sl->map_len = page_size + n * slot;
-    sl->base = mmap(NULL, sl->map_len, PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
-                    -1, 0);
+    sl->base =
+        mmap(NULL, sl->map_len, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
     if (sl->base == MAP_FAILED) {
         free(sl);
         return NULL;
@@ -239,8 +240,8 @@ static cio__stack *carve(cio__stack_pool *pool, size_class *c) {
 }
 
 cio__stack *cio__stack_get(cio__stack_pool *pool, size_t size) {
-    if (size < 16 * 1024)
-        size = 16 * 1024;
+    if (size < (size_t)16 * 1024)
+        size = (size_t)16 * 1024;
     size = (size + page_size - 1) & ~(page_size - 1);
     size_class *c = class_for(pool, size);
     if (!c)

@@ -110,5 +110,4 @@ cio__inbox *cio__inbox_of(cio_loop *loop);
 /* Whether the calling thread is the loop's own (any thread). */
 bool cio__on_loop_thread(const cio_loop *loop);
 
-
 #endif /* CIO_THREAD_INTERNAL_H */

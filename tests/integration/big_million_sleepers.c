@@ -44,11 +44,12 @@ static void *main_task(void *arg) {
 
 static void test_million_sleepers(void **state) {
     (void)state;
-    if (CIO_TEST_ASAN || under_valgrind()) {
-        g_n = 10000;
+    if (CIO_TEST_ASAN || CIO_TEST_TSAN || under_valgrind()) {
+        g_n = CIO_TEST_TSAN ? 2000 : 10000;
         print_message("%s: N scaled down to %ld\n",
-                      CIO_TEST_ASAN ? "built with AddressSanitizer"
-                                    : "running under valgrind",
+                      CIO_TEST_ASAN   ? "built with AddressSanitizer"
+                      : CIO_TEST_TSAN ? "built with ThreadSanitizer"
+                                      : "running under valgrind",
                       g_n);
     }
     g_done = g_failed = g_started = 0;

@@ -60,9 +60,12 @@ static int cmp_expected(const void *a, const void *b) {
 
 static void test_hundred_thousand_sleepers(void **state) {
     (void)state;
-    if (under_valgrind()) {
-        g_n = 10000;
-        print_message("running under valgrind: N scaled down to %d\n", g_n);
+    if (under_valgrind() || CIO_TEST_TSAN) {
+        g_n = CIO_TEST_TSAN ? 2000 : 10000;
+        print_message("%s: N scaled down to %d\n",
+                      CIO_TEST_TSAN ? "built with ThreadSanitizer"
+                                    : "running under valgrind",
+                      g_n);
     }
     g_ms = malloc(sizeof(int) * (size_t)g_n);
     g_wake_order = malloc(sizeof(int) * (size_t)g_n);

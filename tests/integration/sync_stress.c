@@ -107,7 +107,7 @@ static void *stress_main(void *arg) {
 static void test_bounded_queue_stress(void **state) {
     (void)state;
     const char *env = getenv("CIO_SYNC_STRESS_N");
-    g_n = env ? atoi(env) : under_valgrind() ? 500 : 10000;
+    g_n = env ? atoi(env) : under_valgrind() || CIO_TEST_TSAN ? 500 : 10000;
     size_t items = (size_t)g_n * ITEMS_PER_PRODUCER;
     g_put_ok = calloc(items, 1);
     g_seen = calloc(items, 1);
