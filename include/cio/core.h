@@ -73,8 +73,7 @@ extern "C" {
 #define CIO_ELOOPRUNNING (-10004)  /* the loop (or another) already runs */
 #define CIO_ELOOPCLOSED (-10005)   /* the loop has been closed */
 #define CIO_ENOLOOP (-10006)       /* no loop on this thread */
-#define CIO_ESTOPPED (-10007) /* the loop stopped before the future was done   \
-                               */
+#define CIO_ESTOPPED (-10007)      /* the loop stopped before the future */
 
 /* The other areas' codes are listed here too, so that one list holds every
  * code cio returns (cio/combine.h, cio/sync.h, cio/thread.h use them). */

@@ -53,8 +53,7 @@
 #define WARM_MAX 64
 #define SLAB_MAX_SLOTS 256
 #define SLAB_MAX_BYTES ((size_t)64 << 20)
-#define SLOT_RESERVE 64 /* top bytes of a slot: the canary of the slot above   \
-                         */
+#define SLOT_RESERVE 64 /* a slot's top bytes: the canary of the one above */
 #define CANARY_WORDS 2
 #define CANARY_MAGIC 0x63696f5f73746b21ull /* "cio_stk!" */
 
