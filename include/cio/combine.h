@@ -32,6 +32,16 @@
  *   CIO_ECANCELED when the calling task is cancelled while they wait; what
  *   happens to the futures they watch then is said call by call. None of
  *   them leaks anything when cancelled.
+ *
+ *   Closing the loop. A loop closed with a task still pending abandons the
+ *   task (core.h: "destroyed but it is pending"); if the task is suspended
+ *   in one of these calls, everything the call holds (its state, timers,
+ *   references) is freed all the same. Timeout scopes, task groups and
+ *   as_completed iterators belong to the task that made them, like the
+ *   block of code they stand for: if the loop is closed while that task is
+ *   pending, they are freed with it (do not end or free them afterwards).
+ *   Futures the task itself holds are its own business: the loop cannot
+ *   release references kept in the frame of a task that never runs again.
  */
 #ifndef CIO_COMBINE_H
 #define CIO_COMBINE_H
@@ -182,7 +192,9 @@ CIO_API cio_as_completed_iter *cio_as_completed(cio_future *const *futures,
  * returns CIO_ETIMEDOUT; nothing is cancelled); CIO_ECANCELED if the
  * calling task was cancelled (the iterator stays usable); CIO_EINVAL for
  * NULL, or while another task waits in next() (one consumer at a time);
- * CIO_ENOTASK, CIO_ENOMEM. *out is NULL unless 1 is returned.
+ * CIO_ELOOPCLOSED once the futures' loop is closed; CIO_EWRONGLOOP from a
+ * task of another loop; CIO_ENOTASK, CIO_ENOMEM. *out is NULL unless 1 is
+ * returned.
  *
  *     cio_as_completed_iter *it = cio_as_completed(t, n, 10.0);
  *     cio_future *f;
@@ -197,13 +209,17 @@ CIO_API int cio_as_completed_next_at(cio_as_completed_iter *it,
                                      cio_future **out, const char *file,
                                      int line);
 
-/* Stop watching, cancel the timeout, release the references. The futures
- * themselves are not cancelled. Accepts NULL. Not while a task waits in
- * next().
+/* Stop watching, cancel the timeout, release the references, and free the
+ * iterator: 0 (also for NULL). The futures themselves are not cancelled.
+ * While a task waits in next() the iterator is left alone and
+ * CIO_EINVALIDSTATE returned (cancel that task, or let it have its future,
+ * first). An iterator made in a task that the closing loop abandoned is
+ * gone already (see COMMON RULES); one made outside a task is freed by its
+ * maker, after the loop is closed too.
  *
  *     cio_as_completed_free(it);   // also after a break out of the loop
  */
-CIO_API void cio_as_completed_free(cio_as_completed_iter *it);
+CIO_API int cio_as_completed_free(cio_as_completed_iter *it);
 
 #if defined(__GNUC__) || defined(__clang__)
 /* The loop form, for gcc and clang: `f` (a cio_future *) takes each future
@@ -229,7 +245,7 @@ CIO_API void cio_as_completed_free(cio_as_completed_iter *it);
 #define CIO__AC_CAT(a, b) CIO__AC_CAT2(a, b)
 #define CIO__AC_CAT2(a, b) a##b
 static inline void cio__as_completed_cleanup(cio_as_completed_iter **it) {
-    cio_as_completed_free(*it);
+    (void)cio_as_completed_free(*it); /* nobody else waits in this one */
 }
 #endif
 
@@ -332,10 +348,11 @@ CIO_API int cio_timeout_end(cio_timeout_scope *scope, int err);
  * cancelled (its await returns CIO_ECANCELED) while the work goes on.
  * Cancelling `future` itself cancels the shield. For a future already done
  * it returns `future` itself (a new reference), as asyncio does. The shield
- * holds a reference to `future` until one of the two finishes, so `future`
- * may be released at once (a shield of a future that never finishes and is
- * never cancelled stays allocated, `future` with it). New reference; NULL on
- * error (cio_last_error(): CIO_EINVAL, CIO_ELOOPCLOSED, CIO_ENOMEM).
+ * holds a reference to `future` until one of the two finishes or the shield
+ * is released, so `future` may be released at once; releasing a shield that
+ * is still pending unties it from `future` (which goes on). New reference;
+ * NULL on error (cio_last_error(): CIO_EINVAL, CIO_ELOOPCLOSED,
+ * CIO_EWRONGLOOP, CIO_ENOMEM).
  *
  *     cio_future *s = cio_shield(save_task);
  *     int err = cio_await(s, NULL);   // CIO_ECANCELED: we were cancelled,
@@ -435,13 +452,16 @@ CIO_API int cio_taskgroup_wait_at(cio_taskgroup *g, int body_err,
 CIO_API size_t cio_taskgroup_errors(const cio_taskgroup *g,
                                     const cio_taskgroup_error **errors);
 
-/* Free the group and its references to its tasks. Freeing a group that
- * was not waited for cancels its tasks (without waiting for them).
- * Accepts NULL.
+/* Free the group and its references to its tasks: 0 (also for NULL).
+ * Freeing a group that was not waited for cancels its tasks (without
+ * waiting for them). While the parent waits in cio_taskgroup_wait (free
+ * called by another task) the group is left alone and CIO_EINVALIDSTATE
+ * returned. A group whose parent the closing loop abandoned is gone
+ * already (see COMMON RULES).
  *
  *     cio_taskgroup_free(tg);
  */
-CIO_API void cio_taskgroup_free(cio_taskgroup *g);
+CIO_API int cio_taskgroup_free(cio_taskgroup *g);
 
 /* ------------------------------------------------------------------------ */
 /* Cancel helpers                                                           */

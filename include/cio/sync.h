@@ -4,9 +4,13 @@
  * (asyncio/queues.py, with the shutdown of Python 3.13), with asyncio's
  * fairness and cancellation rules:
  *
- *   - Waiters are served in arrival order (FIFO). A task that arrives while
- *     others wait, or while a woken waiter has not run yet, does not jump
- *     ahead of them, even if the lock or a slot is free at that moment.
+ *   - Waiters are served in arrival order (FIFO). At a lock or a semaphore,
+ *     a task that arrives while others wait, or while a woken waiter has not
+ *     run yet, does not jump ahead of them, even if the lock or a unit is
+ *     free at that moment. A queue, as asyncio's, only wakes the first getter
+ *     (putter) when an item (a slot) comes, and reserves nothing for it: a
+ *     task that calls get (put) before the woken one runs takes the item
+ *     (slot) without waiting, and the woken one waits again, at the back.
  *   - Every call that can suspend is a cancellation point: it returns
  *     CIO_ECANCELED when the calling task is cancelled while it waits, and it
  *     leaves the primitive as if the task had never waited. A waiter that was
@@ -18,9 +22,11 @@
  *
  * LOOPS. Each object belongs to one loop, fixed when it is created (loop
  * NULL: the running loop, else the thread's current loop; asyncio binds at
- * first use instead). Calls that may suspend must run in a task of that
- * loop; the others may also run in its callbacks, or on its thread while no
- * loop runs there (to fill a queue before cio_loop_run_until_complete, say).
+ * first use instead), on that loop's thread (elsewhere the constructor
+ * fails with CIO_EWRONGLOOP). Calls that may suspend must run in a task of
+ * that loop; the others may also run in its callbacks, or on its thread
+ * while no loop runs there (to fill a queue before
+ * cio_loop_run_until_complete, say).
  * Any other use returns CIO_EWRONGLOOP, and CIO_ELOOPCLOSED once the loop is
  * closed; nothing is undefined behaviour. An object may outlive its loop:
  * freeing it after cio_loop_close() is always safe.
@@ -47,9 +53,11 @@ extern "C" {
 
 /* FREEING. cio_X_free() frees an object that no task waits on and returns
  * 0 (NULL: 0). While tasks still wait on it (or have been woken by it and
- * not run yet) it frees nothing and returns CIO_EHASWAITERS: cancel them, or
- * wake them, and let them run first. Once the object's loop is closed, free
- * always succeeds (tasks abandoned by a closing loop never run again). */
+ * not run yet; for a condition, while a task is anywhere in its wait, the
+ * lock's re-acquisition included) it frees nothing and returns
+ * CIO_EHASWAITERS: cancel them, or wake them, and let them run first. Once
+ * the object's loop is closed, free always succeeds (tasks abandoned by a
+ * closing loop never run again). */
 
 /* ------------------------------------------------------------------------ */
 /* Lock                                                                     */
@@ -241,7 +249,8 @@ CIO_API int cio_semaphore_acquire_at(cio_semaphore *sem, const char *file,
 CIO_API int cio_semaphore_try_acquire(cio_semaphore *sem);
 
 /* Increment and wake the first waiter. Any task (or callback) may release.
- * CIO_EOVERRELEASE for a bounded semaphore already at its initial value. */
+ * CIO_EOVERRELEASE for a bounded semaphore already at its initial value,
+ * and for any semaphore at LONG_MAX (Python's integers have no such end). */
 CIO_API int cio_semaphore_release(cio_semaphore *sem);
 
 /* Whether acquire would wait (asyncio's locked()). */
@@ -312,11 +321,14 @@ CIO_API cio_barrier_state cio_barrier_get_state(const cio_barrier *barrier);
 /* asyncio.Queue, LifoQueue and PriorityQueue, bounded or not.
  *
  *     cio_queue *q = cio_queue_new(10);      // FIFO, at most 10 items
- *     // producer:                           // consumer:
- *     cio_queue_put(q, job);                 void *job;
- *                                            while (cio_queue_get(q, &job) ==
- * 0) { run(job); cio_queue_task_done(q);
- *                                            }
+ *     // a producer:
+ *     cio_queue_put(q, job);
+ *     // a consumer:
+ *     void *job;
+ *     while (cio_queue_get(q, &job) == 0) {
+ *         run(job);
+ *         cio_queue_task_done(q);
+ *     }
  *     // main: wait until every job is done, then stop the consumers
  *     cio_queue_join(q);
  *     cio_queue_shutdown(q, false);          // their get: CIO_EQUEUESHUTDOWN

@@ -1,11 +1,18 @@
 /* as_completed.c - asyncio.as_completed: the futures in the order they
  * finish.
  *
- * The watch's callbacks append each finished future to a queue; next()
- * takes from the queue, or awaits a waiter that the next callback (or the
- * timeout) finishes. A future listed twice is watched once, as asyncio's
- * set() does. The iterator holds the only state; freeing it stops the watch
- * and the timer, which is all an abandoned iteration needs.
+ * The watch's nodes append each finished future to a queue; next() takes
+ * from the queue, or awaits a waiter that the next node (or the timeout)
+ * finishes. A future listed twice is watched once, as asyncio's set() does.
+ * The iterator holds the only state; freeing it stops the watch and the
+ * timer, which is all an abandoned iteration needs.
+ *
+ * An iterator made in a task belongs to that task (it lives in the task's
+ * frame, as the loop form shows): a clean-up record in the task frees it if
+ * the loop is closed while the task is still pending. A task waiting in
+ * next() has a record of its own, for the waiter. Whichever of the two runs
+ * first lets go of what the iterator holds; the shell goes with the owner's
+ * record, or with the waiting task's if the owner's ran first.
  */
 #include "combine/internal.h"
 
@@ -22,8 +29,12 @@ struct cio_as_completed_iter {
     size_t yielded;    /* how many next() has returned */
     cio_handle *timer; /* the timeout, or NULL */
     bool timed_out;
+    bool released; /* the loop closed: watch, timer, fs let go of */
+    bool orphan;   /* the owner's record ran while a task waited in next() */
     cio_future *waiter; /* awaited by next(), or NULL */
     cio_loop *loop;
+    cio_future *owner;    /* the task that made it (a reference), or NULL */
+    cio__cleanup cleanup; /* in the owner's records while it lives */
 };
 
 static void ac_on_done(cio__watch *w, size_t index, cio_future *f) {
@@ -97,15 +108,6 @@ static cio_as_completed_iter *fail(int code, const char *what) {
     return NULL;
 }
 
-static cio_loop *pick_loop(cio_future *const *fs, size_t n) {
-    cio_future *self = cio_current_task();
-    if (self)
-        return cio_future_loop(self);
-    if (n && fs && fs[0])
-        return cio_future_loop(fs[0]);
-    return cio_get_loop();
-}
-
 /* The iterator with its own references to the distinct futures. */
 static cio_as_completed_iter *iter_new(cio_future *const *fs, size_t n) {
     cio_as_completed_iter *it = calloc(1, sizeof *it);
@@ -132,12 +134,52 @@ static int check_args(cio_future *const *fs, size_t n, double timeout,
         return CIO_EINVAL;
     if (n && !loop)
         return fs && fs[0] ? CIO_EWRONGLOOP : CIO_EINVAL;
-    return cio__check_futures(fs, n, loop, cio_current_task(), false);
+    return cio__check_entries(fs, n, cio_current_task(), false, NULL);
+}
+
+/* Let go of the watch, the timer and the futures (once). */
+static void ac_release(cio_as_completed_iter *it) {
+    if (it->released)
+        return;
+    it->released = true;
+    cio__handle_drop(&it->timer);
+    cio__watch_stop(&it->watch);
+    cio_release_all(it->fs, it->n); /* late nodes do not look at fs */
+}
+
+static void ac_free(cio_as_completed_iter *it) {
+    ac_release(it);
+    cio_release(it->owner);
+    cio__watch_unref(&it->watch);
+}
+
+/* The loop closes with the owner pending: the iterator goes with its frame,
+ * unless another task waits in next(); that one's record frees it then. */
+static void ac_owner_abandoned(void *arg) {
+    cio_as_completed_iter *it = arg;
+    if (it->waiter) {
+        ac_release(it);
+        it->orphan = true;
+    } else {
+        ac_free(it);
+    }
+}
+
+/* The loop closes with a task waiting in next() (the core dropped the
+ * await; our reference to the waiter goes here). */
+static void ac_waiter_abandoned(void *arg) {
+    cio_as_completed_iter *it = arg;
+    cio_release(it->waiter);
+    it->waiter = NULL;
+    if (it->orphan)
+        ac_free(it);
+    else
+        ac_release(it);
 }
 
 cio_as_completed_iter *cio_as_completed(cio_future *const *futures, size_t n,
                                         double timeout) {
-    cio_loop *loop = pick_loop(futures, n);
+    cio_loop *loop = cio__combine_loop(futures, n);
     int rc = check_args(futures, n, timeout, loop);
     if (rc)
         return fail(rc, rc == CIO_EWRONGLOOP
@@ -147,13 +189,17 @@ cio_as_completed_iter *cio_as_completed(cio_future *const *futures, size_t n,
     if (!it)
         return fail(CIO_ENOMEM, "out of memory");
     it->loop = loop;
-    rc = cio__watch_add_all(&it->watch, it->fs, it->n);
+    rc = cio__watch_add_all(&it->watch, it->fs, it->n, loop);
     if (rc == 0 && it->n && !isinf(timeout))
         rc = cio_call_later(loop, timeout, ac_on_timeout, it, &it->timer);
     if (rc) {
-        cio_as_completed_free(it);
-        return fail(rc, "out of memory");
+        ac_free(it);
+        return fail(rc, rc == CIO_EWRONGLOOP ? "a future of another loop"
+                                             : "out of memory");
     }
+    it->owner = cio_retain(cio_current_task());
+    if (it->owner)
+        cio__cleanup_push(&it->cleanup, ac_owner_abandoned, it);
     return it;
 }
 
@@ -162,10 +208,26 @@ static int wait_next(cio_as_completed_iter *it, const char *file, int line) {
     it->waiter = cio_future_new(it->loop);
     if (!it->waiter)
         return CIO_ENOMEM;
+    cio__cleanup cleanup;
+    cio__cleanup_push(&cleanup, ac_waiter_abandoned, it);
     int rc = cio_await_at(it->waiter, NULL, file, line);
+    cio__cleanup_pop(&cleanup);
     cio_release(it->waiter);
     it->waiter = NULL;
     return rc;
+}
+
+/* May the calling task wait on the iterator? (The futures' loop, not
+ * it->loop, says whether the loop is closed: they keep it allocated.) */
+static int check_loop(const cio_as_completed_iter *it) {
+    if (it->released)
+        return CIO_ELOOPCLOSED;
+    if (it->n == 0)
+        return 0;
+    cio_loop *loop = cio_future_loop(it->fs[0]);
+    if (!loop)
+        return CIO_ELOOPCLOSED;
+    return loop == cio_future_loop(cio_current_task()) ? 0 : CIO_EWRONGLOOP;
 }
 
 int cio_as_completed_next_at(cio_as_completed_iter *it, cio_future **out,
@@ -176,6 +238,9 @@ int cio_as_completed_next_at(cio_as_completed_iter *it, cio_future **out,
         return CIO_EINVAL;
     if (!cio_current_task())
         return CIO_ENOTASK;
+    int rc = check_loop(it);
+    if (rc)
+        return rc;
     if (it->waiter) /* another task is in next(): one consumer at a time */
         return CIO_EINVAL;
     while (it->qhead == it->qtail) {
@@ -183,7 +248,7 @@ int cio_as_completed_next_at(cio_as_completed_iter *it, cio_future **out,
             return 0;
         if (it->timed_out)
             return CIO_ETIMEDOUT;
-        int rc = wait_next(it, file, line);
+        rc = wait_next(it, file, line);
         if (rc)
             return rc;
     }
@@ -192,15 +257,13 @@ int cio_as_completed_next_at(cio_as_completed_iter *it, cio_future **out,
     return 1;
 }
 
-void cio_as_completed_free(cio_as_completed_iter *it) {
+int cio_as_completed_free(cio_as_completed_iter *it) {
     if (!it)
-        return;
-    if (it->timer) {
-        cio_handle_cancel(it->timer);
-        cio_handle_release(it->timer);
-        it->timer = NULL;
-    }
-    cio__watch_stop(&it->watch);
-    cio_release_all(it->fs, it->n); /* late callbacks do not look at fs */
-    cio__watch_unref(&it->watch);
+        return 0;
+    if (it->waiter) /* a task in next() would wake up in freed memory */
+        return CIO_EINVALIDSTATE;
+    if (it->owner)
+        cio__cleanup_remove(it->owner, &it->cleanup);
+    ac_free(it);
+    return 0;
 }

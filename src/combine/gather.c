@@ -21,6 +21,7 @@ typedef struct gather {
     int code; /* the outcome, once decided */
     bool decided;
     cio_future *waiter; /* what the task awaits, or NULL */
+    void **results;     /* the caller's, filled as the futures finish */
 } gather;
 
 static void decide(gather *g, int code, size_t index) {
@@ -35,6 +36,10 @@ static void gather_on_done(cio__watch *w, size_t index, cio_future *f) {
     int err = cio_future_error(f); /* marks it retrieved, as asyncio does */
     if (w->stopped || g->decided)
         return;
+    /* Now, while f is in the cache: a pass over a million futures at the
+     * end would cost a miss each. A failure's result is NULL. */
+    if (g->results)
+        g->results[index] = cio_future_result(f);
     g->nfinished++;
     if (err && !(g->flags & CIO_RETURN_ERRORS))
         decide(g, err, index);
@@ -44,12 +49,6 @@ static void gather_on_done(cio__watch *w, size_t index, cio_future *f) {
 
 static void gather_destroy(cio__watch *w) {
     free(cio__container_of(w, gather, watch));
-}
-
-static void cancel_pending(cio_future *const *fs, size_t n, const char *msg) {
-    for (size_t i = 0; i < n; i++)
-        if (fs[i] && !cio_future_done(fs[i]))
-            cio_cancel(fs[i], msg);
 }
 
 /* When the calling task was cancelled, if it was. */
@@ -72,7 +71,7 @@ static int await_decision(gather *g, cio_loop *loop, cio_future *const *fs,
         if (rc == CIO_ECANCELED) {
             if (!g->decided) {
                 *cancelled = BEFORE_DECISION;
-                cancel_pending(fs, n, cio_future_error_message(w));
+                cio__cancel_pending(fs, n, cio_future_error_message(w));
             } else if (*cancelled == NOT_CANCELLED) {
                 *cancelled = AFTER_DECISION;
             }
@@ -94,15 +93,8 @@ static int outcome(const gather *g, enum cancelled cancelled) {
     }
 }
 
-static size_t count_entries(cio_future *const *fs, size_t n) {
-    size_t count = 0;
-    for (size_t i = 0; i < n; i++)
-        count += fs[i] != NULL;
-    return count;
-}
-
 static int gather_new(gather **out, cio_future *const *fs, size_t n,
-                      size_t count, int flags) {
+                      size_t count, int flags, cio_loop *loop) {
     gather *g = calloc(1, sizeof *g);
     if (!g)
         return CIO_ENOMEM;
@@ -113,7 +105,7 @@ static int gather_new(gather **out, cio_future *const *fs, size_t n,
     g->n = count;
     g->flags = flags;
     g->failed = SIZE_MAX;
-    int rc = cio__watch_add_all(&g->watch, fs, n);
+    int rc = cio__watch_add_all(&g->watch, fs, n, loop);
     if (rc) {
         cio__watch_unref(&g->watch);
         return rc;
@@ -134,6 +126,16 @@ static void gather_end(gather *g) {
     cio__watch_unref(&g->watch);
 }
 
+/* The loop closes with the task waiting in gather: the core has dropped
+ * the await; our own reference to the waiter and the watch go here. */
+static void gather_abandon(void *arg) {
+    gather *g = arg;
+    cio_release(g->waiter);
+    g->waiter = NULL;
+    cio__watch_stop(&g->watch);
+    cio__watch_unref(&g->watch);
+}
+
 int cio__gather(cio_future *const *fs, size_t n, void **results, int flags,
                 size_t *failed, const char *file, int line) {
     if (results)
@@ -144,28 +146,31 @@ int cio__gather(cio_future *const *fs, size_t n, void **results, int flags,
     int rc = cio__current(&self, &loop);
     if (rc)
         return rc;
-    rc = cio__check_futures(fs, n, loop, self,
-                            (flags & CIO__GATHER_SKIP_NULL) != 0);
-    if (rc)
+    size_t count;
+    rc = cio__check_entries(fs, n, self, (flags & CIO__GATHER_SKIP_NULL) != 0,
+                            &count);
+    if (rc || count == 0)
         return rc;
-    size_t count = count_entries(fs, n);
-    if (count == 0)
-        return 0;
     gather *g;
-    rc = gather_new(&g, fs, n, count, flags);
+    rc = gather_new(&g, fs, n, count, flags, loop); /* checks the loops */
     if (rc)
         return rc;
+    g->results = results;
     if (flags & CIO__GATHER_CANCEL_FIRST)
-        cancel_pending(fs, n, NULL);
+        cio__cancel_pending(fs, n, NULL);
+    cio__cleanup cleanup;
+    cio__cleanup_push(&cleanup, gather_abandon, g);
     enum cancelled cancelled;
     rc = await_decision(g, loop, fs, n, &cancelled, file, line);
+    cio__cleanup_pop(&cleanup);
     if (rc == 0 || cancelled != NOT_CANCELLED)
         rc = outcome(g, cancelled);
     if (failed)
         *failed = rc && rc == g->code ? g->failed : SIZE_MAX;
-    if (rc == 0 && results)
+    g->results = NULL;
+    if (rc && results) /* every result stays NULL on failure */
         for (size_t i = 0; i < n; i++)
-            results[i] = fs[i] ? cio_future_result(fs[i]) : NULL;
+            results[i] = NULL;
     gather_end(g);
     return rc;
 }

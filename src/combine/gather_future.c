@@ -5,7 +5,9 @@
  * that (cio_cancel finishes it at once, and the core offers no cancel hook),
  * but a task can: cancelling it delivers CIO_ECANCELED to the gather it
  * runs, which cancels the children and waits, exactly as the await form
- * does. So the gather future is a task running cio_gather.
+ * does. So the gather future is a task running cio_gather, one that starts
+ * even if it is cancelled first (cio__task_run_when_cancelled): its first
+ * suspension, in the gather, then sees the cancellation.
  */
 #include "combine/internal.h"
 
@@ -20,24 +22,18 @@ typedef struct gather_job {
     cio_future *fs[]; /* references */
 } gather_job;
 
-static void job_free(gather_job *j) {
+static void job_free(void *arg) {
+    gather_job *j = arg;
     cio_release_all(j->fs, j->n);
     free(j);
 }
 
-/* The task ended without running its body: it was cancelled before it
- * started (or had no memory for a stack). The cancellation still reaches
- * the children, from here. The body takes this callback away as it starts,
- * so that the job does not depend on a callback the loop might drop when
- * it closes. */
-static void never_ran(cio_future *task, void *arg) {
-    gather_job *j = arg;
-    if (cio_future_cancelled(task)) {
-        const char *msg = cio_future_error_message(task);
-        for (size_t i = 0; i < j->n; i++)
-            cio_cancel(j->fs[i], msg);
-    }
-    job_free(j);
+/* The task ended without running its body (no memory for its stack), or
+ * was dropped unstarted by a closing loop (job_free is the drop): the job
+ * is not needed. The body takes this callback away as it starts. */
+static void job_unused(cio_future *task, void *arg) {
+    (void)task;
+    job_free(arg);
 }
 
 /* The task's result: NULL, or the failure that decided, with the failed
@@ -54,10 +50,13 @@ static void *outcome(gather_job *j, int rc, size_t failed) {
 
 static void *gather_body(void *arg) {
     gather_job *j = arg;
-    cio_future_remove_done_callback(cio_current_task(), never_ran, j);
+    cio_future_remove_done_callback(cio_current_task(), job_unused, j);
+    cio__cleanup cleanup; /* the loop may close while we wait */
+    cio__cleanup_push(&cleanup, job_free, j);
     size_t failed = SIZE_MAX;
     int rc =
         cio__gather(j->fs, j->n, NULL, j->flags, &failed, j->file, j->line);
+    cio__cleanup_pop(&cleanup);
     void *ret = outcome(j, rc, failed); /* cio_raise copies the message */
     job_free(j);
     return ret;
@@ -70,15 +69,6 @@ static cio_future *done_future(cio_loop *loop) {
     return f;
 }
 
-static cio_loop *pick_loop(cio_future *const *fs, size_t n) {
-    cio_future *self = cio_current_task();
-    if (self)
-        return cio_future_loop(self);
-    if (n && fs && fs[0])
-        return cio_future_loop(fs[0]);
-    return cio_get_loop();
-}
-
 static cio_future *fail(int code, const char *what) {
     cio__set_error(code, "cio_gather_future: %s", what);
     return NULL;
@@ -88,7 +78,7 @@ cio_future *cio_gather_future_at(cio_future *const *futures, size_t n,
                                  int flags, const char *file, int line) {
     if (flags & ~CIO_RETURN_ERRORS)
         return fail(CIO_EINVAL, "unknown flags");
-    cio_loop *loop = pick_loop(futures, n);
+    cio_loop *loop = cio__combine_loop(futures, n);
     if (!loop)
         return fail(CIO_ENOLOOP, "no event loop on this thread");
     int rc = cio__check_futures(futures, n, loop, NULL, false);
@@ -113,11 +103,12 @@ cio_future *cio_gather_future_at(cio_future *const *futures, size_t n,
         job_free(j);
         return NULL; /* cio_create_task_at left the error */
     }
-    if (cio_future_add_done_callback(task, never_ran, j) != 0) {
+    if (cio__future_add_done_callback_ex(task, job_unused, j, job_free) != 0) {
         cio_cancel(task, NULL); /* it will never run, so j is unused */
         job_free(j);
         cio_release(task);
         return fail(CIO_ENOMEM, "out of memory");
     }
+    cio__task_run_when_cancelled(task);
     return task;
 }

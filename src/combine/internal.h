@@ -1,35 +1,39 @@
 /* internal.h - what the files of src/combine share.
  *
  * The combinators are built on the public core API (futures, done
- * callbacks, cio_await_at, cio_cancel, call_later). The one internal of the
- * core they use is cio__set_error(), to leave cio_last_error() behind when
- * a call that returns a pointer fails, as the core's own calls do.
+ * callbacks, cio_await_at, cio_cancel, call_later) and on a few hooks of
+ * the core's internal one (core/internal.h): cio__set_error, allocation-free
+ * callback nodes for the watch, done callbacks with a drop function, and
+ * clean-up records, so that a loop closed while a task is suspended in a
+ * combinator still frees the combinator's state.
  */
 #ifndef CIO_COMBINE_INTERNAL_H
 #define CIO_COMBINE_INTERNAL_H
 
 #include "cio.h"
-#include "core/internal.h" /* cio__set_error */
+#include "core/internal.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 
 /* ---- watching a set of futures ------------------------------------------
  *
- * A watch registers one done callback per future (a "slot") and calls
+ * A watch puts one callback node per future (a "slot", in one array: no
+ * allocation per future) into the future's callbacks and calls
  * on_done(w, index, future) as each one finishes. It holds a reference to
  * every future it watches. Its memory is reference counted: the owner holds
- * one reference and every callback not yet run holds one, because a
- * callback that was already scheduled cannot be taken back; it runs after
- * the owner has stopped, sees w->stopped, and only drops its reference. */
+ * one reference and every slot not yet run holds one, because a node that
+ * was already scheduled cannot be taken back; it runs after the owner has
+ * stopped, sees w->stopped, and only drops its reference. A node the loop
+ * drops unrun (it closes) drops its references the same way. */
 
 typedef struct cio__watch cio__watch;
 typedef void (*cio__watch_fn)(cio__watch *w, size_t index, cio_future *f);
 
 typedef struct cio__watch_slot {
+    cio__node node; /* in the future's callbacks, then in the ready queue */
     cio__watch *w;
     cio_future *future; /* a reference while registered, else NULL */
-    size_t index;
 } cio__watch_slot;
 
 struct cio__watch {
@@ -44,13 +48,14 @@ struct cio__watch {
 /* Prepare a watch of n slots (the owner's reference). CIO_ENOMEM. */
 int cio__watch_init(cio__watch *w, size_t n, cio__watch_fn on_done,
                     void (*destroy)(cio__watch *w));
-/* Watch f in slot `index`. On CIO_ENOMEM nothing is registered. */
-int cio__watch_add(cio__watch *w, size_t index, cio_future *f);
-/* Watch futures[i] in slot i for every non-NULL entry; on failure undo
- * everything and return the error. */
-int cio__watch_add_all(cio__watch *w, cio_future *const *futures, size_t n);
-/* Stop listening: unregister the callbacks that have not run and release
- * the futures. The owner's reference stays. */
+/* Watch futures[i] in slot i for every non-NULL entry. CIO_EWRONGLOOP if
+ * one is not of `loop` (open), and then nothing is watched: the caller
+ * checks the entries themselves (cio__check_entries) beforehand, the loops
+ * are checked here, in the same pass as the registering. */
+int cio__watch_add_all(cio__watch *w, cio_future *const *futures, size_t n,
+                       cio_loop *loop);
+/* Stop listening: unregister the slots that have not run and release their
+ * futures. The owner's reference stays. */
 void cio__watch_stop(cio__watch *w);
 /* Drop a reference; the last one destroys. */
 void cio__watch_unref(cio__watch *w);
@@ -58,19 +63,30 @@ void cio__watch_unref(cio__watch *w);
 /* ---- checks ---------------------------------------------------------------
  */
 
-/* Check an array of futures for `loop`: CIO_EINVAL if futures is NULL with
- * n > 0, for a NULL entry (unless allow_null) or for `self` (the calling
- * task, NULL if none); CIO_EWRONGLOOP for a future of another loop. */
+/* Check the entries of an array of futures without looking into them:
+ * CIO_EINVAL if futures is NULL with n > 0, for a NULL entry (unless
+ * allow_null) or for `self` (the calling task, NULL if none). *count (if
+ * not NULL) receives the number of non-NULL entries. */
+int cio__check_entries(cio_future *const *futures, size_t n,
+                       const cio_future *self, bool allow_null, size_t *count);
+/* The same, and CIO_EWRONGLOOP for a future not of `loop` (open). */
 int cio__check_futures(cio_future *const *futures, size_t n, cio_loop *loop,
                        const cio_future *self, bool allow_null);
 
 /* The calling task and its loop, or CIO_ENOTASK. */
 int cio__current(cio_future **task, cio_loop **loop);
 
+/* The loop of a combinator that may be called outside a task: the calling
+ * task's, else that of the first future, else the thread's (or NULL). */
+cio_loop *cio__combine_loop(cio_future *const *futures, size_t n);
+
 /* A timeout argument: finite and >= 0, or CIO_NO_TIMEOUT. */
 static inline bool cio__timeout_ok(double timeout) {
     return timeout >= 0; /* false for NaN and negatives */
 }
+
+/* ---- small shared steps ---------------------------------------------------
+ */
 
 /* Finish a waiter future (a plain future a suspended task awaits) if it is
  * there and not done yet. */
@@ -78,6 +94,13 @@ void cio__wake(cio_future *waiter);
 
 /* Mark f's error as retrieved whenever f finishes. */
 void cio__mark_retrieved_later(cio_future *f);
+
+/* Cancel every entry not done yet (NULL entries are skipped). */
+void cio__cancel_pending(cio_future *const *futures, size_t n, const char *msg);
+
+/* Cancel a timer handle of ours and give our reference back; *handle
+ * becomes NULL. Accepts a NULL *handle. */
+void cio__handle_drop(cio_handle **handle);
 
 /* ---- gather, shared with cio_cancel_all ---------------------------------- */
 
@@ -106,6 +129,8 @@ struct cio_timeout_scope {
     double when;        /* CIO_NO_TIMEOUT if none */
     int cancelling;     /* the task's cancelling() when the scope began */
     enum cio__timeout_state state;
+    bool on_heap; /* cio_timeout's: freed with its task if it is abandoned */
+    cio__cleanup cleanup; /* in the task's records from begin to finish */
 };
 
 /* Begin a scope in memory the caller provides (wait_for uses its stack). */

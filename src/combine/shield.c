@@ -4,23 +4,27 @@
  * Two done callbacks tie them: when the inner finishes, its outcome is
  * copied to the outer (unless the outer was cancelled meanwhile); when the
  * outer finishes first (cancelled), the inner's callback is taken away.
- * The link holds a reference to both futures (asyncio keeps the inner alive
- * too) and goes when both callbacks have run or been removed.
+ * The link holds a reference to the inner future (asyncio keeps it alive
+ * too) but not to the outer: whoever holds the outer keeps it, and an outer
+ * released while pending drops its callback, which unties the link. So
+ * nothing is left behind when the outer is released, even if the inner
+ * never finishes or its loop is closed first. The link goes when both
+ * callbacks have run or been dropped.
  */
 #include "combine/internal.h"
 
 #include <stdlib.h>
 
 typedef struct shield {
-    unsigned refs; /* one per callback registered */
-    cio_future *inner, *outer;
+    unsigned refs;     /* one per callback registered */
+    cio_future *inner; /* a reference */
+    cio_future *outer; /* not a reference; NULL once its callback is gone */
 } shield;
 
 static void shield_drop(shield *s, unsigned n) {
     s->refs -= n;
     if (s->refs == 0) {
         cio_release(s->inner);
-        cio_release(s->outer);
         free(s);
     }
 }
@@ -37,20 +41,32 @@ static void copy_outcome(cio_future *inner, cio_future *outer) {
 
 static void inner_done(cio_future *inner, void *arg) {
     shield *s = arg;
-    if (cio_future_done(s->outer))     /* the outer was cancelled */
+    if (!s->outer || cio_future_done(s->outer)) /* cancelled, or let go of */
         (void)cio_future_error(inner); /* retrieved, as asyncio marks it */
     else
         copy_outcome(inner, s->outer);
     shield_drop(s, 1);
 }
 
-static void outer_done(cio_future *outer, void *arg) {
-    (void)outer;
+/* The inner's callback will never run (the loop closed first). */
+static void inner_dropped(void *arg) {
+    shield_drop(arg, 1);
+}
+
+/* The outer finished, or was released pending, or its callback was
+ * dropped: untie. Our own reference goes, and the inner callback's if it
+ * has not run (nor been scheduled) yet. */
+static void outer_gone(void *arg) {
     shield *s = arg;
-    /* our own reference, and the inner callback's if it never ran */
+    s->outer = NULL;
     shield_drop(s, cio_future_remove_done_callback(s->inner, inner_done, s) > 0
                        ? 2
                        : 1);
+}
+
+static void outer_done(cio_future *outer, void *arg) {
+    (void)outer;
+    outer_gone(arg);
 }
 
 static cio_future *fail(int code, const char *what) {
@@ -67,24 +83,28 @@ cio_future *cio_shield(cio_future *inner) {
     if (!loop)
         return fail(CIO_ELOOPCLOSED, "the future's loop is closed");
     shield *s = malloc(sizeof *s);
-    cio_future *outer = s ? cio_future_new(loop) : NULL;
+    if (!s)
+        return fail(CIO_ENOMEM, "out of memory");
+    cio_future *outer = cio_future_new(loop);
     if (!outer) {
         free(s);
-        return fail(CIO_ENOMEM, "out of memory");
+        return NULL; /* cio_future_new left the error */
     }
     s->refs = 0;
     s->inner = cio_retain(inner);
-    s->outer = cio_retain(outer);
-    if (cio_future_add_done_callback(inner, inner_done, s) == 0) {
+    s->outer = outer;
+    int rc =
+        cio__future_add_done_callback_ex(inner, inner_done, s, inner_dropped);
+    if (rc == 0) {
         s->refs++;
-        if (cio_future_add_done_callback(outer, outer_done, s) == 0) {
+        rc = cio__future_add_done_callback_ex(outer, outer_done, s, outer_gone);
+        if (rc == 0) {
             s->refs++;
             return outer;
         }
         cio_future_remove_done_callback(inner, inner_done, s);
     }
     cio_release(s->inner);
-    cio_release(s->outer);
     free(s);
     cio_release(outer);
     return fail(CIO_ENOMEM, "out of memory");

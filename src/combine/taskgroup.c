@@ -7,8 +7,12 @@
  * cancellation of the parent is the group's own: it is taken back
  * (uncancel) once the tasks are done, so the parent ends as it would have
  * without it. The group's memory is reference counted (the owner and each
- * callback not yet run) because a callback may already be scheduled when
- * the group is freed.
+ * callback not yet run or dropped) because a callback may already be
+ * scheduled when the group is freed.
+ *
+ * The group belongs to its parent, like the `async with` block it stands
+ * for: a clean-up record in the parent frees it if the loop is closed while
+ * the parent is still pending.
  */
 #include "combine/internal.h"
 
@@ -29,6 +33,7 @@ struct cio_taskgroup {
     int parent_cancelling; /* the parent's cancelling() at creation */
     int state;
     bool aborting, parent_cancel_requested, freed;
+    cio__cleanup cleanup; /* in the parent's records while the group lives */
 };
 
 static void tg_unref(cio_taskgroup *g) {
@@ -39,6 +44,11 @@ static void tg_unref(cio_taskgroup *g) {
     }
 }
 
+/* A task's callback will never run (the loop closed first). */
+static void on_task_dropped(void *arg) {
+    tg_unref(arg);
+}
+
 static void add_error(cio_taskgroup *g, int code, const char *message,
                       cio_future *task) {
     g->errors[g->nerrors++] = (cio_taskgroup_error){code, message, task};
@@ -47,9 +57,7 @@ static void add_error(cio_taskgroup *g, int code, const char *message,
 /* Cancel every task not done (asyncio's _abort). */
 static void abort_tasks(cio_taskgroup *g) {
     g->aborting = true;
-    for (size_t i = 0; i < g->ntasks; i++)
-        if (!cio_future_done(g->tasks[i]))
-            cio_cancel(g->tasks[i], NULL);
+    cio__cancel_pending(g->tasks, g->ntasks, NULL);
 }
 
 static void on_task_done(cio_future *task, void *arg) {
@@ -73,9 +81,33 @@ static void on_task_done(cio_future *task, void *arg) {
     tg_unref(g);
 }
 
+/* Let go of the tasks (their callbacks too) and the parent; the memory goes
+ * with the last reference. */
+static void tg_release(cio_taskgroup *g) {
+    g->freed = true;
+    for (size_t i = 0; i < g->ntasks; i++) {
+        if (cio_future_remove_done_callback(g->tasks[i], on_task_done, g) > 0)
+            g->refs--;
+        cio_release(g->tasks[i]);
+    }
+    g->ntasks = 0;
+    cio_release(g->parent);
+    g->parent = NULL;
+    tg_unref(g);
+}
+
 static cio_taskgroup *fail(int code, const char *what) {
     cio__set_error(code, "cio_taskgroup_new: %s", what);
     return NULL;
+}
+
+/* The loop closes with the parent pending (the core dropped its await, if
+ * it was waiting in cio_taskgroup_wait): the group goes with it. */
+static void tg_abandon(void *arg) {
+    cio_taskgroup *g = arg;
+    cio_release(g->waiter);
+    g->waiter = NULL;
+    tg_release(g);
 }
 
 cio_taskgroup *cio_taskgroup_new(void) {
@@ -94,6 +126,7 @@ cio_taskgroup *cio_taskgroup_new(void) {
     g->parent = cio_retain(self);
     g->parent_cancelling = cio_task_cancelling(self);
     g->state = TG_OPEN;
+    cio__cleanup_push(&g->cleanup, tg_abandon, g);
     return g;
 }
 
@@ -130,7 +163,8 @@ int cio_taskgroup_spawn_at(cio_taskgroup *g, cio_task_fn fn, void *arg,
     cio_future *task = cio_create_task_at(g->loop, fn, arg, opts, file, line);
     if (!task)
         return cio_last_error();
-    if (cio_future_add_done_callback(task, on_task_done, g) != 0) {
+    if (cio__future_add_done_callback_ex(task, on_task_done, g,
+                                         on_task_dropped) != 0) {
         cio_cancel(task, NULL); /* it never runs */
         cio_release(task);
         return CIO_ENOMEM;
@@ -208,22 +242,17 @@ size_t cio_taskgroup_errors(const cio_taskgroup *g,
     return g ? g->nerrors : 0;
 }
 
-void cio_taskgroup_free(cio_taskgroup *g) {
+int cio_taskgroup_free(cio_taskgroup *g) {
     if (!g)
-        return;
+        return 0;
+    if (g->state == TG_EXITING) /* the parent waits in cio_taskgroup_wait */
+        return CIO_EINVALIDSTATE;
     if (g->state == TG_OPEN) { /* never waited for: abandon the tasks */
         abort_tasks(g);
         if (g->parent_cancel_requested)
             cio_task_uncancel(g->parent);
     }
-    g->freed = true;
-    for (size_t i = 0; i < g->ntasks; i++) {
-        if (cio_future_remove_done_callback(g->tasks[i], on_task_done, g) > 0)
-            g->refs--;
-        cio_release(g->tasks[i]);
-    }
-    g->ntasks = 0;
-    cio_release(g->parent);
-    g->parent = NULL;
-    tg_unref(g);
+    cio__cleanup_remove(g->parent, &g->cleanup);
+    tg_release(g);
+    return 0;
 }

@@ -23,23 +23,30 @@ static void on_expire(void *arg) {
     cio_cancel(t->task, NULL);
 }
 
-static void disarm(cio_timeout_scope *t) {
-    if (t->handle) {
-        cio_handle_cancel(t->handle);
-        cio_handle_release(t->handle);
-        t->handle = NULL;
-    }
-}
-
-/* A deadline already past expires on the next pass (asyncio: call_soon). */
+/* A deadline already past expires on the next pass (asyncio: call_soon).
+ * Without memory for the timer the scope has no deadline (combine.h). */
 static int arm(cio_timeout_scope *t, double when) {
-    disarm(t);
-    t->when = when;
+    cio__handle_drop(&t->handle);
+    t->when = CIO_NO_TIMEOUT;
     if (when == CIO_NO_TIMEOUT)
         return 0;
-    if (when <= cio_loop_time(t->loop))
-        return cio_call_soon(t->loop, on_expire, t, &t->handle);
-    return cio_call_at(t->loop, when, on_expire, t, &t->handle);
+    int rc = when <= cio_loop_time(t->loop)
+                 ? cio_call_soon(t->loop, on_expire, t, &t->handle)
+                 : cio_call_at(t->loop, when, on_expire, t, &t->handle);
+    if (rc == 0)
+        t->when = when;
+    return rc;
+}
+
+/* The loop closes with the scope's task pending: the task never ends the
+ * scope, so its timer, its reference to the task and (for cio_timeout's)
+ * its memory go here. */
+static void scope_abandon(void *arg) {
+    cio_timeout_scope *t = arg;
+    cio__handle_drop(&t->handle);
+    cio_release(t->task);
+    if (t->on_heap)
+        free(t);
 }
 
 int cio__timeout_begin(cio_timeout_scope *t, double when) {
@@ -53,15 +60,18 @@ int cio__timeout_begin(cio_timeout_scope *t, double when) {
     t->handle = NULL;
     t->cancelling = cio_task_cancelling(self);
     t->state = CIO__TIMEOUT_ENTERED;
+    t->on_heap = false;
     int rc = arm(t, when);
     if (rc)
         return rc;
     cio_retain(self);
+    cio__cleanup_push(&t->cleanup, scope_abandon, t);
     return 0;
 }
 
 int cio__timeout_finish(cio_timeout_scope *t, int err) {
-    disarm(t);
+    cio__handle_drop(&t->handle);
+    cio__cleanup_remove(t->task, &t->cleanup); /* scopes may end unnested */
     if (t->state == CIO__TIMEOUT_EXPIRING &&
         cio_task_uncancel(t->task) <= t->cancelling && err == CIO_ECANCELED)
         err = CIO_ETIMEDOUT;
@@ -84,6 +94,7 @@ static cio_timeout_scope *scope_new(double when, const char *who) {
                        rc == CIO_ENOTASK ? "not in a task" : cio_strerror(rc));
         return NULL;
     }
+    t->on_heap = true;
     return t;
 }
 

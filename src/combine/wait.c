@@ -21,6 +21,7 @@ typedef struct waiting {
     cio_future **sorted; /* the partition is built here */
     unsigned char *taken;
     cio_future *waiter;
+    cio_handle *timer; /* the timeout, or NULL */
 } waiting;
 
 static void wait_on_done(cio__watch *w, size_t index, cio_future *f) {
@@ -96,7 +97,22 @@ static int check_args(cio_future **fs, size_t n, cio_return_when when,
         (when != CIO_ALL_COMPLETED && when != CIO_FIRST_COMPLETED &&
          when != CIO_FIRST_EXCEPTION))
         return CIO_EINVAL;
-    return cio__check_futures(fs, n, *loop, self, false);
+    return cio__check_entries(fs, n, self, false, NULL); /* loops: below */
+}
+
+/* Stop the timer and the watch, let go of the waiter. */
+static void wait_end(waiting *st) {
+    cio__handle_drop(&st->timer);
+    cio__watch_stop(&st->watch);
+    cio_release(st->waiter);
+    st->waiter = NULL;
+}
+
+/* The loop closes with the task waiting here (the core dropped the await). */
+static void wait_abandon(void *arg) {
+    waiting *st = arg;
+    wait_end(st);
+    cio__watch_unref(&st->watch);
 }
 
 long cio_wait_at(cio_future **fs, size_t n, cio_return_when when,
@@ -108,21 +124,18 @@ long cio_wait_at(cio_future **fs, size_t n, cio_return_when when,
     waiting *st = waiting_new(n, when);
     if (!st)
         return CIO_ENOMEM;
-    cio_handle *timer = NULL;
     st->waiter = cio_future_new(loop);
-    rc = st->waiter ? cio__watch_add_all(&st->watch, fs, n) : CIO_ENOMEM;
+    rc = st->waiter ? cio__watch_add_all(&st->watch, fs, n, loop) : CIO_ENOMEM;
     if (rc == 0 && !isinf(timeout))
-        rc = cio_call_later(loop, timeout, wait_on_timeout, st, &timer);
-    if (rc == 0)
+        rc = cio_call_later(loop, timeout, wait_on_timeout, st, &st->timer);
+    if (rc == 0) {
+        cio__cleanup cleanup;
+        cio__cleanup_push(&cleanup, wait_abandon, st);
         rc = cio_await_at(st->waiter, NULL, file, line);
-    if (timer) {
-        cio_handle_cancel(timer); /* it never runs after this */
-        cio_handle_release(timer);
+        cio__cleanup_pop(&cleanup);
     }
-    cio__watch_stop(&st->watch);
+    wait_end(st);
     long ndone = rc ? rc : (long)partition(st, fs, n);
-    cio_release(st->waiter);
-    st->waiter = NULL;
     cio__watch_unref(&st->watch);
     return ndone;
 }

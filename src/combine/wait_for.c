@@ -11,36 +11,50 @@
 
 #include <math.h>
 
+static void release_waiter(void *waiter) {
+    cio_release(waiter);
+}
+
 static void wake_waiter(cio_future *f, void *arg) {
     (void)f;
     cio__wake(arg);
-    cio_release(arg); /* the callback's reference */
+    release_waiter(arg); /* the callback's reference */
 }
 
-/* asyncio's _cancel_and_wait: cancel f and wait until it is done. */
-static int cancel_and_wait(cio_future *f, cio_loop *loop, const char *file,
-                           int line) {
-    cio_future *waiter = cio_future_new(loop);
-    if (!waiter)
-        return CIO_ENOMEM;
-    int rc = cio_future_add_done_callback(f, wake_waiter, waiter);
+/* What cancel_and_wait holds while it waits. */
+typedef struct cancel_wait {
+    cio_future *f;      /* a reference */
+    cio_future *waiter; /* ours; the callback on f holds another */
+} cancel_wait;
+
+static void cancel_wait_end(cancel_wait *cw) {
+    if (cio_future_remove_done_callback(cw->f, wake_waiter, cw->waiter) > 0)
+        cio_release(cw->waiter); /* it will never run now */
+    cio_release(cw->waiter);
+    cio_release(cw->f);
+}
+
+/* The loop closes with the task waiting here (the core dropped the await). */
+static void cancel_wait_abandon(void *arg) {
+    cancel_wait_end(arg);
+}
+
+/* asyncio's _cancel_and_wait: cancel f and wait until it is done, then
+ * read its outcome as wait_for with timeout 0 reports it. */
+static int cancel_and_wait(cio_future *f, cio_loop *loop, void **result,
+                           const char *file, int line) {
+    cancel_wait cw = {cio_retain(f), cio_future_new(loop)};
+    int rc = cw.waiter ? cio__future_add_done_callback_ex(
+                             f, wake_waiter, cw.waiter, release_waiter)
+                       : CIO_ENOMEM;
     if (rc == 0) {
-        cio_retain(waiter);
+        cio_retain(cw.waiter); /* the callback's */
         cio_cancel(f, NULL);
-        rc = cio_await_at(waiter, NULL, file, line);
-        if (cio_future_remove_done_callback(f, wake_waiter, waiter) > 0)
-            cio_release(waiter); /* it will never run now */
+        cio__cleanup cleanup;
+        cio__cleanup_push(&cleanup, cancel_wait_abandon, &cw);
+        rc = cio_await_at(cw.waiter, NULL, file, line);
+        cio__cleanup_pop(&cleanup);
     }
-    cio_release(waiter);
-    return rc;
-}
-
-static int wait_for_now(cio_future *f, cio_loop *loop, void **result,
-                        const char *file, int line) {
-    if (cio_future_done(f)) /* no suspension: its outcome, as is */
-        return cio_await_at(f, result, file, line);
-    cio_retain(f);
-    int rc = cancel_and_wait(f, loop, file, line);
     if (rc == 0) {
         rc = cio_future_error(f);
         if (result)
@@ -48,8 +62,18 @@ static int wait_for_now(cio_future *f, cio_loop *loop, void **result,
         if (rc == CIO_ECANCELED)
             rc = CIO_ETIMEDOUT;
     }
-    cio_release(f);
+    if (cw.waiter)
+        cancel_wait_end(&cw);
+    else
+        cio_release(f);
     return rc;
+}
+
+static int wait_for_now(cio_future *f, cio_loop *loop, void **result,
+                        const char *file, int line) {
+    if (cio_future_done(f)) /* no suspension: its outcome, as is */
+        return cio_await_at(f, result, file, line);
+    return cancel_and_wait(f, loop, result, file, line);
 }
 
 int cio_wait_for_at(cio_future *f, double timeout, void **result,

@@ -35,15 +35,13 @@ cio_barrier *cio_barrier_new(cio_loop *loop, int parties) {
 }
 
 int cio_barrier_free(cio_barrier *b) {
+    _Static_assert(offsetof(cio_barrier, base) == 0,
+                   "cio__sync_free frees base");
     if (!b)
         return 0;
     /* A task inside wait() touches the barrier when it leaves. */
     bool busy = cio__waitq_busy(&b->waiters) || b->count > 0;
-    if (busy && !cio__sync_closed(&b->base))
-        return CIO_EHASWAITERS;
-    cio__sync_fini(&b->base);
-    free(b);
-    return 0;
+    return cio__sync_free(&b->base, busy, NULL);
 }
 
 static void changed(cio_barrier *b) {

@@ -4,6 +4,9 @@
  * even when cancelled, retrying as often as it is cancelled meanwhile; a
  * cancelled (or failed) wait then notifies one other waiter, as asyncio
  * does, because it may have consumed a notification meant for someone.
+ * A notified task waits on the lock, not on the condition, yet still uses
+ * the condition when it gets the lock back: `inside` counts the tasks
+ * anywhere in wait(), so that free refuses while any is.
  */
 #include "sync/lock.h"
 
@@ -13,6 +16,7 @@ struct cio_condition {
     cio__sync base;
     cio_lock *lock;
     bool own_lock;
+    size_t inside; /* tasks in wait(), from releasing the lock to return */
     cio__waitq waiters;
 };
 
@@ -39,18 +43,20 @@ cio_condition *cio_condition_new(cio_loop *loop, cio_lock *lock) {
     return c;
 }
 
+static void condition_fini(cio__sync *s) {
+    cio_condition *c = (cio_condition *)(void *)s;
+    if (c->own_lock)
+        cio_lock_free(c->lock); /* not busy, or its loop is closed */
+}
+
 int cio_condition_free(cio_condition *c) {
+    _Static_assert(offsetof(cio_condition, base) == 0,
+                   "cio__sync_free frees base");
     if (!c)
         return 0;
-    bool busy = cio__waitq_busy(&c->waiters) ||
+    bool busy = c->inside > 0 || cio__waitq_busy(&c->waiters) ||
                 (c->own_lock && cio__lock_busy(c->lock));
-    if (busy && !cio__sync_closed(&c->base))
-        return CIO_EHASWAITERS;
-    if (c->own_lock)
-        cio_lock_free(c->lock);
-    cio__sync_fini(&c->base);
-    free(c);
-    return 0;
+    return cio__sync_free(&c->base, busy, condition_fini);
 }
 
 cio_lock *cio_condition_lock(cio_condition *c) {
@@ -84,12 +90,14 @@ int cio_condition_wait_at(cio_condition *c, const char *file, int line) {
         rc = cio__lock_check_owner(c->lock);
     if (rc)
         return rc;
+    c->inside++;
     cio__lock_release(c->lock);
     cio__waiter w;
     rc = cio__waiter_wait(&c->waiters, &w, file, line);
     rc = reacquire(c, rc, file, line);
     if (rc)
         notify(c, 1);
+    c->inside--;
     return rc;
 }
 

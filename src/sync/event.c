@@ -21,13 +21,9 @@ cio_event *cio_event_new(cio_loop *loop) {
 }
 
 int cio_event_free(cio_event *ev) {
-    if (!ev)
-        return 0;
-    if (cio__waitq_busy(&ev->waiters) && !cio__sync_closed(&ev->base))
-        return CIO_EHASWAITERS;
-    cio__sync_fini(&ev->base);
-    free(ev);
-    return 0;
+    _Static_assert(offsetof(cio_event, base) == 0, "cio__sync_free frees base");
+    return ev ? cio__sync_free(&ev->base, cio__waitq_busy(&ev->waiters), NULL)
+              : 0;
 }
 
 int cio_event_set(cio_event *ev) {

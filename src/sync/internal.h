@@ -8,8 +8,8 @@
  * the lock, stop at it, as asyncio does), so a wake-up never goes to a task
  * that will not take it.
  *
- * Only waiter.c knows how a task is suspended and resumed: today with a
- * future per wait, through the public cio_await.
+ * Only waiter.c knows how a task is suspended and resumed: it parks the
+ * task on the waiter (cio__park of the core), which allocates nothing.
  */
 #ifndef CIO_SYNC_INTERNAL_H
 #define CIO_SYNC_INTERNAL_H
@@ -33,12 +33,19 @@ typedef struct cio__sync {
     pthread_t thread; /* the loop's thread */
 } cio__sync;
 
-/* Bind to `loop` (NULL: the current one); on failure record the error for
- * `who` (cio_last_error) and return it. */
+/* Bind to `loop` (NULL: the current one), which must be open and of the
+ * calling thread; on failure record the error for `who` (cio_last_error)
+ * and return it. */
 int cio__sync_init(cio__sync *s, cio_loop *loop, const char *who);
 void cio__sync_fini(cio__sync *s);
 bool cio__sync_closed(const cio__sync *s);
 int cio__sync_check_slow(const cio__sync *s, cio_loop *running);
+
+/* The end of every cio_X_free: CIO_EHASWAITERS while `busy` (tasks wait on
+ * the object or will touch it when they run) and the loop is open; else
+ * fini(s) (NULL: nothing) frees what the object owns, the binding goes and
+ * the object is freed. `s` must be the object's first member. */
+int cio__sync_free(cio__sync *s, bool busy, void (*fini)(cio__sync *s));
 
 /* May the caller use the object without suspending? 0 or an error. */
 static inline int cio__sync_check(const cio__sync *s) {
@@ -46,11 +53,15 @@ static inline int cio__sync_check(const cio__sync *s) {
     return running == s->loop ? 0 : cio__sync_check_slow(s, running);
 }
 
-/* May the caller suspend on the object? 0 or an error. */
+/* May the caller suspend on the object? 0 or an error; a closed loop says
+ * so first (the running loop cannot be the object's then: the binding keeps
+ * the loop's address from being reused). */
 static inline int cio__sync_check_task(const cio__sync *s) {
-    if (!cio_current_task())
-        return CIO_ENOTASK;
-    return cio_get_running_loop() == s->loop ? 0 : CIO_EWRONGLOOP;
+    if (cio_get_running_loop() == s->loop)
+        return cio_current_task() ? 0 : CIO_ENOTASK;
+    if (cio__sync_closed(s))
+        return CIO_ELOOPCLOSED;
+    return cio_current_task() ? CIO_EWRONGLOOP : CIO_ENOTASK;
 }
 
 /* Record an error for cio_last_error() and return NULL (constructors). */
@@ -61,8 +72,8 @@ void *cio__sync_fail(int code, const char *who, const char *what);
 typedef struct cio__waiter {
     struct cio__waiter *prev, *next;
     cio__parking park; /* where the waiting task sleeps (core/internal.h) */
-    bool linked;     /* in a wait queue */
-    bool woken;      /* a waker chose it (it may still be cancelled after) */
+    bool linked;       /* in a wait queue */
+    bool woken;        /* a waker chose it (it may still be cancelled after) */
 } cio__waiter;
 
 typedef struct cio__waitq {
@@ -106,11 +117,5 @@ size_t cio__waitq_wake_all(cio__waitq *q);
 bool cio__waitq_has_live(const cio__waitq *q);
 
 void cio__waitq_unlink(cio__waitq *q, cio__waiter *w);
-
-/* ---- errors ------------------------------------------------------------- */
-
-/* The sentence for one of sync.h's codes, or NULL for any other code
- * (cio_strerror asks it first). */
-
 
 #endif /* CIO_SYNC_INTERNAL_H */

@@ -27,15 +27,14 @@ bool cio__lock_busy(const cio_lock *lock) {
     return cio__waitq_busy(&lock->waiters);
 }
 
+static void lock_fini(cio__sync *s) {
+    cio_release(((cio_lock *)(void *)s)->owner);
+}
+
 int cio_lock_free(cio_lock *lock) {
-    if (!lock)
-        return 0;
-    if (cio__lock_busy(lock) && !cio__sync_closed(&lock->base))
-        return CIO_EHASWAITERS;
-    cio_release(lock->owner);
-    cio__sync_fini(&lock->base);
-    free(lock);
-    return 0;
+    _Static_assert(offsetof(cio_lock, base) == 0, "cio__sync_free frees base");
+    return lock ? cio__sync_free(&lock->base, cio__lock_busy(lock), lock_fini)
+                : 0;
 }
 
 /* asyncio: free, and every waiter (if any) cancelled. */

@@ -7,6 +7,8 @@
  */
 #include "sync/internal.h"
 
+#include <stdlib.h>
+
 void *cio__sync_fail(int code, const char *who, const char *what) {
     cio__set_error(code, "%s: %s", who, what);
     return NULL;
@@ -19,17 +21,28 @@ int cio__sync_init(cio__sync *s, cio_loop *loop, const char *who) {
         cio__sync_fail(CIO_ENOLOOP, who, "no event loop on this thread");
         return CIO_ENOLOOP;
     }
-    s->anchor = cio_future_new(loop); /* records its own error */
+    /* Refused (and recorded) for a closed loop or another thread's. */
+    s->anchor = cio_future_new(loop);
     if (!s->anchor)
         return cio_last_error();
     s->loop = loop;
-    s->thread = pthread_self();
+    s->thread = (pthread_t)loop->thread; /* the loop's, not the caller's */
     return 0;
 }
 
 void cio__sync_fini(cio__sync *s) {
     cio_release(s->anchor);
     s->anchor = NULL;
+}
+
+int cio__sync_free(cio__sync *s, bool busy, void (*fini)(cio__sync *s)) {
+    if (busy && !cio__sync_closed(s))
+        return CIO_EHASWAITERS;
+    if (fini)
+        fini(s);
+    cio__sync_fini(s);
+    free(s);
+    return 0;
 }
 
 bool cio__sync_closed(const cio__sync *s) {

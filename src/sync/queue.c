@@ -76,26 +76,30 @@ cio_queue *cio_priority_queue_new(size_t maxsize, cio_compare_fn compare,
     return make(NULL, &o, "cio_priority_queue_new");
 }
 
-static void discard_all(cio_queue *q) {
+/* Pass every item left to the destroy function; returns how many. */
+static size_t discard_items(cio_queue *q) {
+    size_t n = q->store.count;
     while (q->store.count > 0) {
         void *item = cio__store_pop(&q->store);
         if (q->destroy)
             q->destroy(item, q->destroy_arg);
     }
+    return n;
+}
+
+static void queue_fini(cio__sync *s) {
+    cio_queue *q = (cio_queue *)(void *)s;
+    discard_items(q);
+    cio__store_fini(&q->store);
 }
 
 int cio_queue_free(cio_queue *q) {
+    _Static_assert(offsetof(cio_queue, base) == 0, "cio__sync_free frees base");
     if (!q)
         return 0;
     bool busy = cio__waitq_busy(&q->getters) || cio__waitq_busy(&q->putters) ||
                 cio__waitq_busy(&q->joiners);
-    if (busy && !cio__sync_closed(&q->base))
-        return CIO_EHASWAITERS;
-    discard_all(q);
-    cio__store_fini(&q->store);
-    cio__sync_fini(&q->base);
-    free(q);
-    return 0;
+    return cio__sync_free(&q->base, busy, queue_fini);
 }
 
 static bool full(const cio_queue *q) {
@@ -210,13 +214,8 @@ int cio_queue_join_at(cio_queue *q, const char *file, int line) {
 
 /* Discard what is queued, one task_done each (asyncio 3.13). */
 static void drop_items(cio_queue *q) {
-    while (q->store.count > 0) {
-        void *item = cio__store_pop(&q->store);
-        if (q->unfinished > 0)
-            q->unfinished--;
-        if (q->destroy)
-            q->destroy(item, q->destroy_arg);
-    }
+    size_t n = discard_items(q);
+    q->unfinished = q->unfinished > n ? q->unfinished - n : 0;
     if (q->unfinished == 0)
         cio__waitq_wake_all(&q->joiners);
 }

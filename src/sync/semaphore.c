@@ -8,6 +8,7 @@
  */
 #include "sync/internal.h"
 
+#include <limits.h>
 #include <stdlib.h>
 
 struct cio_semaphore {
@@ -42,13 +43,9 @@ cio_semaphore *cio_bounded_semaphore_new(cio_loop *loop, long value) {
 }
 
 int cio_semaphore_free(cio_semaphore *s) {
-    if (!s)
-        return 0;
-    if (cio__waitq_busy(&s->waiters) && !cio__sync_closed(&s->base))
-        return CIO_EHASWAITERS;
-    cio__sync_fini(&s->base);
-    free(s);
-    return 0;
+    _Static_assert(offsetof(cio_semaphore, base) == 0,
+                   "cio__sync_free frees base");
+    return s ? cio__sync_free(&s->base, cio__waitq_busy(&s->waiters), NULL) : 0;
 }
 
 bool cio_semaphore_locked(const cio_semaphore *s) {
@@ -109,8 +106,10 @@ int cio_semaphore_release(cio_semaphore *s) {
         return rc;
     /* Units promised to woken waiters count as free here: asyncio compares
      * the value alone, which lets a bounded semaphore overflow while a
-     * woken waiter has not run. */
-    if (s->bound >= 0 && s->value + (long)s->waiters.woken >= s->bound)
+     * woken waiter has not run. An unbounded one stops at LONG_MAX (Python's
+     * integers have no end; a long has). */
+    if (s->bound >= 0 ? s->value >= s->bound - (long)s->waiters.woken
+                      : s->value == LONG_MAX)
         return CIO_EOVERRELEASE;
     s->value++;
     wake_next(s);

@@ -604,6 +604,35 @@ static void test_queue_getters_fifo(void **state) {
     ev_assert(1, 2, 3, 4);
 }
 
+/* asyncio's Queue only wakes the first getter when an item comes; it does
+ * not reserve the item. A task that calls get before the woken getter runs
+ * takes the item without waiting, and the woken getter waits again (as
+ * asyncio's does: `while self.empty(): await getter`). sync.h says so. */
+static void *jump_main(void *arg) {
+    (void)arg;
+    g_q = new_q(0);
+    cio_future *first = cio_create_task(getter, NULL);
+    CHECK_INT(cio_sleep(0), 0);                       /* first waits in get */
+    CHECK_INT(cio_queue_put_nowait(g_q, IPTR(7)), 0); /* wakes first */
+    CHECK_INT(get_int(), 7); /* before first runs: taken at once */
+    CHECK_INT(cio_sleep(0), 0);
+    CHECK(!cio_future_done(first)); /* back to waiting */
+    CHECK_INT(cio_queue_put_nowait(g_q, IPTR(8)), 0);
+    void *r = NULL;
+    CHECK_INT(cio_await(first, &r), 0);
+    CHECK_INT(PINT(r), 8);
+    cio_release(first);
+    CHECK_INT(cio_queue_free(g_q), 0);
+    return NULL;
+}
+
+static void test_queue_woken_getter_reserves_nothing(void **state) {
+    (void)state;
+    g_kind = CIO_QUEUE_FIFO;
+    assert_int_equal(run_vt(jump_main, NULL, NULL), 0);
+    checks_assert();
+}
+
 /* ---- join (_QueueJoinTestMixin), for each kind -------------------------- */
 
 static long g_acc;
@@ -851,6 +880,7 @@ int main(void) {
         CIO_TEST(test_queue_cancelled_puts_not_held),
         CIO_TEST(test_queue_put_with_waiting_getters),
         CIO_TEST(test_queue_getters_fifo),
+        CIO_TEST(test_queue_woken_getter_reserves_nothing),
         CIO_TEST(test_queue_join),
         CIO_TEST(test_queue_shutdown),
     };

@@ -1,10 +1,14 @@
 /* Unit tests: bad input to the combinators. Empty arrays, NULL arrays and
  * entries, the calling task in its own set, futures of another loop,
  * negative and NaN timeouts, calls outside a task, a task group used after
- * it closed: each returns its documented error, has no effect, and leaks
- * nothing (the suite runs under valgrind and LeakSanitizer). */
+ * it closed, a group or an iterator freed while a task waits in it, an
+ * iterator of a closed loop, a timer that cannot be set: each returns its
+ * documented error, has no effect, and leaks nothing (the suite runs under
+ * valgrind and LeakSanitizer). */
 #include "../cio_test.h"
 #include "../combine_util.h"
+
+#include <pthread.h>
 
 static cio_loop *g_other;
 static cio_future *g_foreign;
@@ -283,6 +287,136 @@ static void test_taskgroup_freed_without_wait(void **state) {
     RUN(taskgroup_abandoned, NULL);
 }
 
+/* cio_taskgroup_free from another task while the parent waits in
+ * cio_taskgroup_wait is refused (it would free the group under the
+ * parent) and has no effect; once the parent is out, it frees. */
+static void *tg_parent(void *arg) {
+    job *a = arg;
+    g_group = cio_taskgroup_new();
+    CHECK_INT(cio_taskgroup_spawn(g_group, job_run, a, NULL), 0);
+    g_rc = cio_taskgroup_wait(g_group, 0);
+    return NULL;
+}
+
+static void *taskgroup_free_busy(void *arg) {
+    (void)arg;
+    job a = {.id = 1, .delay = 1};
+    cio_future *p = cio_create_task(tg_parent, &a);
+    CHECK_INT(cio_sleep(0.5), 0); /* the parent waits in cio_taskgroup_wait */
+    CHECK_INT(cio_taskgroup_free(g_group), CIO_EINVALIDSTATE);
+    CHECK_INT(cio_await(p, NULL), 0);
+    CHECK_INT(g_rc, 0);
+    CHECK(a.ended);
+    CHECK_INT(cio_taskgroup_free(g_group), 0);
+    cio_release(p);
+    return NULL;
+}
+
+static void test_taskgroup_free_while_waiting(void **state) {
+    (void)state;
+    RUN(taskgroup_free_busy, NULL);
+}
+
+/* cio_as_completed_free while a task waits in next() is refused (the task
+ * would wake up in freed memory) and has no effect: the task still gets
+ * its future, or CIO_ECANCELED; then the free succeeds. */
+static cio_as_completed_iter *g_it;
+static int g_next_rc;
+static cio_future *g_next;
+static void *next_one(void *arg) {
+    (void)arg;
+    g_next_rc = cio_as_completed_next(g_it, &g_next);
+    return NULL;
+}
+
+static void *as_completed_free_busy(void *arg) {
+    (void)arg;
+    job a = {.id = 1, .delay = 1, .value = 5};
+    cio_future *t = spawn(&a);
+    g_it = cio_as_completed(&t, 1, CIO_NO_TIMEOUT);
+    cio_future *c = cio_create_task(next_one, NULL);
+    CHECK_INT(cio_sleep(0.5), 0); /* c waits in next() */
+    CHECK_INT(cio_as_completed_free(g_it), CIO_EINVALIDSTATE);
+    CHECK_INT(cio_await(c, NULL), 0);
+    CHECK_INT(g_next_rc, 1);
+    CHECK_PTR(g_next, t);
+    CHECK_INT(cio_as_completed_free(g_it), 0);
+    cio_release(c);
+
+    cio_future *never = cio_future_new(NULL);
+    g_it = cio_as_completed(&never, 1, CIO_NO_TIMEOUT);
+    c = cio_create_task(next_one, NULL);
+    CHECK_INT(cio_sleep(0), 0);
+    CHECK_INT(cio_as_completed_free(g_it), CIO_EINVALIDSTATE);
+    cio_cancel(c, NULL);
+    CHECK_INT(cio_await(c, NULL), CIO_ECANCELED);
+    CHECK_INT(g_next_rc, CIO_ECANCELED);
+    CHECK_INT(cio_as_completed_free(g_it), 0);
+    cio_release_all((cio_future *[]){c, never, t}, 3);
+    return NULL;
+}
+
+static void test_as_completed_free_while_waiting(void **state) {
+    (void)state;
+    RUN(as_completed_free_busy, NULL);
+}
+
+/* next() on an iterator of a closed loop says so (not CIO_ENOMEM), and on
+ * an iterator of another loop says that. */
+static int g_want;
+static void *next_elsewhere(void *arg) {
+    (void)arg;
+    cio_future *f = IPTR(1);
+    CHECK_INT(cio_as_completed_next(g_it, &f), g_want);
+    CHECK_PTR(f, NULL);
+    return NULL;
+}
+
+static void test_as_completed_next_other_or_closed_loop(void **state) {
+    (void)state;
+    cio_loop *loop = cio_loop_new(NULL);
+    cio_future *p = cio_future_new(loop);
+    g_it = cio_as_completed(&p, 1, 10); /* outside a task: p's loop */
+    assert_non_null(g_it);
+    g_want = CIO_EWRONGLOOP;
+    RUN(next_elsewhere, NULL);
+    assert_int_equal(cio_loop_close(loop), 0);
+    g_want = CIO_ELOOPCLOSED;
+    RUN(next_elsewhere, NULL);
+    assert_int_equal(cio_as_completed_free(g_it), 0);
+    cio_release(p);
+}
+
+/* A reschedule whose timer cannot be set leaves the scope without a
+ * deadline, as the header says, instead of reporting one that will never
+ * expire. Every failure of the timer takes that path (CIO_ENOMEM in
+ * practice); the one a test can cause is a reschedule from another thread
+ * (here while the loop's thread waits for it), which the loop refuses. */
+static void *reschedule_elsewhere(void *arg) {
+    cio_timeout_scope *ts = arg;
+    g_rc = cio_timeout_reschedule(ts, cio_timeout_when(ts) - 4);
+    return NULL;
+}
+
+static void *reschedule_fails(void *arg) {
+    (void)arg;
+    cio_timeout_scope *ts = cio_timeout(5);
+    pthread_t th;
+    CHECK_INT(pthread_create(&th, NULL, reschedule_elsewhere, ts), 0);
+    CHECK_INT(pthread_join(th, NULL), 0);
+    CHECK_INT(g_rc, CIO_EWRONGLOOP);
+    CHECK(cio_timeout_when(ts) == CIO_NO_TIMEOUT);
+    CHECK_INT(cio_sleep(10), 0); /* no deadline: nothing expires */
+    CHECK(!cio_timeout_expired(ts));
+    CHECK_INT(cio_timeout_end(ts, 0), 0);
+    return NULL;
+}
+
+static void test_timeout_reschedule_failure(void **state) {
+    (void)state;
+    RUN(reschedule_fails, NULL);
+}
+
 static void *cancel_all_bad(void *arg) {
     (void)arg;
     job a = {.id = 1, .delay = 5};
@@ -359,6 +493,10 @@ int main(void) {
         CIO_TEST(test_shield_closed_loop),
         CIO_TEST(test_taskgroup_bad_input),
         CIO_TEST(test_taskgroup_freed_without_wait),
+        CIO_TEST(test_taskgroup_free_while_waiting),
+        CIO_TEST(test_as_completed_free_while_waiting),
+        CIO_TEST(test_as_completed_next_other_or_closed_loop),
+        CIO_TEST(test_timeout_reschedule_failure),
         CIO_TEST(test_cancel_all_bad_input),
         CIO_TEST(test_outside_a_task),
     };

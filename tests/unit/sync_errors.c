@@ -1,9 +1,13 @@
 /* Unit tests: misuse of sync.h never aborts. NULL objects, suspending
- * outside a task, objects of another loop, objects of a closed loop,
- * freeing objects tasks wait on, bad constructor arguments, the error
+ * outside a task, objects of another loop, of another thread, of a closed
+ * loop, freeing objects tasks wait on (a condition a task is still inside
+ * included), bad constructor arguments, a semaphore at LONG_MAX, the error
  * sentences. */
 #include "../cio_test.h"
+#include "../thread_helpers.h"
 #include "sync/internal.h"
+
+#include <limits.h>
 
 static void test_null_objects(void **state) {
     (void)state;
@@ -214,6 +218,100 @@ static void test_wrong_and_closed_loop(void **state) {
     assert_int_equal(cio_queue_free(g_q), 0);
 }
 
+/* The suspending calls on objects of a closed loop say CIO_ELOOPCLOSED, as
+ * the others do (the header's promise), from a task of a new loop and from
+ * outside any task alike: the closed loop is named first. */
+static bool never_true(void *arg) {
+    (void)arg;
+    return false;
+}
+
+static void *closed_loop_main(void *arg) {
+    (void)arg;
+    void *item = IPTR(1);
+    CHECK_INT(cio_lock_acquire(g_olock), CIO_ELOOPCLOSED);
+    CHECK_INT(cio_event_wait(g_ev), CIO_ELOOPCLOSED);
+    CHECK_INT(cio_semaphore_acquire(g_osem), CIO_ELOOPCLOSED);
+    CHECK_INT(cio_barrier_wait(g_obar), CIO_ELOOPCLOSED);
+    CHECK_INT(cio_condition_wait(g_ocond), CIO_ELOOPCLOSED);
+    CHECK_INT(cio_condition_wait_for(g_ocond, never_true, NULL),
+              CIO_ELOOPCLOSED);
+    CHECK_INT(cio_queue_put(g_q, NULL), CIO_ELOOPCLOSED);
+    CHECK_INT(cio_queue_get(g_q, &item), CIO_ELOOPCLOSED);
+    CHECK_PTR(item, NULL);
+    CHECK_INT(cio_queue_join(g_q), CIO_ELOOPCLOSED);
+    return NULL;
+}
+
+static void test_closed_loop_suspending_calls(void **state) {
+    (void)state;
+    g_other = cio_loop_new(NULL);
+    g_olock = cio_lock_new(g_other);
+    g_ev = cio_event_new(g_other);
+    g_osem = cio_semaphore_new(g_other, 0);
+    g_obar = cio_barrier_new(g_other, 2);
+    g_ocond = cio_condition_new(g_other, NULL);
+    g_q = cio_queue_new_ex(g_other, &(cio_queue_options){.maxsize = 1});
+    assert_int_equal(cio_queue_put_nowait(g_q, NULL), 0); /* full, unfinished */
+    assert_int_equal(cio_loop_close(g_other), 0);
+    assert_int_equal(run_vt(closed_loop_main, NULL, NULL), 0);
+    checks_assert();
+    assert_int_equal(cio_lock_acquire(g_olock), CIO_ELOOPCLOSED);
+    assert_int_equal(cio_event_wait(g_ev), CIO_ELOOPCLOSED);
+    assert_int_equal(cio_condition_free(g_ocond), 0);
+    assert_int_equal(cio_lock_free(g_olock), 0);
+    assert_int_equal(cio_event_free(g_ev), 0);
+    assert_int_equal(cio_semaphore_free(g_osem), 0);
+    assert_int_equal(cio_barrier_free(g_obar), 0);
+    assert_int_equal(cio_queue_free(g_q), 0);
+}
+
+/* Objects belong to their loop's thread (not to the thread that happens to
+ * create them): a loop of another thread gets none (CIO_EWRONGLOOP), and
+ * the calls that do not suspend refuse every thread but the loop's, even
+ * while no loop runs anywhere. */
+static gate g_made, g_done;
+static cio_loop *g_tloop;
+static cio_event *g_tev;
+
+static void *loop_thread(void *arg) {
+    (void)arg;
+    g_tloop = cio_loop_new(NULL);
+    g_tev = cio_event_new(g_tloop);
+    gate_pass(&g_made);
+    gate_pass(&g_done);
+    CHECK_INT(cio_event_free(g_tev), 0);
+    CHECK_INT(cio_loop_close(g_tloop), 0);
+    return NULL;
+}
+
+static void test_objects_of_another_thread(void **state) {
+    (void)state;
+    gate_init(&g_made);
+    gate_init(&g_done);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, loop_thread, NULL), 0);
+    gate_arrivals(&g_made, 1);
+    assert_non_null(g_tev);
+    assert_null(cio_event_new(g_tloop));
+    assert_int_equal(cio_last_error(), CIO_EWRONGLOOP);
+    assert_null(cio_lock_new(g_tloop));
+    assert_null(cio_semaphore_new(g_tloop, 1));
+    assert_null(cio_barrier_new(g_tloop, 1));
+    assert_null(cio_condition_new(g_tloop, NULL));
+    assert_null(cio_queue_new_ex(g_tloop, &(cio_queue_options){0}));
+    assert_int_equal(cio_last_error(), CIO_EWRONGLOOP);
+    assert_int_equal(cio_event_set(g_tev), CIO_EWRONGLOOP);
+    assert_int_equal(cio_event_clear(g_tev), CIO_EWRONGLOOP);
+    assert_false(cio_event_is_set(g_tev));
+    gate_open(&g_made);
+    gate_open(&g_done);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    gate_destroy(&g_made);
+    gate_destroy(&g_done);
+    checks_assert();
+}
+
 /* ---- freeing what tasks wait on ----------------------------------------- */
 
 static cio_semaphore *g_sem;
@@ -293,6 +391,46 @@ static void test_free_with_waiters(void **state) {
     checks_assert();
 }
 
+/* A notified task of a condition over an outside lock waits for that lock,
+ * no longer on the condition, yet it uses the condition again once it has
+ * the lock (and, cancelled meanwhile, to pass the notification on): free
+ * refuses while a task is anywhere inside cio_condition_wait. */
+static void *wait_cond_outside_lock(void *arg) {
+    (void)arg;
+    CHECK_INT(cio_lock_acquire(g_lock), 0);
+    int rc = cio_condition_wait(g_cond);
+    CHECK(cio_lock_locked(g_lock)); /* held again, even when cancelled */
+    CHECK_INT(cio_lock_release(g_lock), 0);
+    return IPTR(rc);
+}
+
+static void *free_reacquiring_main(void *arg) {
+    (void)arg;
+    g_lock = cio_lock_new(NULL);
+    g_cond = cio_condition_new(NULL, g_lock);
+    cio_future *t = cio_create_task(wait_cond_outside_lock, NULL);
+    CHECK_INT(cio_sleep(0), 0); /* t waits on the condition */
+    CHECK_INT(cio_lock_acquire(g_lock), 0);
+    CHECK_INT(cio_condition_notify(g_cond, 1), 1);
+    CHECK_INT(cio_sleep(0), 0); /* t is back on the lock, which we hold */
+    CHECK_INT(cio_condition_free(g_cond), CIO_EHASWAITERS);
+    cio_cancel(t, NULL);
+    CHECK_INT(cio_sleep(0), 0); /* cancelled, it tries for the lock again */
+    CHECK_INT(cio_condition_free(g_cond), CIO_EHASWAITERS);
+    CHECK_INT(cio_lock_release(g_lock), 0);
+    CHECK_INT(cio_await(t, NULL), CIO_ECANCELED);
+    CHECK_INT(cio_condition_free(g_cond), 0);
+    CHECK_INT(cio_lock_free(g_lock), 0);
+    cio_release(t);
+    return NULL;
+}
+
+static void test_free_condition_while_reacquiring(void **state) {
+    (void)state;
+    assert_int_equal(run_vt(free_reacquiring_main, NULL, NULL), 0);
+    checks_assert();
+}
+
 static void *leave_a_getter(void *arg) {
     (void)arg;
     cio_release(cio_create_task(wait_queue, NULL));
@@ -301,13 +439,10 @@ static void *leave_a_getter(void *arg) {
 }
 
 /* A loop closed with a task still waiting: the task is abandoned (and
- * reported), and the queue can be freed. */
+ * reported), and the queue can be freed; nothing leaks (a parked task
+ * holds no memory of its own). */
 static void test_free_after_close_with_waiter(void **state) {
     (void)state;
-    /* The abandoned task never frees the future it sleeps on (a task's
-     * stack is dropped, not unwound): leak checkers would object. */
-    if (under_valgrind() || CIO_TEST_ASAN)
-        skip();
     cio_loop *loop = cio_loop_new(vt_opts());
     g_q = cio_queue_new_ex(loop, &(cio_queue_options){0});
     diag_capture();
@@ -319,6 +454,26 @@ static void test_free_after_close_with_waiter(void **state) {
     assert_int_equal(diag_count("destroyed but it is pending"), 1);
     assert_int_equal(cio_queue_free(g_q), 0);
     checks_assert();
+}
+
+/* An unbounded semaphore's value is a long: a release at LONG_MAX is
+ * refused (CIO_EOVERRELEASE) instead of overflowing, and the semaphore
+ * stays usable. */
+static void test_semaphore_release_at_long_max(void **state) {
+    (void)state;
+    cio_loop *loop = cio_loop_new(NULL);
+    cio_semaphore *s = cio_semaphore_new(loop, LONG_MAX);
+    cio_semaphore *b = cio_bounded_semaphore_new(loop, LONG_MAX);
+    assert_int_equal(cio_semaphore_release(s), CIO_EOVERRELEASE);
+    assert_int_equal(cio_semaphore_value(s), LONG_MAX);
+    assert_false(cio_semaphore_locked(s));
+    assert_int_equal(cio_semaphore_try_acquire(s), 1);
+    assert_int_equal(cio_semaphore_release(s), 0);
+    assert_int_equal(cio_semaphore_release(s), CIO_EOVERRELEASE);
+    assert_int_equal(cio_semaphore_release(b), CIO_EOVERRELEASE);
+    assert_int_equal(cio_semaphore_free(s), 0);
+    assert_int_equal(cio_semaphore_free(b), 0);
+    assert_int_equal(cio_loop_close(loop), 0);
 }
 
 static void test_error_sentences(void **state) {
@@ -343,8 +498,12 @@ int main(void) {
         CIO_TEST(test_bad_arguments),
         CIO_TEST(test_suspending_in_a_callback),
         CIO_TEST(test_wrong_and_closed_loop),
+        CIO_TEST(test_closed_loop_suspending_calls),
+        CIO_TEST(test_objects_of_another_thread),
         CIO_TEST(test_free_with_waiters),
+        CIO_TEST(test_free_condition_while_reacquiring),
         CIO_TEST(test_free_after_close_with_waiter),
+        CIO_TEST(test_semaphore_release_at_long_max),
         CIO_TEST(test_error_sentences),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
