@@ -295,6 +295,10 @@ typedef struct cio__cleanup {
 } cio__cleanup;
 void cio__cleanup_push(cio__cleanup *c, void (*fn)(void *arg), void *arg);
 void cio__cleanup_pop(cio__cleanup *c);
+/* Take c out of `task`'s records wherever it is: the records of objects
+ * that outlive a call (timeout scopes, task groups, iterators) are given
+ * up in any order, and not always by the task that holds them. */
+void cio__cleanup_remove(cio_future *task, cio__cleanup *c);
 
 /* Let a task start even if it is cancelled before its first step (the
  * cancellation then reaches its first suspension point): for a task that

@@ -612,6 +612,17 @@ void cio__cleanup_pop(cio__cleanup *c) {
         t->cleanups = c->next;
 }
 
+void cio__cleanup_remove(cio_future *task, cio__cleanup *c) {
+    cio__task *t = as_task(task);
+    if (!t)
+        return;
+    for (cio__cleanup **p = &t->cleanups; *p; p = &(*p)->next)
+        if (*p == c) {
+            *p = c->next;
+            return;
+        }
+}
+
 void cio__task_run_when_cancelled(cio_future *f) {
     cio__task *t = as_task(f);
     if (t)
