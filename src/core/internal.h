@@ -180,7 +180,9 @@ struct cio_loop {
     /* Task memory (task.c): freed tasks are kept for reuse, new ones carved
      * from chunks; all of it goes when the loop object is freed. */
     void *free_tasks;
-    char *task_chunks, *carve_at, *carve_end;
+    void *task_chunks;
+    char *carve_at, *carve_end;
+    unsigned nchunks;
 };
 
 /* The loop running on this thread / the thread's current loop. */
