@@ -106,6 +106,10 @@ void cio__diag(const char *fmt, ...) {
         fprintf(stderr, "cio: %s\n", buf);
 }
 
+char *cio__vmessage(int code, const char *fmt, va_list ap) {
+    return fmt ? cio__vformat(fmt, ap) : cio__strdup(cio_strerror(code));
+}
+
 char *cio__vformat(const char *fmt, va_list ap) {
     char *s = NULL;
     if (vasprintf(&s, fmt, ap) < 0)

@@ -148,15 +148,10 @@ int cio_future_set_error(cio_future *f, int code, const char *fmt, ...) {
         return rc;
     if (code >= 0)
         return CIO_EINVAL;
-    char *msg = NULL;
-    if (fmt) {
-        va_list ap;
-        va_start(ap, fmt);
-        msg = cio__vformat(fmt, ap);
-        va_end(ap);
-    } else {
-        msg = cio__strdup(cio_strerror(code));
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = cio__vmessage(code, fmt, ap);
+    va_end(ap);
     cio__future_finish(f, code == CIO_ECANCELED ? CIO_CANCELLED : CIO_DONE,
                        code, NULL, msg);
     return 0;

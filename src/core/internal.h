@@ -311,6 +311,9 @@ void cio__task_run_when_cancelled(cio_future *task);
 void cio__set_error(int code, const char *fmt, ...) CIO_PRINTF(2, 3);
 void cio__diag(const char *fmt, ...) CIO_PRINTF(1, 2);
 char *cio__vformat(const char *fmt, va_list ap); /* malloc'd, NULL on ENOMEM */
+/* An error's message: fmt formatted, or cio_strerror(code) if fmt is NULL
+ * (malloc'd, NULL on ENOMEM). */
+char *cio__vmessage(int code, const char *fmt, va_list ap);
 char *cio__strdup(const char *s);
 
 #endif /* CIO_CORE_INTERNAL_H */

@@ -243,22 +243,34 @@ static void task_finish(cio__task *t, void *ret) {
     }
 }
 
-#if !defined(CIO_CORO_UCONTEXT) && !defined(CIO_ASAN) && !defined(CIO_TSAN)
-/* The next node of the pass if it is a task that has not started, will run
- * (no cancellation pending) and wants a stack of the same size. */
-static cio__task *next_fresh(cio_loop *loop, const cio__task *done) {
+/* The task whose step is the next node of the current pass (starting the
+ * next pass if the scheduler would do nothing else first), or NULL: what a
+ * task that suspends or finishes may run itself, in the scheduler's order. */
+static cio__task *pass_peek_task(cio_loop *loop) {
     if (loop->pass_left == 0 && !cio__loop_next_pass_inline(loop))
         return NULL;
     cio__node *n = loop->ready.head;
     if (n->run != cio__task_step)
         return NULL;
-    cio__task *next = cio__container_of(n, cio__task, step.node);
-    if (next->started || (next->must_cancel && !next->run_when_cancelled) ||
-        next->stack_size != done->stack_size)
-        return NULL;
+    return cio__container_of(n, cio__task, step.node);
+}
+
+static cio__task *pass_take(cio_loop *loop, cio__task *next) {
     cio__queue_pop(&loop->ready);
     loop->pass_left--;
     return next;
+}
+
+#if !defined(CIO_CORO_UCONTEXT) && !defined(CIO_ASAN) && !defined(CIO_TSAN)
+/* The next node of the pass if it is a task that has not started, will run
+ * (no cancellation pending) and wants a stack of the same size. */
+static cio__task *next_fresh(cio_loop *loop, const cio__task *done) {
+    cio__task *next = pass_peek_task(loop);
+    if (!next || next->started ||
+        (next->must_cancel && !next->run_when_cancelled) ||
+        next->stack_size != done->stack_size)
+        return NULL;
+    return pass_take(loop, next);
 }
 
 /* A finished task hands its stack to the next task of the pass that has not
@@ -352,17 +364,10 @@ cio_future *cio_create_task_at(cio_loop *loop, cio_task_fn fn, void *arg,
 /* The next node of the pass if it is a started task's step: a suspending
  * task switches straight to it instead of through the scheduler. */
 static cio__task *next_inline(cio_loop *loop) {
-    if (loop->pass_left == 0 && !cio__loop_next_pass_inline(loop))
-        return NULL;
-    cio__node *n = loop->ready.head;
-    if (n->run != cio__task_step)
-        return NULL;
-    cio__task *next = cio__container_of(n, cio__task, step.node);
-    if (!next->started)
-        return NULL; /* the scheduler gives it a stack */
-    cio__queue_pop(&loop->ready);
-    loop->pass_left--;
-    return next;
+    cio__task *next = pass_peek_task(loop);
+    if (!next || !next->started)
+        return NULL; /* the scheduler gives a new task its stack */
+    return pass_take(loop, next);
 }
 
 /* Give up the CPU until something puts our step back in the ready queue. */
@@ -472,13 +477,11 @@ void *cio_raise(int code, const char *fmt, ...) {
     if (code >= 0) {
         msg = cio__strdup("cio_raise: error codes are negative");
         code = CIO_EINVAL;
-    } else if (fmt) {
+    } else {
         va_list ap;
         va_start(ap, fmt);
-        msg = cio__vformat(fmt, ap);
+        msg = cio__vmessage(code, fmt, ap);
         va_end(ap);
-    } else {
-        msg = cio__strdup(cio_strerror(code));
     }
     if (!t) {
         free(thread_raised_msg);

@@ -164,15 +164,10 @@ int cio_tfuture_set_result(cio_tfuture *f, void *result) {
 int cio_tfuture_set_error(cio_tfuture *f, int code, const char *fmt, ...) {
     if (!f || code >= 0)
         return CIO_EINVAL;
-    char *msg;
-    if (fmt) {
-        va_list ap;
-        va_start(ap, fmt);
-        msg = cio__vformat(fmt, ap);
-        va_end(ap);
-    } else {
-        msg = cio__strdup(cio_strerror(code));
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = cio__vmessage(code, fmt, ap);
+    va_end(ap);
     if (!msg)
         return CIO_ENOMEM;
     return cio__tfuture_finish(
