@@ -96,6 +96,16 @@ typedef struct chunk {
     size_t bytes; /* 0: from malloc */
 } chunk;
 
+#if defined(CIO_ASAN) || defined(CIO_TSAN)
+static cio__task *task_alloc(cio_loop *loop) {
+    (void)loop;
+    return malloc(sizeof(cio__task));
+}
+static void task_dealloc(cio_loop *loop, cio__task *t) {
+    (void)loop;
+    free(t);
+}
+#else
 static chunk *new_chunk(cio_loop *loop) {
     chunk *c;
     if (loop->nchunks < SMALL_CHUNKS) {
@@ -129,16 +139,6 @@ static chunk *new_chunk(cio_loop *loop) {
     return c;
 }
 
-#if defined(CIO_ASAN) || defined(CIO_TSAN)
-static cio__task *task_alloc(cio_loop *loop) {
-    (void)loop;
-    return malloc(sizeof(cio__task));
-}
-static void task_dealloc(cio_loop *loop, cio__task *t) {
-    (void)loop;
-    free(t);
-}
-#else
 static cio__task *task_alloc(cio_loop *loop) {
     void *p = loop->free_tasks;
     if (p) {
