@@ -246,7 +246,9 @@ static void task_finish(cio__task *t, void *ret) {
 /* The task whose step is the next node of the current pass (starting the
  * next pass if the scheduler would do nothing else first), or NULL: what a
  * task that suspends or finishes may run itself, in the scheduler's order. */
-static cio__task *pass_peek_task(cio_loop *loop) {
+/* (always inlined: as a call, it tripled the cost of a yield, 4 to 14 ns) */
+static inline __attribute__((always_inline)) cio__task *
+pass_peek_task(cio_loop *loop) {
     if (loop->pass_left == 0 && !cio__loop_next_pass_inline(loop))
         return NULL;
     cio__node *n = loop->ready.head;
@@ -255,7 +257,8 @@ static cio__task *pass_peek_task(cio_loop *loop) {
     return cio__container_of(n, cio__task, step.node);
 }
 
-static cio__task *pass_take(cio_loop *loop, cio__task *next) {
+static inline __attribute__((always_inline)) cio__task *
+pass_take(cio_loop *loop, cio__task *next) {
     cio__queue_pop(&loop->ready);
     loop->pass_left--;
     return next;
