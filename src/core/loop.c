@@ -180,10 +180,19 @@ static bool only_thread(void) {
  * to that timer instead of waiting for it. */
 #define TRIM_WHEN_IDLE 64 /* stacks trimmed before each blocking poll */
 
+/* A look at I/O without waiting. uv_run polls nothing when no referenced
+ * handle is active, and the inbox's async is unreferenced: reference it for
+ * the look, or a busy loop never reads what other threads posted. */
+static void poll_nowait(cio_loop *loop) {
+    uv_ref((uv_handle_t *)&loop->async);
+    uv_run(&loop->uv, UV_RUN_NOWAIT);
+    uv_unref((uv_handle_t *)&loop->async);
+}
+
 static int poll_blocking(cio_loop *loop) {
     cio__stack_pool_trim(loop->stacks, TRIM_WHEN_IDLE);
     if (loop->virtual_time && loop->nheap) {
-        uv_run(&loop->uv, UV_RUN_NOWAIT);
+        poll_nowait(loop);
         if (loop->ready.count == 0 && loop->heap[0]->when > loop->vnow)
             loop->vnow = loop->heap[0]->when;
         cio__timers_fire(loop, loop->vnow);
@@ -226,7 +235,7 @@ static int run_once(cio_loop *loop) {
         loop->steps_since_poll = 0;
     } else if (loop->ready.count == 0 || loop->steps_since_poll >= POLL_EVERY) {
         /* busy, or stopping: a look without waiting */
-        uv_run(&loop->uv, UV_RUN_NOWAIT);
+        poll_nowait(loop);
         loop->steps_since_poll = 0;
     }
     loop->pass_left = loop->ready.count;
@@ -236,7 +245,7 @@ static int run_once(cio_loop *loop) {
         return 0;
     }
     /* pass_left is shared with tasks, which may run part of the pass
-     * themselves (cio__task_next_inline) before they switch back here. */
+     * themselves (pass_peek_task in task.c) before they switch back here. */
     while (loop->pass_left) {
         loop->pass_left--;
         cio__node *node = cio__queue_pop(&loop->ready);
@@ -427,6 +436,8 @@ int cio_loop_close(cio_loop *loop) {
     cio__stack_pool_free(loop->stacks);
     loop->stacks = NULL;
     cio__coro_thread_done();
+    if (cio__coro_current == &loop->main) /* read by the SIGSEGV handler */
+        cio__coro_current = NULL;
     if (cio__thread_loop == loop)
         cio__thread_loop = NULL;
     cio__loop_unref(loop);

@@ -43,6 +43,8 @@ int cio_run_ex(cio_task_fn main, void *arg, void **result,
     cio_loop *loop = cio_loop_new(opts);
     if (!loop)
         return cio_last_error();
+    if (previous) /* main may close it: keep the object to look at */
+        cio__loop_ref(previous);
     cio__thread_loop = loop;
     int rc;
     cio_future *task = cio_create_task_at(loop, main, arg, NULL, "<main>", 0);
@@ -56,7 +58,9 @@ int cio_run_ex(cio_task_fn main, void *arg, void **result,
         cio_release(task);
     }
     cio_loop_close(loop);
-    cio__thread_loop = previous;
+    cio__thread_loop = previous && !previous->closed ? previous : NULL;
+    if (previous)
+        cio__loop_unref(previous);
     return rc;
 }
 

@@ -249,6 +249,8 @@ static void task_finish(cio__task *t, void *ret) {
 /* (always inlined: as a call, it tripled the cost of a yield, 4 to 14 ns) */
 static inline __attribute__((always_inline)) cio__task *
 pass_peek_task(cio_loop *loop) {
+    if (loop->debug) /* run_pass_debug times each node: no hand-over */
+        return NULL;
     if (loop->pass_left == 0 && !cio__loop_next_pass_inline(loop))
         return NULL;
     cio__node *n = loop->ready.head;
@@ -286,6 +288,8 @@ static cio__task *chain_fresh(cio__task *done) {
     cio__task *next = next_fresh(loop, done);
     if (!next)
         return NULL;
+    if (done->coro.stack->canary && !cio__stack_canary_ok(done->coro.stack))
+        cio__coro_overflowed(&done->coro); /* before next inherits it */
     next->coro.stack = done->coro.stack;
     next->started = true;
     next->fut.state = CIO_RUNNING;

@@ -336,12 +336,24 @@ void cio__stack_pool_stats(const cio__stack_pool *pool, cio__stack_stats *out) {
     *out = pool->stats;
 }
 
+/* ASan keeps the shadow of unmapped memory: clear what abandoned frames
+ * poisoned, or whatever is mapped there next reports false errors. */
+static void unpoison(char *at, size_t len) {
+#if defined(CIO_ASAN)
+    ASAN_UNPOISON_MEMORY_REGION(at, len);
+#else
+    (void)at;
+    (void)len;
+#endif
+}
+
 void cio__stack_pool_free(cio__stack_pool *pool) {
     if (!pool)
         return;
     for (size_t i = 0; i < pool->nguarded; i++) {
         cio__stack *s = pool->guarded[i];
         VALGRIND_STACK_DEREGISTER(s->vg_id);
+        unpoison(s->lo, s->size); /* abandoned frames leave redzones */
         munmap(s->guard, page_size + s->size);
         free(s);
     }
@@ -355,6 +367,7 @@ void cio__stack_pool_free(cio__stack_pool *pool) {
             cio__slab *sn = sl->next;
             for (unsigned i = 0; i < sl->carved; i++)
                 VALGRIND_STACK_DEREGISTER(sl->stacks[i].vg_id);
+            unpoison(sl->base, sl->map_len);
             munmap(sl->base, sl->map_len);
             free(sl);
             sl = sn;

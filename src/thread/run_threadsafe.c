@@ -89,9 +89,11 @@ static void start_on(cio_loop *loop, rct *r) {
         cio_future_add_done_callback(r->task, on_task_done, r) != 0) {
         if (r->task)
             cio_cancel(r->task, NULL);
-        cio_tfuture_set_error(
-            r->tf, CIO_ENOMEM, "cio_run_coroutine_threadsafe: %s",
-            r->task ? "out of memory" : cio_last_error_message());
+        int code = r->task ? CIO_ENOMEM : cio_last_error();
+        cio_tfuture_set_error(r->tf, code, "%s",
+                              r->task ? "cio_run_coroutine_threadsafe: out "
+                                        "of memory"
+                                      : cio_last_error_message());
         cio_release(r->task);
         r->task = NULL;
         unref(r);
@@ -149,7 +151,9 @@ cio_tfuture *cio_run_coroutine_threadsafe(cio_loop *loop, cio_task_fn fn,
     }
     rct *r = calloc(1, sizeof *r);
     cio_tfuture *tf = cio_tfuture_new();
-    cio__inbox *ib = r && tf ? cio__inbox_of(loop) : NULL;
+    /* (on its own thread a closed loop still has its inbox object) */
+    bool closed = cio__on_loop_thread(loop) && loop->closed;
+    cio__inbox *ib = r && tf && !closed ? cio__inbox_of(loop) : NULL;
     if (!ib) {
         int rc = r && tf ? CIO_ELOOPCLOSED : CIO_ENOMEM;
         cio__set_error(rc, "%s: %s", who, cio_strerror(rc));
