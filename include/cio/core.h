@@ -135,7 +135,8 @@ typedef struct cio_loop_options {
     bool debug;
     double slow_callback_duration; /* seconds; 0 means 0.1, as asyncio */
     /* Default stack size for this loop's tasks; 0 means CIO_STACK_DEFAULT.
-     * Rounded up to whole pages. */
+     * Rounded up to whole pages; below CIO_STACK_MIN, cio_loop_new fails
+     * with CIO_EINVAL. */
     size_t stack_size;
 } cio_loop_options;
 
@@ -177,7 +178,8 @@ CIO_API int cio_loop_stop(cio_loop *loop);
  * "task 'NAME' was destroyed but it is pending" (cancel and await your
  * tasks first to avoid it; cio_run does), pending callbacks are dropped, and
  * all memory is freed. Futures you still hold stay valid until released.
- * Returns CIO_ELOOPRUNNING if called from inside the running loop. Closing a
+ * Returns CIO_ELOOPRUNNING if called from inside the running loop,
+ * CIO_EWRONGLOOP from a thread other than the loop's. Closing a
  * closed loop is a no-op; the loop object itself is freed by this call (or,
  * if futures of the loop are still referenced, when the last is released),
  * so do not use `loop` afterwards. */
@@ -192,7 +194,8 @@ CIO_API cio_loop *cio_get_running_loop(void);
 /* The running loop, else this thread's current loop, or NULL. */
 CIO_API cio_loop *cio_get_loop(void);
 
-/* Make `loop` this thread's current loop (NULL to clear). */
+/* Make `loop` this thread's current loop (NULL to clear). CIO_ELOOPCLOSED,
+ * or CIO_EWRONGLOOP for a loop created on another thread. */
 CIO_API int cio_set_loop(cio_loop *loop);
 
 /* The libuv loop under a cio loop, for handles of your own: their callbacks
@@ -338,8 +341,8 @@ CIO_API int cio_await_at(cio_future *future, void **result, const char *file,
 
 /* Suspend the calling task for `seconds` (negative counts as 0).
  * cio_sleep(0) yields: every other ready task and callback runs once before
- * this task continues. Returns 0, CIO_ECANCELED, CIO_ENOTASK, or CIO_EINVAL
- * for NaN. */
+ * this task continues. Returns 0, CIO_ECANCELED, CIO_ENOTASK, CIO_EINVAL
+ * for NaN, or CIO_ENOMEM if the loop's timer heap cannot grow. */
 #define cio_sleep(seconds) cio_sleep_at((seconds), __FILE__, __LINE__)
 CIO_API int cio_sleep_at(double seconds, const char *file, int line);
 

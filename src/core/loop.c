@@ -83,6 +83,8 @@ cio_loop *cio_get_loop(void) {
 int cio_set_loop(cio_loop *loop) {
     if (loop && loop->closed)
         return CIO_ELOOPCLOSED;
+    if (loop && !pthread_equal((pthread_t)loop->thread, pthread_self()))
+        return CIO_EWRONGLOOP;
     cio__thread_loop = loop;
     return 0;
 }
@@ -100,6 +102,13 @@ cio_loop *cio_loop_new(const cio_loop_options *opts) {
     cio_loop_options o = {0};
     if (opts)
         o = *opts;
+    if (o.stack_size && o.stack_size < CIO_STACK_MIN) {
+        cio__set_error(CIO_EINVAL,
+                       "cio_loop_new: stack_size %zu is below CIO_STACK_MIN "
+                       "(%zu)",
+                       o.stack_size, CIO_STACK_MIN);
+        return NULL;
+    }
     if (!(o.slow_callback_duration >= 0.0) || isinf(o.slow_callback_duration)) {
         cio__set_error(CIO_EINVAL, "cio_loop_new: slow_callback_duration "
                                    "must be a finite number >= 0");

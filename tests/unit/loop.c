@@ -591,6 +591,31 @@ static void test_deadlock_after_helper_thread_exits(void **state) {
                  "cio_run deadlocked after a helper thread exited");
 }
 
+/* A stack below CIO_STACK_MIN would fail every task: refused up front. */
+static void test_loop_new_rejects_tiny_stack(void **state) {
+    (void)state;
+    cio_loop *l = cio_loop_new(&(cio_loop_options){.stack_size = 4096});
+    assert_null(l);
+    assert_int_equal(cio_last_error(), CIO_EINVAL);
+}
+
+static void *set_other_loop(void *arg) {
+    return (void *)(intptr_t)cio_set_loop(arg);
+}
+
+/* Another thread's loop cannot become this thread's current loop. */
+static void test_set_loop_of_another_thread(void **state) {
+    (void)state;
+    cio_loop *l = cio_loop_new(NULL);
+    assert_non_null(l);
+    pthread_t th;
+    void *rc = NULL;
+    assert_int_equal(pthread_create(&th, NULL, set_other_loop, l), 0);
+    assert_int_equal(pthread_join(th, &rc), 0);
+    assert_int_equal((int)(intptr_t)rc, CIO_EWRONGLOOP);
+    assert_int_equal(cio_loop_close(l), 0);
+}
+
 static void test_loop_uv(void **state) {
     (void)state;
     assert_null(cio_loop_uv(NULL));
@@ -624,6 +649,8 @@ int main(void) {
         CIO_TEST(test_run_until_done_other_loop),
         CIO_TEST(test_user_uv_handle_keeps_loop_alive),
         CIO_TEST(test_deadlock_after_helper_thread_exits),
+        CIO_TEST(test_loop_new_rejects_tiny_stack),
+        CIO_TEST(test_set_loop_of_another_thread),
         CIO_TEST(test_loop_uv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
