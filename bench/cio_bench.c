@@ -97,6 +97,17 @@ static void fail(bench_args *a, const char *what) {
 /* W1 spawn + join                                                          */
 /* ------------------------------------------------------------------------ */
 
+/* The array of task handles a workload keeps (timed with it, as the peers
+ * time theirs). */
+static cio_future **new_handles(bench_args *a, long n, const char *w) {
+    cio_future **tasks = malloc((size_t)(n > 0 ? n : 1) * sizeof *tasks);
+    if (tasks == NULL) {
+        fprintf(stderr, "cio-bench %s: out of memory\n", w);
+        a->failed = 1;
+    }
+    return tasks;
+}
+
 static void *w1_child(void *arg) {
     return (void *)((uintptr_t)arg * 2);
 }
@@ -140,12 +151,9 @@ static void *w1(void *arg) {
     bench_args *a = arg;
     long n = a->n;
     double t0 = now();
-    cio_future **tasks = malloc((size_t)(n > 0 ? n : 1) * sizeof *tasks);
-    if (tasks == NULL) {
-        fprintf(stderr, "cio-bench w1: out of memory\n");
-        a->failed = 1;
+    cio_future **tasks = new_handles(a, n, "w1");
+    if (tasks == NULL)
         return NULL;
-    }
     long spawned = 0;
     for (; spawned < n; spawned++) {
         tasks[spawned] = cio_create_task(w1_child, (void *)(uintptr_t)spawned);
@@ -320,12 +328,9 @@ static void *w3(void *arg) {
     bench_args *a = arg;
     long n = a->n;
     double t0 = now();
-    cio_future **tasks = malloc((size_t)(n > 0 ? n : 1) * sizeof *tasks);
-    if (tasks == NULL) {
-        fprintf(stderr, "cio-bench w3: out of memory\n");
-        a->failed = 1;
+    cio_future **tasks = new_handles(a, n, "w3");
+    if (tasks == NULL)
         return NULL;
-    }
     uint64_t x = a->seed;
     long spawned = 0;
     for (; spawned < n; spawned++) {

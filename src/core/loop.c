@@ -98,58 +98,68 @@ static bool env_debug(void) {
     return v && *v && strcmp(v, "0") != 0;
 }
 
+static bool options_ok(const cio_loop_options *o) {
+    if (o->stack_size && o->stack_size < CIO_STACK_MIN) {
+        cio__set_error(CIO_EINVAL,
+                       "cio_loop_new: stack_size %zu is below CIO_STACK_MIN "
+                       "(%zu)",
+                       o->stack_size, CIO_STACK_MIN);
+        return false;
+    }
+    if (!(o->slow_callback_duration >= 0.0) ||
+        isinf(o->slow_callback_duration)) {
+        cio__set_error(CIO_EINVAL, "cio_loop_new: slow_callback_duration "
+                                   "must be a finite number >= 0");
+        return false;
+    }
+    return true;
+}
+
+/* libuv's loop, the stack pool, the wake timer and the inbox; on failure
+ * what was opened is closed again and the error recorded. */
+static bool open_resources(cio_loop *loop) {
+    int rc = uv_loop_init(&loop->uv);
+    if (rc != 0) {
+        cio__set_error(rc, "cio_loop_new: libuv: %s", uv_strerror(rc));
+        return false;
+    }
+    rc = CIO_ENOMEM;
+    loop->stacks = cio__stack_pool_new();
+    if (!loop->stacks)
+        goto close_uv;
+    uv_timer_init(&loop->uv, &loop->wake);
+    rc = cio__inbox_open(loop);
+    if (rc == 0)
+        return true;
+    uv_close((uv_handle_t *)&loop->wake, NULL);
+    uv_run(&loop->uv, UV_RUN_NOWAIT);
+    cio__stack_pool_free(loop->stacks);
+close_uv:
+    uv_loop_close(&loop->uv);
+    cio__set_error(rc, "cio_loop_new: %s", cio_strerror(rc));
+    return false;
+}
+
 cio_loop *cio_loop_new(const cio_loop_options *opts) {
     cio_loop_options o = {0};
     if (opts)
         o = *opts;
-    if (o.stack_size && o.stack_size < CIO_STACK_MIN) {
-        cio__set_error(CIO_EINVAL,
-                       "cio_loop_new: stack_size %zu is below CIO_STACK_MIN "
-                       "(%zu)",
-                       o.stack_size, CIO_STACK_MIN);
+    if (!options_ok(&o))
         return NULL;
-    }
-    if (!(o.slow_callback_duration >= 0.0) || isinf(o.slow_callback_duration)) {
-        cio__set_error(CIO_EINVAL, "cio_loop_new: slow_callback_duration "
-                                   "must be a finite number >= 0");
-        return NULL;
-    }
     cio_loop *loop = calloc(1, sizeof *loop);
     if (!loop) {
         cio__set_error(CIO_ENOMEM, "cio_loop_new: out of memory");
         return NULL;
     }
-    int rc = uv_loop_init(&loop->uv);
-    if (rc != 0) {
-        cio__set_error(rc, "cio_loop_new: libuv: %s", uv_strerror(rc));
+    if (!open_resources(loop)) {
         free(loop);
-        return NULL;
-    }
-    loop->stacks = cio__stack_pool_new();
-    if (!loop->stacks) {
-        uv_loop_close(&loop->uv);
-        free(loop);
-        cio__set_error(CIO_ENOMEM, "cio_loop_new: out of memory");
-        return NULL;
-    }
-    uv_timer_init(&loop->uv, &loop->wake);
-    rc = cio__inbox_open(loop);
-    if (rc != 0) {
-        uv_close((uv_handle_t *)&loop->wake, NULL);
-        uv_run(&loop->uv, UV_RUN_NOWAIT);
-        uv_loop_close(&loop->uv);
-        cio__stack_pool_free(loop->stacks);
-        free(loop);
-        cio__set_error(rc, "cio_loop_new: %s", cio_strerror(rc));
         return NULL;
     }
     loop->refs = 1;
     loop->virtual_time = o.virtual_time;
     loop->debug = o.debug || env_debug();
-    loop->slow_ns =
-        (uint64_t)((o.slow_callback_duration > 0 ? o.slow_callback_duration
-                                                 : 0.1) *
-                   1e9);
+    double slow = o.slow_callback_duration > 0 ? o.slow_callback_duration : 0.1;
+    loop->slow_ns = (uint64_t)(slow * 1e9);
     loop->stack_size = o.stack_size ? o.stack_size : CIO_STACK_DEFAULT;
     loop->vnow = monotonic_ns();
     loop->thread = (uintptr_t)pthread_self();
