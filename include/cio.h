@@ -28,5 +28,6 @@
 #include "cio/combine.h"
 #include "cio/sync.h"
 #include "cio/thread.h"
+#include "cio/net.h"
 
 #endif /* CIO_H */
