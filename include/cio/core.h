@@ -87,6 +87,11 @@ extern "C" {
 #define CIO_EOVERRELEASE (-10207)   /* bounded semaphore / task_done overflow */
 #define CIO_EHASWAITERS (-10208)    /* freeing an object tasks still wait on */
 #define CIO_ESHUTDOWN (-10301)      /* the executor has been shut down */
+/* TLS (cio/tls.h): the message gives OpenSSL's reason */
+#define CIO_ETLS (-10450)       /* TLS protocol error ("wrong version number") */
+#define CIO_ETLSVERIFY (-10451) /* the peer's certificate was not accepted */
+#define CIO_ETLSEOF (-10452)    /* the peer closed without close_notify */
+#define CIO_ETLSCONFIG (-10453) /* OpenSSL refused a file or cipher list */
 
 /* A sentence describing `code` (0, a cio code or a negated errno value).
  * Never NULL; the string is static. */

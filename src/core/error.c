@@ -62,6 +62,16 @@ const char *cio_strerror(int code) {
         return "tasks are still waiting on it, so it cannot be freed";
     case CIO_ESHUTDOWN:
         return "the executor has been shut down: it accepts no new work";
+    case CIO_ETLS:
+        return "TLS protocol error";
+    case CIO_ETLSVERIFY:
+        return "TLS certificate verify failed";
+    case CIO_ETLSEOF:
+        return "TLS connection closed without close_notify (the data may be "
+               "truncated)";
+    case CIO_ETLSCONFIG:
+        return "TLS configuration refused by OpenSSL (certificate, key, CA "
+               "or cipher list)";
     default:
         break;
     }
