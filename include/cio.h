@@ -28,6 +28,7 @@
 #include "cio/combine.h"
 #include "cio/sync.h"
 #include "cio/thread.h"
+#include "cio/net.h"
 #include "cio/tls.h"
 
 #endif /* CIO_H */

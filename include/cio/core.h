@@ -87,6 +87,22 @@ extern "C" {
 #define CIO_EOVERRELEASE (-10207)   /* bounded semaphore / task_done overflow */
 #define CIO_EHASWAITERS (-10208)    /* freeing an object tasks still wait on */
 #define CIO_ESHUTDOWN (-10301)      /* the executor has been shut down */
+/* net (cio/net.h) */
+#define CIO_EINCOMPLETE (-10400) /* EOF before readexactly/readuntil's end */
+#define CIO_ELIMIT (-10401)      /* no separator within the stream's limit */
+#define CIO_ECLOSED (-10402)     /* the stream, server or endpoint is closed */
+/* The resolver's errors (EAI_*); their sentences are gai_strerror's. */
+#define CIO_EAI_AGAIN (-10410)
+#define CIO_EAI_BADFLAGS (-10411)
+#define CIO_EAI_FAIL (-10412)
+#define CIO_EAI_FAMILY (-10413)
+#define CIO_EAI_MEMORY (-10414)
+#define CIO_EAI_NONAME (-10415)
+#define CIO_EAI_SERVICE (-10416)
+#define CIO_EAI_SOCKTYPE (-10417)
+#define CIO_EAI_NODATA (-10418)
+#define CIO_EAI_ADDRFAMILY (-10419)
+#define CIO_EAI_OVERFLOW (-10420)
 /* TLS (cio/tls.h): the message gives OpenSSL's reason */
 #define CIO_ETLS (-10450)       /* TLS protocol error ("wrong version number") */
 #define CIO_ETLSVERIFY (-10451) /* the peer's certificate was not accepted */

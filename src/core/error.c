@@ -1,6 +1,7 @@
 /* error.c - error codes, their sentences, and cio's diagnostics. */
 #include "core/internal.h"
 
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,35 @@ const char *cio_strerror(int code) {
         return "tasks are still waiting on it, so it cannot be freed";
     case CIO_ESHUTDOWN:
         return "the executor has been shut down: it accepts no new work";
+    /* net */
+    case CIO_EINCOMPLETE:
+        return "the stream ended before the expected bytes arrived";
+    case CIO_ELIMIT:
+        return "the separator was not found within the stream's limit";
+    case CIO_ECLOSED:
+        return "the stream, server or endpoint is closed";
+    case CIO_EAI_AGAIN:
+        return gai_strerror(EAI_AGAIN);
+    case CIO_EAI_BADFLAGS:
+        return gai_strerror(EAI_BADFLAGS);
+    case CIO_EAI_FAIL:
+        return gai_strerror(EAI_FAIL);
+    case CIO_EAI_FAMILY:
+        return gai_strerror(EAI_FAMILY);
+    case CIO_EAI_MEMORY:
+        return gai_strerror(EAI_MEMORY);
+    case CIO_EAI_NONAME:
+        return gai_strerror(EAI_NONAME);
+    case CIO_EAI_SERVICE:
+        return gai_strerror(EAI_SERVICE);
+    case CIO_EAI_SOCKTYPE:
+        return gai_strerror(EAI_SOCKTYPE);
+    case CIO_EAI_NODATA:
+        return gai_strerror(EAI_NODATA);
+    case CIO_EAI_ADDRFAMILY:
+        return gai_strerror(EAI_ADDRFAMILY);
+    case CIO_EAI_OVERFLOW:
+        return gai_strerror(EAI_OVERFLOW);
     case CIO_ETLS:
         return "TLS protocol error";
     case CIO_ETLSVERIFY:
