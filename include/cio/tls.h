@@ -27,6 +27,7 @@
 #define CIO_TLS_H
 
 #include "core.h"
+#include "net.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -113,6 +114,66 @@ CIO_API bool cio_tls_context_is_server(const cio_tls_context *ctx);
  * header does not need OpenSSL's), for settings cio has no option for.
  * Change it before the first connection uses the context. NULL for NULL. */
 CIO_API void *cio_tls_context_ssl_ctx(cio_tls_context *ctx);
+
+/* ------------------------------------------------------------------------ */
+/* TLS on streams                                                           */
+/* ------------------------------------------------------------------------ */
+
+/* Connections and servers get TLS from their options (cio/net.h):
+ *
+ *     cio_open_connection("example.org", 443, &(cio_connect_options){
+ *         .tls = ctx}, &s);     // verifies the certificate names example.org
+ *     cio_start_server(handler, arg, "127.0.0.1", 8443, &(cio_server_options){
+ *         .tls = server_ctx}, &srv);
+ *
+ * and then read and write plain text with the ordinary stream calls. The
+ * handshake is done before cio_open_connection returns, and before a
+ * server's handler is called (a client that fails it is dropped without
+ * reaching the handler). Its failures come back as CIO_ETLSVERIFY ("TLS
+ * handshake with example.org: certificate verify failed: self-signed
+ * certificate"), CIO_ETLS ("...: wrong version number": plain text where
+ * TLS was expected), CIO_ETLSEOF, CIO_ETIMEDOUT (tls_handshake_timeout,
+ * default 60 s), or the connection's own error.
+ *
+ * A server keeps no reference to its options' context: keep the context
+ * alive until the server is closed. Each accepted connection keeps one.
+ *
+ * Over TLS, a read fails with CIO_ETLSEOF when the peer closed the
+ * connection without close_notify (after the bytes that came before:
+ * truncation is reported, not taken for an EOF); cio_stream_close and
+ * cio_stream_write_eof send close_notify before the socket is shut. */
+
+/* STARTTLS: upgrade an open plain stream, in the calling task, with `ctx`
+ * (a client context: this side connects; a server context: it accepts).
+ * server_hostname: as cio_connect_options' (NULL only with no_verify).
+ * Bytes already received but not read are taken as the start of the
+ * handshake. timeout: seconds for the handshake, 0: 60. Returns 0, the
+ * handshake's codes above, CIO_EINVALIDSTATE (already TLS), CIO_ECLOSED,
+ * CIO_EINVAL, CIO_ECANCELED, CIO_ENOTASK. A failed handshake cannot be
+ * undone: the stream is then aborted (free it as usual). */
+CIO_API int cio_stream_start_tls(cio_stream *s, cio_tls_context *ctx,
+                                 const char *server_hostname, double timeout);
+
+/* Orderly TLS shutdown, waiting: send close_notify, then suspend until the
+ * peer's close_notify arrives (what it sent before stays readable) or
+ * `timeout` seconds pass (0: 30, asyncio's ssl_shutdown_timeout). The
+ * stream stays open; close it next. Returns 0, CIO_ETIMEDOUT, CIO_ETLSEOF
+ * (the peer closed the socket without close_notify), the connection's
+ * error, CIO_ECLOSED, CIO_ECANCELED, CIO_ENOTASK, CIO_EINVAL for a stream
+ * without TLS. Writes fail with CIO_EINVALIDSTATE after it. */
+CIO_API int cio_stream_tls_shutdown(cio_stream *s, double timeout);
+
+/* get_extra_info for TLS streams, once the handshake is done (NULL for a
+ * stream without TLS). The strings live as long as the stream.
+ *   version:      "TLSv1.3", "TLSv1.2"
+ *   cipher:       "TLS_AES_256_GCM_SHA384", "ECDHE-ECDSA-AES128-GCM-SHA256"
+ *   alpn:         the agreed protocol ("h2"), NULL if none was agreed
+ *   peer_subject: the peer certificate's subject, RFC 2253
+ *                 ("CN=localhost,O=cio test"), NULL if the peer sent none */
+CIO_API const char *cio_stream_tls_version(const cio_stream *s);
+CIO_API const char *cio_stream_tls_cipher(const cio_stream *s);
+CIO_API const char *cio_stream_tls_alpn(const cio_stream *s);
+CIO_API const char *cio_stream_tls_peer_subject(const cio_stream *s);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,5 @@
 /* tls_context.c - cio_tls_context: an SSL_CTX made from cio_tls_options. */
-#include "core/internal.h"
+#include "net/internal.h"
 #include "net/tls_engine.h"
 
 #include <openssl/err.h>
@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 struct cio_tls_context {
+    cio__tls_head head; /* first: how net starts TLS (net/internal.h) */
     atomic_uint refs;
     SSL_CTX *ssl;
     bool server;
@@ -278,6 +279,7 @@ cio_tls_context *cio_tls_context_new(const cio_tls_options *opts) {
         cio__set_error(CIO_ENOMEM, "cio_tls_context_new: out of memory");
         return NULL;
     }
+    ctx->head = cio__tls_stream_head;
     atomic_init(&ctx->refs, 1);
     ctx->server = o->server;
     ERR_clear_error();

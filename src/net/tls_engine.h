@@ -98,4 +98,8 @@ const char *cio__tls_cipher(const cio__tls *t);
 const char *cio__tls_alpn(const cio__tls *t);
 const char *cio__tls_peer_subject(cio__tls *t);
 
+/* What a context's head (net/internal.h's cio__tls_head) holds: the
+ * stream handshake of tls_stream.c. */
+extern const struct cio__tls_head cio__tls_stream_head;
+
 #endif /* CIO_NET_TLS_ENGINE_H */
