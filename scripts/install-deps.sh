@@ -8,7 +8,10 @@ set -euo pipefail
 
 packages=(cmake pkg-config gcc libc6-dev make libuv1-dev libcurl4-openssl-dev
           libjansson-dev libssl-dev libcmocka-dev valgrind)
-# TLS tests, bench and example: the openssl CLI (s_server, s_client, req)
+# net: the redis_fd example (hiredis) and its test's server; python3 picks
+# free ports in tests
+packages+=(libhiredis-dev redis-server python3)
+# TLS tests, bench and example: the openssl CLI (s_server, s_client)
 packages+=(openssl)
 # extra packages a target needs (make lint: clang-format clang-tidy cppcheck)
 packages+=("$@")
