@@ -51,6 +51,8 @@ static int start_s_server(tls_peer *p, int *port, const char *cert,
 typedef struct client_case {
     int port;
     const char *alpn_expected;
+    cio_tls_version max_version;
+    const char *ciphers, *version_expected;
 } client_case;
 
 static void *t_client(void *arg) {
@@ -60,7 +62,9 @@ static void *t_client(void *arg) {
         cio_tls_context_new(&(cio_tls_options){.ca_file = certs.ca,
                                                .alpn = alpn,
                                                .cert_file = certs.client,
-                                               .key_file = certs.client_key});
+                                               .key_file = certs.client_key,
+                                               .max_version = cc->max_version,
+                                               .ciphers = cc->ciphers});
     CHECK(ctx != NULL);
     cio_stream *s = NULL;
     int rc = cio_open_connection(
@@ -70,8 +74,13 @@ static void *t_client(void *arg) {
     CHECK_INT(rc, 0);
     if (rc)
         return NULL;
-    CHECK_STR(cio_stream_tls_version(s), "TLSv1.3");
-    CHECK_STR(cio_stream_tls_alpn(s), cc->alpn_expected);
+    CHECK_STR(cio_stream_tls_version(s), cc->version_expected);
+    if (cc->ciphers)
+        CHECK_STR(cio_stream_tls_cipher(s), cc->ciphers);
+    if (cc->alpn_expected)
+        CHECK_STR(cio_stream_tls_alpn(s), cc->alpn_expected);
+    else
+        CHECK(cio_stream_tls_alpn(s) == NULL);
     CHECK_STR(cio_stream_tls_peer_subject(s), "CN=localhost,O=cio test");
     /* lines of growing length, reversed by the server */
     char line[4096], want[4096];
@@ -107,7 +116,7 @@ static void test_cio_client_openssl_server(void **state) {
     const char *const extra[] = {"-alpn",   "h2,http/1.1", "-Verify", "1",
                                  "-CAfile", certs.ca,      NULL};
     tls_peer p;
-    client_case cc = {.alpn_expected = "h2"};
+    client_case cc = {.alpn_expected = "h2", .version_expected = "TLSv1.3"};
     assert_int_equal(
         start_s_server(&p, &cc.port, certs.server, certs.server_key, extra), 0);
     int rc = cio_run(t_client, &cc, NULL);
@@ -117,6 +126,25 @@ static void test_cio_client_openssl_server(void **state) {
     assert_int_equal(rc, 0);
     checks_assert();
     assert_true(saw_client);
+}
+
+/* TLS 1.2 with a chosen cipher, and no ALPN on the server's side. */
+static void test_cio_client_tls12(void **state) {
+    (void)state;
+    if (!have_cli)
+        skip();
+    const char *const extra[] = {"-tls1_2", NULL};
+    tls_peer p;
+    client_case cc = {.alpn_expected = NULL,
+                      .version_expected = "TLSv1.2",
+                      .max_version = CIO_TLS_VERSION_1_2,
+                      .ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256"};
+    assert_int_equal(
+        start_s_server(&p, &cc.port, certs.server, certs.server_key, extra), 0);
+    int rc = cio_run(t_client, &cc, NULL);
+    tls_peer_stop(&p);
+    assert_int_equal(rc, 0);
+    checks_assert();
 }
 
 /* ---- cio server, openssl client ------------------------------------------ */
@@ -222,6 +250,7 @@ static void test_cio_server_openssl_client(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         CIO_TEST(test_cio_client_openssl_server),
+        CIO_TEST(test_cio_client_tls12),
         CIO_TEST(test_cio_server_openssl_client),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

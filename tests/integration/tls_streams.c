@@ -319,6 +319,88 @@ static void test_cancelled_reads(void **state) {
     checks_assert();
 }
 
+/* ---- a cancelled handshake, a shutdown without answer -------------------- */
+
+static void silent(cio_stream *s, void *arg) {
+    (void)arg;
+    char b[64];
+    while (cio_stream_read(s, b, sizeof b) > 0)
+        ;
+}
+
+/* Reads nothing after the handshake until told: our close_notify is not
+ * answered meanwhile. */
+static void deaf(cio_stream *s, void *arg) {
+    (void)s;
+    cio_event_wait(arg);
+}
+
+static void *connect_task(void *arg) {
+    int *port = arg;
+    cio_tls_context *ctx =
+        cio_tls_context_new(&(cio_tls_options){.ca_file = certs.ca});
+    cio_stream *s = NULL;
+    int rc = cio_open_connection(
+        "127.0.0.1", *port,
+        &(cio_connect_options){.tls = ctx, .server_hostname = "localhost"}, &s);
+    cio_tls_context_release(ctx);
+    CHECK(s == NULL);
+    return rc ? cio_raise(rc, NULL) : NULL;
+}
+
+static void *t_cancel_and_shutdown(void *arg) {
+    (void)arg;
+    cio_server *quiet, *srv;
+    CHECK_INT(cio_start_server(silent, NULL, "127.0.0.1", 0, NULL, &quiet), 0);
+    int port = cio_server_port(quiet);
+    /* cancelled in the middle of the handshake: nothing is left behind */
+    cio_future *t = cio_create_task(connect_task, &port);
+    CHECK_INT(cio_sleep(0.05), 0);
+    CHECK_INT(cio_cancel(t, NULL), 1);
+    CHECK_INT(cio_await(t, NULL), CIO_ECANCELED);
+    cio_release(t);
+
+    cio_event *done = cio_event_new(NULL);
+    cio_tls_context *sctx = server_ctx(NULL, CIO_TLS_CLIENT_CERT_NONE);
+    CHECK_INT(cio_start_server(deaf, done, "127.0.0.1", 0,
+                               &(cio_server_options){.tls = sctx}, &srv),
+              0);
+    cio_tls_context *cctx =
+        cio_tls_context_new(&(cio_tls_options){.ca_file = certs.ca});
+    cio_stream *c;
+    CHECK_INT(
+        cio_open_connection(
+            "127.0.0.1", cio_server_port(srv),
+            &(cio_connect_options){.tls = cctx, .server_hostname = "localhost"},
+            &c),
+        0);
+    double t0 = now_real();
+    CHECK_INT(cio_stream_tls_shutdown(c, 0.2), CIO_ETIMEDOUT);
+    CHECK(strstr(cio_last_error_message(), "no close_notify") != NULL);
+    CHECK(now_real() - t0 >= 0.18);
+    cio_event_set(done);
+    cio_stream_close(c);
+    CHECK_INT(cio_stream_wait_closed(c), 0);
+    cio_stream_free(c);
+    cio_server *all[] = {quiet, srv};
+    for (int i = 0; i < 2; i++) {
+        cio_server_close(all[i]);
+        cio_server_close_clients(all[i]);
+        CHECK_INT(cio_server_wait_closed(all[i]), 0);
+        cio_server_free(all[i]);
+    }
+    cio_event_free(done);
+    cio_tls_context_release(sctx);
+    cio_tls_context_release(cctx);
+    return NULL;
+}
+
+static void test_cancel_and_shutdown(void **state) {
+    (void)state;
+    assert_int_equal(cio_run(t_cancel_and_shutdown, NULL, NULL), 0);
+    checks_assert();
+}
+
 /* ---- misuse ------------------------------------------------------------- */
 
 static void quiet(cio_stream *s, void *arg) {
@@ -379,6 +461,7 @@ int main(void) {
         CIO_TEST(test_echo),
         CIO_TEST(test_starttls),
         CIO_TEST(test_cancelled_reads),
+        CIO_TEST(test_cancel_and_shutdown),
         CIO_TEST(test_misuse),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
