@@ -149,8 +149,11 @@ CIO_API void *cio_tls_context_ssl_ctx(cio_tls_context *ctx);
  * Bytes already received but not read are taken as the start of the
  * handshake. timeout: seconds for the handshake, 0: 60. Returns 0, the
  * handshake's codes above, CIO_EINVALIDSTATE (already TLS), CIO_ECLOSED,
- * CIO_EINVAL, CIO_ECANCELED, CIO_ENOTASK. A failed handshake cannot be
- * undone: the stream is then aborted (free it as usual). */
+ * CIO_EINVAL, CIO_ECANCELED, CIO_ENOTASK. A handshake that began and
+ * failed (or was cancelled) cannot be undone: the stream is then aborted
+ * (free it as usual); after a refusal before it began (CIO_EINVAL: no
+ * host name to verify, a server context on the connecting side...) the
+ * plain stream is left as it was. */
 CIO_API int cio_stream_start_tls(cio_stream *s, cio_tls_context *ctx,
                                  const char *server_hostname, double timeout);
 

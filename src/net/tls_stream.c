@@ -205,6 +205,10 @@ const cio__tls_head cio__tls_stream_head = {.handshake = stream_handshake};
 
 /* ---- the public calls on streams ---------------------------------------- */
 
+static filter *tls_of(const cio_stream *s) {
+    return cio__stream_filter_ctx(s, &tls_ops);
+}
+
 int cio_stream_start_tls(cio_stream *s, cio_tls_context *ctx,
                          const char *server_hostname, double timeout) {
     const char *who = "cio_stream_start_tls";
@@ -227,14 +231,11 @@ int cio_stream_start_tls(cio_stream *s, cio_tls_context *ctx,
     if (rc < 0) {
         char msg[300];
         snprintf(msg, sizeof msg, "%s", cio_last_error_message());
-        cio_stream_abort(s);
+        if (tls_of(s)) /* the handshake began: it cannot be undone */
+            cio_stream_abort(s);
         cio__set_error(rc, "%s: %s", who, msg);
     }
     return rc;
-}
-
-static filter *tls_of(const cio_stream *s) {
-    return cio__stream_filter_ctx(s, &tls_ops);
 }
 
 int cio_stream_tls_shutdown(cio_stream *s, double timeout) {

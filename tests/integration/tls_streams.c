@@ -430,6 +430,8 @@ static void *t_misuse(void *arg) {
     /* a verifying client context without a name to check */
     CHECK_INT(cio_stream_start_tls(c, cctx, NULL, 1), CIO_EINVAL);
     CHECK(strstr(cio_last_error_message(), "host name") != NULL);
+    CHECK_INT(cio_stream_write(c, "still plain\n", 12), 0); /* untouched */
+    CHECK(!cio_stream_is_closing(c));
     cio_stream_free(c);
     /* a server context to connect with */
     CHECK_INT(cio_open_connection("127.0.0.1", port,
