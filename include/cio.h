@@ -29,5 +29,6 @@
 #include "cio/sync.h"
 #include "cio/thread.h"
 #include "cio/net.h"
+#include "cio/tls.h"
 
 #endif /* CIO_H */

@@ -11,6 +11,8 @@ packages=(cmake pkg-config gcc libc6-dev make libuv1-dev libcurl4-openssl-dev
 # net: the redis_fd example (hiredis) and its test's server; python3 picks
 # free ports in tests
 packages+=(libhiredis-dev redis-server python3)
+# TLS tests, bench and example: the openssl CLI (s_server, s_client)
+packages+=(openssl)
 # extra packages a target needs (make lint: clang-format clang-tidy cppcheck)
 packages+=("$@")
 

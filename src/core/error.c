@@ -92,6 +92,16 @@ const char *cio_strerror(int code) {
         return gai_strerror(EAI_ADDRFAMILY);
     case CIO_EAI_OVERFLOW:
         return gai_strerror(EAI_OVERFLOW);
+    case CIO_ETLS:
+        return "TLS protocol error";
+    case CIO_ETLSVERIFY:
+        return "TLS certificate verify failed";
+    case CIO_ETLSEOF:
+        return "TLS connection closed without close_notify (the data may be "
+               "truncated)";
+    case CIO_ETLSCONFIG:
+        return "TLS configuration refused by OpenSSL (certificate, key, CA "
+               "or cipher list)";
     default:
         break;
     }
