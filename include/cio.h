@@ -29,5 +29,6 @@
 #include "cio/sync.h"
 #include "cio/thread.h"
 #include "cio/net.h"
+#include "cio/web.h"
 
 #endif /* CIO_H */

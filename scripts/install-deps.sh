@@ -7,7 +7,8 @@
 set -euo pipefail
 
 packages=(cmake pkg-config gcc libc6-dev make libuv1-dev libcurl4-openssl-dev
-          libjansson-dev libssl-dev libcmocka-dev valgrind)
+          libjansson-dev libssl-dev libcmocka-dev valgrind libhttp-parser-dev
+          curl)
 # extra packages a target needs (make lint: clang-format clang-tidy cppcheck)
 packages+=("$@")
 

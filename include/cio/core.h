@@ -103,6 +103,10 @@ extern "C" {
 #define CIO_EAI_NODATA (-10418)
 #define CIO_EAI_ADDRFAMILY (-10419)
 #define CIO_EAI_OVERFLOW (-10420)
+/* HTTP server (cio/web.h) */
+#define CIO_EWEB_TOO_LARGE (-10601)    /* a request body over max_body (413) */
+#define CIO_EWEB_BAD_REQUEST (-10602)  /* malformed request or body (400) */
+#define CIO_EWEB_HEADERS_SENT (-10603) /* the response's headers are sent */
 
 /* A sentence describing `code` (0, a cio code or a negated errno value).
  * Never NULL; the string is static. */
