@@ -341,8 +341,9 @@ CIO_API int cio_udp_set_multicast_ttl(cio_udp *u, int ttl);
 CIO_API int cio_udp_set_broadcast(cio_udp *u, bool on);
 CIO_API int cio_udp_sockname(const cio_udp *u, struct sockaddr *addr,
                              socklen_t *len);
-/* Close and free; tasks in recvfrom get CIO_ECLOSED first (then free it
- * later: CIO_EHASWAITERS while they have not run). */
+/* Close and free the endpoint (queued datagrams are dropped, sends not yet
+ * taken by the kernel are abandoned). CIO_EHASWAITERS, and nothing done,
+ * while a task waits in recvfrom: cancel it first. NULL is a no-op. */
 CIO_API int cio_udp_close(cio_udp *u);
 
 /* ------------------------------------------------------------------------ */

@@ -105,12 +105,12 @@ static int order_addrs(struct addrinfo *res, const struct addrinfo **out) {
     return n;
 }
 
-static int resolve(const char *host, int port, int family, bool passive,
-                   struct addrinfo **res) {
+int cio__net_resolve(const char *host, int port, int family, int socktype,
+                     bool passive, struct addrinfo **res) {
     char serv[16];
     snprintf(serv, sizeof serv, "%d", port);
     struct addrinfo hints = {.ai_family = family,
-                             .ai_socktype = SOCK_STREAM,
+                             .ai_socktype = socktype,
                              .ai_flags = passive ? AI_PASSIVE : 0};
     /* a literal address needs no thread: getaddrinfo answers at once */
     unsigned char tmp[sizeof(struct in6_addr)];
@@ -211,11 +211,12 @@ int cio_open_connection(const char *host, int port,
     double deadline =
         o && o->timeout > 0 ? cio_loop_time(loop) + o->timeout : 0;
     struct addrinfo *res = NULL, *lres = NULL;
-    if ((rc = resolve(host, port, o ? o->family : 0, false, &res)) < 0)
+    if ((rc = cio__net_resolve(host, port, o ? o->family : 0, SOCK_STREAM,
+                               false, &res)) < 0)
         return rc;
     if (o && o->local_host &&
-        (rc = resolve(o->local_host, o->local_port, res->ai_family, true,
-                      &lres)) < 0) {
+        (rc = cio__net_resolve(o->local_host, o->local_port, res->ai_family,
+                               SOCK_STREAM, true, &lres)) < 0) {
         cio_freeaddrinfo(res);
         return rc;
     }

@@ -173,6 +173,8 @@ void cio__net_reg_add_stream(cio__net_reg *r, cio_stream *s);
 void cio__net_reg_remove_stream(cio__net_reg *r, cio_stream *s);
 void cio__net_reg_add(cio__net_reg *r, cio__net_list *n);
 void cio__net_list_unlink(cio__net_list *n);
+void cio__net_reg_add_poller(cio__net_reg *r, cio__net_list *n);
+cio__net_list *cio__net_reg_pollers(cio__net_reg *r); /* the list's head */
 bool cio__net_reg_closing(const cio__net_reg *r);
 
 /* Stream internals shared with the server and connect code. */
@@ -190,6 +192,10 @@ int cio__stream_check_task(const cio_stream *s);
 
 /* The calling task, on loop; 0 or CIO_ENOTASK / CIO_EWRONGLOOP. */
 int cio__net_check_task(cio_loop *loop);
+/* Resolve host:port (a literal address without the thread pool); 0 or a
+ * code with its message recorded. */
+int cio__net_resolve(const char *host, int port, int family, int socktype,
+                     bool passive, struct addrinfo **res);
 /* Map a libuv getaddrinfo status to a cio code (CIO_EAI_*). */
 int cio__net_gai_code(int uv_status);
 /* Park the calling task with an optional deadline (loop seconds; 0 none):

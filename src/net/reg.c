@@ -14,8 +14,9 @@
 struct cio__net_reg {
     cio_loop *loop;
     cio_stream *streams;
-    cio__net_list others; /* servers, UDP endpoints, pollers */
-    char *scratch;        /* the loop's one raw read buffer */
+    cio__net_list others;  /* servers, UDP endpoints */
+    cio__net_list pollers; /* fd pollers (fdwait.c) */
+    char *scratch;         /* the loop's one raw read buffer */
     bool closing;
 };
 
@@ -41,10 +42,13 @@ static void reg_hook(cio_loop *loop, int when, void *arg) {
     r->closing = true;
     while (r->streams)
         cio__stream_loop_closed(r->streams);
-    while (r->others.next != &r->others) {
-        cio__net_list *n = r->others.next;
-        cio__net_list_unlink(n);
-        n->on_loop_close(n);
+    cio__net_list *lists[] = {&r->others, &r->pollers};
+    for (int i = 0; i < 2; i++) {
+        while (lists[i]->next != lists[i]) {
+            cio__net_list *n = lists[i]->next;
+            cio__net_list_unlink(n);
+            n->on_loop_close(n);
+        }
     }
     free(r->scratch);
     free(r);
@@ -69,6 +73,7 @@ cio__net_reg *cio__net_reg_get(cio_loop *loop, const char *who) {
     }
     r->loop = l;
     r->others.next = r->others.prev = &r->others;
+    r->pollers.next = r->pollers.prev = &r->pollers;
     ignore_sigpipe();
     return r;
 }
@@ -99,11 +104,23 @@ void cio__net_reg_remove_stream(cio__net_reg *r, cio_stream *s) {
     s->reg_prev = s->reg_next = NULL;
 }
 
+static void list_add(cio__net_list *head, cio__net_list *n) {
+    n->next = head->next;
+    n->prev = head;
+    head->next->prev = n;
+    head->next = n;
+}
+
 void cio__net_reg_add(cio__net_reg *r, cio__net_list *n) {
-    n->next = r->others.next;
-    n->prev = &r->others;
-    r->others.next->prev = n;
-    r->others.next = n;
+    list_add(&r->others, n);
+}
+
+void cio__net_reg_add_poller(cio__net_reg *r, cio__net_list *n) {
+    list_add(&r->pollers, n);
+}
+
+cio__net_list *cio__net_reg_pollers(cio__net_reg *r) {
+    return &r->pollers;
 }
 
 void cio__net_list_unlink(cio__net_list *n) {
