@@ -134,7 +134,8 @@ static int on_body(http_parser *p, const char *at, size_t n) {
         return 1;
     }
     if (req->pend_off + req->pend_len + n > req->pend_cap) {
-        memmove(req->pend, req->pend + req->pend_off, req->pend_len);
+        if (req->pend_len)
+            memmove(req->pend, req->pend + req->pend_off, req->pend_len);
         req->pend_off = 0;
         if (req->pend_len + n > req->pend_cap) {
             size_t cap = req->pend_len + n;

@@ -435,6 +435,125 @@ static void test_graceful_shutdown(void **state) {
     checks_assert();
 }
 
+/* ---- connection limits, keep-alive, HTTP/1.0 ------------------------------ */
+
+static void *conns_main(void *arg) {
+    (void)arg;
+    fixture fx = {0};
+    cio_web_server_options o = {.max_connections = 2,
+                                .keepalive_timeout = 0.2};
+    fx_start(&fx, &o);
+    cio_stream *a = NULL, *b = NULL;
+    CHECK_INT(cio_open_connection("127.0.0.1", fx.port, NULL, &a), 0);
+    CHECK_INT(cio_open_connection("127.0.0.1", fx.port, NULL, &b), 0);
+    cio_sleep(0.05);
+    /* a third connection is told 503 and closed */
+    const char get[] = "GET /hello HTTP/1.1\r\n\r\n";
+    char *r = exchange(fx.port, get, sizeof get - 1);
+    CHECK(r && strncmp(r, "HTTP/1.1 503 Service Unavailable", 32) == 0);
+    free(r);
+    /* the idle ones are closed after the keep-alive timeout */
+    char buf[64];
+    double t0 = now_real();
+    CHECK_INT(cio_stream_read(a, buf, sizeof buf), 0);
+    CHECK_INT(cio_stream_read(b, buf, sizeof buf), 0);
+    CHECK(now_real() - t0 < 5);
+    cio_stream_free(a);
+    cio_stream_free(b);
+    /* HTTP/1.0 without keep-alive: one answer, then the server closes */
+    const char old[] = "GET /hello?name=1.0 HTTP/1.0\r\n\r\n";
+    r = exchange(fx.port, old, sizeof old - 1);
+    CHECK(r && strstr(r, "Connection: close") && strstr(r, "hello 1.0"));
+    free(r);
+    /* HTTP/1.0 with keep-alive: told so, and a streamed body ends with the
+     * connection (no chunked encoding in 1.0) */
+    const char ka[] = "GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+                      "GET /stream?n=2 HTTP/1.0\r\nConnection: keep-alive\r\n"
+                      "\r\n";
+    r = exchange(fx.port, ka, sizeof ka - 1);
+    CHECK(r && strstr(r, "Connection: keep-alive") != NULL);
+    CHECK(r && strstr(r, "line 0\nline 1\n") != NULL);
+    CHECK(r && strstr(r, "chunked") == NULL);
+    free(r);
+    fx_stop(&fx);
+    return NULL;
+}
+
+static void test_connections_and_keepalive(void **state) {
+    (void)state;
+    assert_int_equal(cio_run(conns_main, NULL, NULL), 0);
+    checks_assert();
+}
+
+/* ---- clients cancelled at random ------------------------------------------ */
+
+static int g_port, g_answered;
+
+static void *one_client(void *arg) {
+    (void)arg;
+    cio_stream *s = NULL;
+    int err = cio_open_connection("127.0.0.1", g_port, NULL, &s);
+    if (err)
+        return cio_raise(err, NULL);
+    const char req[] = "POST /echo HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello";
+    cio_stream_write(s, req, sizeof req - 1);
+    char buf[512];
+    size_t have = 0;
+    ssize_t n;
+    while (have < sizeof buf - 1 &&
+           (n = cio_stream_read(s, buf + have, sizeof buf - 1 - have)) > 0) {
+        have += (size_t)n;
+        buf[have] = '\0';
+        if (strstr(buf, "\r\n\r\nhello")) {
+            g_answered++;
+            break;
+        }
+    }
+    cio_stream_free(s);
+    return NULL;
+}
+
+static void *cancel_main(void *arg) {
+    (void)arg;
+    fixture fx = {0};
+    fx_start(&fx, NULL);
+    g_port = fx.port;
+    g_answered = 0;
+    int n = 2000 / ct_slow();
+    unsigned seed = 12345;
+    int cancelled = 0;
+    for (int i = 0; i < n; i += 50) {
+        cio_future *t[50];
+        for (int k = 0; k < 50; k++)
+            t[k] = cio_create_task(one_client, NULL);
+        /* let them get somewhere, then cancel a random third */
+        for (int y = 0; y < (int)(rand_r(&seed) % 8); y++)
+            cio_sleep(0);
+        for (int k = 0; k < 50; k++)
+            if (rand_r(&seed) % 3 == 0)
+                cancelled += cio_cancel(t[k], NULL) == 1;
+        for (int k = 0; k < 50; k++)
+            cio_await(t[k], NULL);
+        cio_release_all(t, 50);
+    }
+    CHECK(g_answered > 0);
+    CHECK(g_answered + cancelled >= n);
+    /* the server is unharmed: one more request, then a prompt shutdown */
+    const char get[] = "GET /hello HTTP/1.1\r\nConnection: close\r\n\r\n";
+    char *r = exchange(fx.port, get, sizeof get - 1);
+    CHECK(r && strstr(r, "hello world") != NULL);
+    free(r);
+    CHECK_INT(cio_web_server_shutdown(fx.srv, 5), 0);
+    fx_stop(&fx);
+    return NULL;
+}
+
+static void test_clients_cancelled_at_random(void **state) {
+    (void)state;
+    assert_int_equal(cio_run(cancel_main, NULL, NULL), 0);
+    checks_assert();
+}
+
 /* ---- bad input ----------------------------------------------------------- */
 
 static void test_bad_input(void **state) {
