@@ -16,7 +16,7 @@
  *       cio_run with a virtual clock.
  *   now_real()      CLOCK_MONOTONIC seconds.
  *   CIO_TEST_ASAN   1 when built with AddressSanitizer.
- *   under_valgrind()
+ *   under_valgrind(), ct_slow()   the divisor for scale tests' counts
  *   CIO_TEST(fn)    a cmocka test entry with the standard setup/teardown.
  */
 #ifndef CIO_TEST_H
@@ -89,6 +89,16 @@ static inline bool under_valgrind(void) {
     const char *p = getenv("LD_PRELOAD");
     return p && strstr(p, "vgpreload") != NULL;
 #endif
+}
+
+/* How much a scale test should shrink: ThreadSanitizer and valgrind run
+ * cio 20-50 times slower (and TSan keeps a shadow stack per task), ASan
+ * about 3 times. Tests divide their counts by this, so every stage of CI
+ * passes with the machine's other core busy. */
+static inline int ct_slow(void) {
+    if (CIO_TEST_TSAN || under_valgrind())
+        return 20;
+    return CIO_TEST_ASAN ? 4 : 1;
 }
 
 /* ---- clocks ------------------------------------------------------------ */
