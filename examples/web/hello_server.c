@@ -18,7 +18,8 @@
 
 static int hello(cio_web_request *req, cio_web_response *resp, void *arg) {
     const char *name = cio_web_request_param(req, "name");
-    return cio_web_response_set_text(resp, "Hello, %s", name ? name : "Anonymous");
+    return cio_web_response_set_text(resp, "Hello, %s",
+                                     name ? name : "Anonymous");
 }
 
 static void *amain(void *arg) {
@@ -31,7 +32,7 @@ static void *amain(void *arg) {
         return cio_raise(err, "cannot serve: %s", cio_last_error_message());
     printf("serving on http://127.0.0.1:%d\n", cio_web_server_port(srv));
     fflush(stdout);
-    cio_web_server_serve_forever(srv);     /* until cancelled */
+    cio_web_server_serve_forever(srv); /* until cancelled */
     cio_web_server_free(srv);
     cio_web_app_free(app);
     return NULL;

@@ -42,7 +42,8 @@ static int huge_body(cio_web_response *resp) {
     static char block[64 * 1024];
     memset(block, ' ', sizeof block);
     block[0] = '[';
-    int err = cio_web_response_set_header(resp, "Content-Type", "application/json");
+    int err =
+        cio_web_response_set_header(resp, "Content-Type", "application/json");
     for (int i = 0; !err && i < 1024; i++) {
         if (i == 1023)
             block[sizeof block - 1] = ']';
@@ -60,7 +61,8 @@ static int answer_fault(cio_web_request *req, cio_web_response *resp,
         return cio_web_response_set_text(resp, "internal error (stand-in)");
     }
     if (strcmp(fault, "badjson") == 0)
-        return cio_web_response_set_body(resp, "{\"ip\": 1.2.3", 12, "application/json");
+        return cio_web_response_set_body(resp, "{\"ip\": 1.2.3", 12,
+                                         "application/json");
     if (strcmp(fault, "html") == 0) {
         const char *page = "<html><body><h1>Maintenance</h1></body></html>";
         return cio_web_response_set_body(resp, page, strlen(page), "text/html");
@@ -68,18 +70,21 @@ static int answer_fault(cio_web_request *req, cio_web_response *resp,
     if (strcmp(fault, "empty") == 0)
         return cio_web_response_set_body(resp, "", 0, "application/json");
     if (strcmp(fault, "nokey") == 0)
-        return cio_web_response_set_body(resp, "{\"other\": 1}", 12, "application/json");
+        return cio_web_response_set_body(resp, "{\"other\": 1}", 12,
+                                         "application/json");
     if (strcmp(fault, "drop") == 0) {
         cio_web_response_set_header(resp, "Content-Type", "application/json");
         cio_web_response_set_length(resp, 100);
-        int err = cio_web_response_write(resp, "{\"ip\": \"127.0.0.1\", \"pad\": \"", 28);
+        int err = cio_web_response_write(
+            resp, "{\"ip\": \"127.0.0.1\", \"pad\": \"", 28);
         cio_web_response_abort(resp);
         return err;
     }
     if (strcmp(fault, "huge") == 0)
         return huge_body(resp);
     if (strcmp(fault, "redirect") == 0)
-        return cio_web_response_redirect(resp, 302, cio_web_request_target(req));
+        return cio_web_response_redirect(resp, 302,
+                                         cio_web_request_target(req));
     if (strcmp(fault, "slow") == 0) {
         int err = cio_sleep(30);
         return err ? err : 1;

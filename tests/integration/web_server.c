@@ -435,13 +435,13 @@ static void test_graceful_shutdown(void **state) {
     checks_assert();
 }
 
-/* ---- connection limits, keep-alive, HTTP/1.0 ------------------------------ */
+/* ---- connection limits, keep-alive, HTTP/1.0 ------------------------------
+ */
 
 static void *conns_main(void *arg) {
     (void)arg;
     fixture fx = {0};
-    cio_web_server_options o = {.max_connections = 2,
-                                .keepalive_timeout = 0.2};
+    cio_web_server_options o = {.max_connections = 2, .keepalive_timeout = 0.2};
     fx_start(&fx, &o);
     cio_stream *a = NULL, *b = NULL;
     CHECK_INT(cio_open_connection("127.0.0.1", fx.port, NULL, &a), 0);
@@ -485,7 +485,8 @@ static void test_connections_and_keepalive(void **state) {
     checks_assert();
 }
 
-/* ---- clients cancelled at random ------------------------------------------ */
+/* ---- clients cancelled at random ------------------------------------------
+ */
 
 static int g_port, g_answered;
 
@@ -587,6 +588,8 @@ int main(void) {
         CIO_TEST(test_limits_and_malformed),
         CIO_TEST(test_curl),
         CIO_TEST(test_graceful_shutdown),
+        CIO_TEST(test_connections_and_keepalive),
+        CIO_TEST(test_clients_cancelled_at_random),
         CIO_TEST(test_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
