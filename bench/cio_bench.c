@@ -10,6 +10,11 @@
  *                                   (28001), prints "READY 127.0.0.1:P", and
  *                                   echoes what it reads (64 KiB reads,
  *                                   TCP_NODELAY) until SIGTERM / SIGINT
+ *   cio-bench http-server [--port P] an HTTP server: serves the peers' 313-byte
+ *                                   ip.json at /ip.json (application/json)
+ *                                   on 127.0.0.1:P (28080) with cio's HTTP
+ *                                   server, prints "READY 127.0.0.1:P", until
+ *                                   SIGTERM / SIGINT
  *   cio-bench idle-conns [-n N]     N idle connections to a cio server (their
  *                                   handlers parked in read): resident memory
  *                                   per connection (stream + handler task)
@@ -484,6 +489,46 @@ static void *idle_conns(void *arg) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* HTTP server: the 313-byte JSON of the peers' nginx (W5), served by cio   */
+/* ------------------------------------------------------------------------ */
+
+static const char ip_json[] =
+    "{\"ip\": \"203.0.113.7\", \"hostname\": \"host-203-0-113-7.example.net\", "
+    "\"city\": \"Springfield\", \"region\": \"Example Region\", \"country\": "
+    "\"ZZ\", \"loc\": \"0.0000,0.0000\", \"org\": \"AS64500 Example Networks "
+    "(documentation address range)\", \"postal\": \"00000\", \"timezone\": "
+    "\"Etc/UTC\", \"asn\": 64500, \"anycast\": false, \"bogon\": false}\n";
+
+static int ip_route(cio_web_request *req, cio_web_response *resp, void *arg) {
+    (void)req;
+    (void)arg;
+    return cio_web_response_set_body(resp, ip_json, sizeof ip_json - 1,
+                                     "application/json");
+}
+
+static void *http_server(void *arg) {
+    bench_args *a = arg;
+    cio_web_app *app = cio_web_app_new();
+    cio_web_server *srv = NULL;
+    cio_web_server_options o = {.net.backlog = 1024};
+    if (!app || cio_web_app_route(app, "GET", "/ip.json", ip_route, NULL) ||
+        cio_web_serve(app, "127.0.0.1", (int)a->port, &o, &srv)) {
+        fprintf(stderr, "cio-bench http-server: %s\n",
+                cio_last_error_message());
+        a->failed = 1;
+        cio_web_app_free(app);
+        return NULL;
+    }
+    printf("READY 127.0.0.1:%d\n", cio_web_server_port(srv));
+    fflush(stdout);
+    cio_wait_readable(a->sigfd, -1); /* until SIGTERM or SIGINT */
+    cio_web_server_shutdown(srv, 1);
+    cio_web_server_free(srv);
+    cio_web_app_free(app);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
 /* main                                                                     */
 /* ------------------------------------------------------------------------ */
 
@@ -494,7 +539,8 @@ static int usage(void) {
                     "defaults: w1 -n 1000000, w2a -m 1000000, w2b -m 200000,"
                     " w3 -n 100000 --seed 42\n"
                     "       echo-server [--port P (28001)] |"
-                    " idle-conns [-n N (5000)]\n");
+                    " idle-conns [-n N (5000)] |"
+                    " http-server [--port P (28080)]\n");
     return 2;
 }
 
@@ -529,6 +575,9 @@ int main(int argc, char **argv) {
     } else if (strcmp(a.cmd, "echo-server") == 0) {
         fn = echo_server;
         a.port = 28001;
+    } else if (strcmp(a.cmd, "http-server") == 0) {
+        fn = http_server;
+        a.port = 28080;
     } else if (strcmp(a.cmd, "idle-conns") == 0) {
         fn = idle_conns;
         dn = 5000;
@@ -566,7 +615,7 @@ int main(int argc, char **argv) {
     if (a.m < 0)
         a.m = dm;
 
-    if (fn == echo_server) {
+    if (fn == echo_server || fn == http_server) {
         sigset_t set;
         sigemptyset(&set);
         sigaddset(&set, SIGTERM);

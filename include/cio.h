@@ -30,5 +30,6 @@
 #include "cio/thread.h"
 #include "cio/net.h"
 #include "cio/tls.h"
+#include "cio/web.h"
 
 #endif /* CIO_H */

@@ -13,6 +13,8 @@ packages=(cmake pkg-config gcc libc6-dev make libuv1-dev libcurl4-openssl-dev
 packages+=(libhiredis-dev redis-server python3)
 # TLS tests, bench and example: the openssl CLI (s_server, s_client)
 packages+=(openssl)
+# web: requests parsed by libhttp-parser; its tests drive curl
+packages+=(libhttp-parser-dev curl)
 # extra packages a target needs (make lint: clang-format clang-tidy cppcheck)
 packages+=("$@")
 

@@ -108,6 +108,10 @@ extern "C" {
 #define CIO_ETLSVERIFY (-10451) /* the peer's certificate was not accepted */
 #define CIO_ETLSEOF (-10452)    /* the peer closed without close_notify */
 #define CIO_ETLSCONFIG (-10453) /* OpenSSL refused a file or cipher list */
+/* HTTP server (cio/web.h) */
+#define CIO_EWEB_TOO_LARGE (-10601)    /* a request body over max_body (413) */
+#define CIO_EWEB_BAD_REQUEST (-10602)  /* malformed request or body (400) */
+#define CIO_EWEB_HEADERS_SENT (-10603) /* the response's headers are sent */
 
 /* A sentence describing `code` (0, a cio code or a negated errno value).
  * Never NULL; the string is static. */

@@ -68,6 +68,12 @@ const char *cio_strerror(int code) {
         return "the stream ended before the expected bytes arrived";
     case CIO_ELIMIT:
         return "the separator was not found within the stream's limit";
+    case CIO_EWEB_TOO_LARGE:
+        return "the request body is larger than the server accepts";
+    case CIO_EWEB_BAD_REQUEST:
+        return "bad request: the request or its body is malformed";
+    case CIO_EWEB_HEADERS_SENT:
+        return "the response's status and headers have already been sent";
     case CIO_ECLOSED:
         return "the stream, server or endpoint is closed";
     case CIO_EAI_AGAIN:
