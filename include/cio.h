@@ -28,5 +28,6 @@
 #include "cio/combine.h"
 #include "cio/sync.h"
 #include "cio/thread.h"
+#include "cio/http.h"
 
 #endif /* CIO_H */

@@ -8,6 +8,9 @@ set -euo pipefail
 
 packages=(cmake pkg-config gcc libc6-dev make libuv1-dev libcurl4-openssl-dev
           libjansson-dev libssl-dev libcmocka-dev valgrind)
+# the HTTP client's tests: local nginx (HTTP/1.1, TLS, HTTP/2), the fault
+# fixture (python3), openssl s_server and the certificates (openssl)
+packages+=(nginx-light python3 openssl)
 # extra packages a target needs (make lint: clang-format clang-tidy cppcheck)
 packages+=("$@")
 
