@@ -235,7 +235,8 @@ CIO_API int cio_http_response_read(cio_http_response *r, const char **data,
                                    size_t *len);
 
 /* The body as UTF-8 text: converted with iconv from the declared charset
- * when it is another; without a charset, UTF-8 is assumed. The text
+ * when it is another; without a charset, UTF-8 is assumed (and checked,
+ * as for every charset: invalid bytes are an error, not replaced). The text
  * belongs to the response. CIO_EHTTP_DECODE when the bytes are not valid
  * in that charset or the charset is unknown. */
 CIO_API int cio_http_response_text(cio_http_response *r, const char **text,

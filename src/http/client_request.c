@@ -395,7 +395,9 @@ int cio_http_request_send(cio_http_session *session, const cio_http_request *req
         return bad(rc, "cio_http_request_send: %s",
                    rc == CIO_ECANCELED ? "cancelled" : "the session closed");
     }
-    if (r->done && r->error) {
+    /* a stream that failed once its headers were in is still a response:
+     * its reads give the bytes that came, then the error (as aiohttp) */
+    if (r->done && r->error && !(r->stream && r->headers_done)) {
         rc = r->error;
         cio__set_error(rc, "%s", r->message ? r->message : cio_strerror(rc));
         cio__response_free(r);

@@ -145,17 +145,15 @@ int cio_http_response_read(cio_http_response *r, const char **data,
     return 0;
 }
 
-static bool is_utf8_name(const char *cs) {
-    return !cs || strcasecmp(cs, "utf-8") == 0 || strcasecmp(cs, "utf8") == 0 ||
-           strcasecmp(cs, "us-ascii") == 0;
-}
-
+/* The body in UTF-8, by iconv from its charset (UTF-8 when none is
+ * declared: then iconv only checks it). */
 static int convert(cio_http_response *r, const char *src, size_t n) {
-    iconv_t cd = iconv_open("UTF-8", r->charset);
+    const char *from = r->charset ? r->charset : "utf-8";
+    iconv_t cd = iconv_open("UTF-8", from);
     if (cd == (iconv_t)-1) {
         cio__set_error(CIO_EHTTP_DECODE, "cio_http_response_text: unknown "
                                          "charset '%s'",
-                       r->charset);
+                       from);
         return CIO_EHTTP_DECODE;
     }
     size_t cap = n * 4 + 1, out_left = cap - 1;
@@ -167,7 +165,7 @@ static int convert(cio_http_response *r, const char *src, size_t n) {
     else if (iconv(cd, &in, &in_left, &at, &out_left) == (size_t)-1) {
         cio__set_error(CIO_EHTTP_DECODE, "cio_http_response_text: byte %zu is "
                                          "not valid %s",
-                       n - in_left, r->charset);
+                       n - in_left, from);
         rc = CIO_EHTTP_DECODE;
     }
     iconv_close(cd);
@@ -191,12 +189,6 @@ int cio_http_response_text(cio_http_response *r, const char **text,
     int rc = cio_http_response_read(r, &data, &n);
     if (rc)
         return rc;
-    if (is_utf8_name(r->charset)) {
-        *text = data;
-        if (len)
-            *len = n;
-        return 0;
-    }
     if (!r->text && (rc = convert(r, data, n)) != 0)
         return rc;
     *text = r->text;

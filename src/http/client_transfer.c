@@ -365,6 +365,10 @@ static int map_error(cio_http_response *r, CURLcode rc, const char **what) {
     case CURLE_HTTP2_STREAM:
         *what = "connection closed before the whole response came";
         return CIO_EHTTP_PAYLOAD;
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        *what = "bad URL";
+        return CIO_EINVAL;
     case CURLE_OUT_OF_MEMORY:
         *what = "out of memory";
         return CIO_ENOMEM;

@@ -21,6 +21,7 @@ never ends: the connect timeout's test). Runs until killed.
   /cookie/set?k=v       Set-Cookie: k=v
   /latin1               text/plain; charset=iso-8859-1 ("café")
   /gzip                 a gzip-encoded JSON body when the client accepts gzip
+  /charset/NAME         "ok\\xff" declared as text/plain; charset=NAME
 """
 import gzip
 import json
@@ -117,6 +118,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send(200, b"set\n", extra=cookies)
         elif path == "/latin1":
             self.send(200, "caf\u00e9".encode("latin-1"), "text/plain; charset=ISO-8859-1")
+        elif path.startswith("/charset/"):
+            self.send(200, b"ok\xff", "text/plain; charset=" + path.split("/")[2])
         elif path == "/gzip":
             raw = json.dumps({"zipped": True, "pad": "z" * 1000}).encode()
             if "gzip" in (self.headers.get("Accept-Encoding") or ""):
