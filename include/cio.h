@@ -31,5 +31,6 @@
 #include "cio/net.h"
 #include "cio/tls.h"
 #include "cio/web.h"
+#include "cio/http.h"
 
 #endif /* CIO_H */

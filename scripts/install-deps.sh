@@ -15,6 +15,9 @@ packages+=(libhiredis-dev redis-server python3)
 packages+=(openssl)
 # web: requests parsed by libhttp-parser; its tests drive curl
 packages+=(libhttp-parser-dev curl)
+# the HTTP client's tests: local nginx (HTTP/1.1, TLS, HTTP/2), the fault
+# fixture (python3, above), openssl s_server and the certificates (openssl)
+packages+=(nginx-light)
 # extra packages a target needs (make lint: clang-format clang-tidy cppcheck)
 packages+=("$@")
 

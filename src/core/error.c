@@ -108,6 +108,38 @@ const char *cio_strerror(int code) {
     case CIO_ETLSCONFIG:
         return "TLS configuration refused by OpenSSL (certificate, key, CA "
                "or cipher list)";
+    /* HTTP client */
+    case CIO_EHTTP:
+        return "the HTTP transfer failed";
+    case CIO_EHTTP_CONNECT:
+        return "could not connect to the HTTP server (connection refused)";
+    case CIO_EHTTP_RESOLVE:
+        return "the host name could not be resolved";
+    case CIO_EHTTP_TLS:
+        return "the TLS handshake or the certificate verification failed";
+    case CIO_EHTTP_TIMEOUT_TOTAL:
+        return "the request's total timeout expired";
+    case CIO_EHTTP_TIMEOUT_CONNECT:
+        return "the connect timeout expired";
+    case CIO_EHTTP_TIMEOUT_SOCK_READ:
+        return "the sock_read timeout expired: the server sent nothing for "
+               "too long";
+    case CIO_EHTTP_REDIRECTS:
+        return "too many redirects";
+    case CIO_EHTTP_TOO_LARGE:
+        return "the response body is larger than the allowed maximum";
+    case CIO_EHTTP_STATUS:
+        return "the server answered with an error status (400 or above)";
+    case CIO_EHTTP_JSON:
+        return "the response body is not valid JSON";
+    case CIO_EHTTP_CONTENT_TYPE:
+        return "the response's content type is not JSON";
+    case CIO_EHTTP_PAYLOAD:
+        return "the connection closed in the middle of the response body";
+    case CIO_EHTTP_CLOSED:
+        return "the HTTP session is closed";
+    case CIO_EHTTP_DECODE:
+        return "the response body is not valid text in its charset";
     default:
         break;
     }

@@ -1,0 +1,274 @@
+/* client_engine.c - libcurl's multi-socket interface on cio's loop.
+ *
+ * libcurl says which sockets to watch (CURLMOPT_SOCKETFUNCTION) and when to
+ * call it back (CURLMOPT_TIMERFUNCTION); a uv_poll_t per socket and one
+ * uv_timer_t per session answer, and their callbacks, which run on the
+ * loop's stack, call curl_multi_socket_action and then collect finished
+ * transfers. No thread, no polling: the loop sleeps in epoll until a socket
+ * or the timer has something.
+ */
+#include "http/client_internal.h"
+
+#include <stdlib.h>
+
+typedef struct cio__sock {
+    uv_poll_t poll;
+    cio__session *s;
+    curl_socket_t fd;
+    struct cio__sock *prev, *next;
+} cio__sock;
+
+/* The sessions of a loop, closed by the loop if the program did not. */
+typedef struct registry {
+    cio__session *head;
+} registry;
+
+static void check_done(cio__session *s) {
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(s->multi, &left)) != NULL) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        cio_http_response *r = NULL;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+        if (r)
+            cio__transfer_finish(r, m->data.result);
+    }
+}
+
+static void on_poll(uv_poll_t *h, int status, int events) {
+    cio__sock *k = h->data;
+    int flags = 0;
+    if (status < 0)
+        flags = CURL_CSELECT_ERR;
+    else {
+        if (events & UV_READABLE)
+            flags |= CURL_CSELECT_IN;
+        if (events & UV_WRITABLE)
+            flags |= CURL_CSELECT_OUT;
+    }
+    cio__session *s = k->s;
+    int running;
+    curl_multi_socket_action(s->multi, k->fd, flags, &running);
+    check_done(s);
+}
+
+static void on_timeout(uv_timer_t *t) {
+    cio__session *s = t->data;
+    int running;
+    curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_done(s);
+}
+
+static void free_handle(uv_handle_t *h) {
+    free(h);
+}
+
+static void sock_close(cio__session *s, cio__sock *k) {
+    if (k->prev)
+        k->prev->next = k->next;
+    else
+        s->socks = k->next;
+    if (k->next)
+        k->next->prev = k->prev;
+    uv_poll_stop(&k->poll);
+    uv_close((uv_handle_t *)&k->poll, free_handle);
+}
+
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
+                     void *socketp) {
+    (void)easy;
+    cio__session *s = userp;
+    cio__sock *k = socketp;
+    if (what == CURL_POLL_REMOVE) {
+        if (k) {
+            curl_multi_assign(s->multi, fd, NULL);
+            sock_close(s, k);
+        }
+        return 0;
+    }
+    if (!k) {
+        k = calloc(1, sizeof *k);
+        if (!k)
+            return -1;
+        if (uv_poll_init_socket(cio_loop_uv(s->loop), &k->poll, fd) != 0) {
+            free(k);
+            return -1;
+        }
+        k->poll.data = k;
+        k->s = s;
+        k->fd = fd;
+        k->next = s->socks;
+        if (k->next)
+            k->next->prev = k;
+        s->socks = k;
+        curl_multi_assign(s->multi, fd, k);
+    }
+    int events = 0;
+    if (what & CURL_POLL_IN)
+        events |= UV_READABLE;
+    if (what & CURL_POLL_OUT)
+        events |= UV_WRITABLE;
+    return uv_poll_start(&k->poll, events, on_poll) == 0 ? 0 : -1;
+}
+
+static int on_timer(CURLM *multi, long ms, void *userp) {
+    (void)multi;
+    cio__session *s = userp;
+    if (ms < 0)
+        uv_timer_stop(s->timer);
+    else /* 0 too goes through the loop: socket_action must not recurse */
+        uv_timer_start(s->timer, on_timeout, (uint64_t)ms, 0);
+    return 0;
+}
+
+/* ---- the loop's registry ------------------------------------------------ */
+
+static void force_close(cio__session *s) {
+    while (s->active) {
+        cio_http_response *r = s->active;
+        cio__transfer_fail(r, CIO_ELOOPCLOSED, "the event loop closed");
+    }
+    cio__session_free(s);
+}
+
+static void registry_hook(cio_loop *loop, int when, void *arg) {
+    (void)loop;
+    registry *reg = arg;
+    if (when != CIO__AT_CLOSE)
+        return;
+    while (reg->head)
+        force_close(reg->head); /* unlinks itself */
+    free(reg);
+}
+
+static registry *registry_of(cio_loop *loop) {
+    registry *reg = cio__loop_hook_arg(loop, registry_hook);
+    if (reg)
+        return reg;
+    reg = calloc(1, sizeof *reg);
+    if (!reg)
+        return NULL;
+    if (cio__loop_add_hook(loop, registry_hook, reg) != 0) {
+        free(reg);
+        return NULL;
+    }
+    return reg;
+}
+
+int cio__engine_attach(cio__session *s) {
+    registry *reg = registry_of(s->loop);
+    if (!reg)
+        return CIO_ENOMEM;
+    s->timer = malloc(sizeof *s->timer);
+    if (!s->timer)
+        return CIO_ENOMEM;
+    uv_timer_init(cio_loop_uv(s->loop), s->timer);
+    s->timer->data = s;
+    s->multi = curl_multi_init();
+    if (!s->multi)
+        return CIO_ENOMEM;
+    curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
+    curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
+    curl_multi_setopt(s->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    s->next = reg->head;
+    if (s->next)
+        s->next->prev = s;
+    reg->head = s;
+    s->registered = true;
+    return 0;
+}
+
+void cio__engine_detach(cio__session *s) {
+    if (s->registered) {
+        registry *reg = cio__loop_hook_arg(s->loop, registry_hook);
+        if (s->prev)
+            s->prev->next = s->next;
+        else if (reg)
+            reg->head = s->next;
+        if (s->next)
+            s->next->prev = s->prev;
+        s->registered = false;
+    }
+    /* The polls go before libcurl closes the sockets they watch. */
+    while (s->socks)
+        sock_close(s, s->socks);
+    if (s->multi) {
+        curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, NULL);
+        curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, NULL);
+        curl_multi_cleanup(s->multi);
+        s->multi = NULL;
+    }
+    if (s->timer) {
+        uv_timer_stop(s->timer);
+        uv_close((uv_handle_t *)s->timer, free_handle);
+        s->timer = NULL;
+    }
+}
+
+int cio__engine_add(cio__session *s, cio_http_response *r) {
+    CURLMcode mc = curl_multi_add_handle(s->multi, r->easy);
+    if (mc != CURLM_OK) {
+        cio__set_error(mc == CURLM_OUT_OF_MEMORY ? CIO_ENOMEM : CIO_EHTTP,
+                       "cio_http_request_send: %s", curl_multi_strerror(mc));
+        return mc == CURLM_OUT_OF_MEMORY ? CIO_ENOMEM : CIO_EHTTP;
+    }
+    r->session = s;
+    r->prev = NULL;
+    r->next = s->active;
+    if (r->next)
+        r->next->prev = r;
+    s->active = r;
+    s->nactive++;
+    return 0;
+}
+
+static void pool_put(cio__session *s, CURL *easy) {
+    if (s->npool == s->pool_cap) {
+        size_t cap = s->pool_cap ? s->pool_cap * 2 : 16;
+        CURL **p = realloc(s->pool, cap * sizeof *p);
+        if (!p) {
+            curl_easy_cleanup(easy);
+            return;
+        }
+        s->pool = p;
+        s->pool_cap = cap;
+    }
+    s->pool[s->npool++] = easy;
+}
+
+void cio__engine_remove(cio_http_response *r) {
+    cio__session *s = r->session;
+    if (r->read_timer) {
+        uv_timer_stop(r->read_timer);
+        uv_close((uv_handle_t *)r->read_timer, free_handle);
+        r->read_timer = NULL;
+    }
+    if (!s)
+        return;
+    curl_multi_remove_handle(s->multi, r->easy);
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        s->active = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    r->prev = r->next = NULL;
+    s->nactive--;
+    pool_put(s, r->easy);
+    r->easy = NULL;
+    r->session = NULL;
+    if (s->nactive == 0 && s->closer)
+        cio__unpark(s->closer);
+}
+
+CURL *cio__engine_easy(cio__session *s) {
+    if (s->npool) {
+        CURL *e = s->pool[--s->npool];
+        curl_easy_reset(e);
+        return e;
+    }
+    return curl_easy_init();
+}
