@@ -104,26 +104,27 @@ extern "C" {
 #define CIO_EAI_ADDRFAMILY (-10419)
 #define CIO_EAI_OVERFLOW (-10420)
 /* TLS (cio/tls.h): the message gives OpenSSL's reason */
-#define CIO_ETLS (-10450)       /* TLS protocol error ("wrong version number") */
+#define CIO_ETLS (-10450) /* TLS protocol error ("wrong version number") */
 #define CIO_ETLSVERIFY (-10451) /* the peer's certificate was not accepted */
 #define CIO_ETLSEOF (-10452)    /* the peer closed without close_notify */
 #define CIO_ETLSCONFIG (-10453) /* OpenSSL refused a file or cipher list */
 /* HTTP client (cio/http.h) */
-#define CIO_EHTTP (-10500)                /* another HTTP transfer failure */
-#define CIO_EHTTP_CONNECT (-10501)        /* connection refused / failed */
-#define CIO_EHTTP_RESOLVE (-10502)        /* host name did not resolve */
-#define CIO_EHTTP_TLS (-10503)            /* TLS handshake or verification */
-#define CIO_EHTTP_TIMEOUT_TOTAL (-10504)  /* the total timeout expired */
-#define CIO_EHTTP_TIMEOUT_CONNECT (-10505) /* the connect timeout expired */
-#define CIO_EHTTP_TIMEOUT_SOCK_READ (-10506) /* the sock_read timeout expired */
-#define CIO_EHTTP_REDIRECTS (-10507)      /* too many redirects */
-#define CIO_EHTTP_TOO_LARGE (-10508)      /* body larger than max_body */
-#define CIO_EHTTP_STATUS (-10509)         /* status >= 400 (raise_for_status) */
-#define CIO_EHTTP_JSON (-10510)           /* the body is not valid JSON */
-#define CIO_EHTTP_CONTENT_TYPE (-10511)   /* not a JSON content type */
-#define CIO_EHTTP_PAYLOAD (-10512)        /* connection closed mid-body */
-#define CIO_EHTTP_CLOSED (-10513)         /* the session is closed */
-#define CIO_EHTTP_DECODE (-10514)         /* text not valid in its charset */
+#define CIO_EHTTP (-10500)                   /* another HTTP transfer failure */
+#define CIO_EHTTP_CONNECT (-10501)           /* connection refused / failed */
+#define CIO_EHTTP_RESOLVE (-10502)           /* host name did not resolve */
+#define CIO_EHTTP_TLS (-10503)               /* TLS handshake or verification */
+#define CIO_EHTTP_TIMEOUT_TOTAL (-10504)     /* the total timeout expired */
+#define CIO_EHTTP_TIMEOUT_CONNECT (-10505)   /* the connect timeout expired */
+#define CIO_EHTTP_TIMEOUT_SOCK_READ (-10506) /* the sock_read timeout expired  \
+                                              */
+#define CIO_EHTTP_REDIRECTS (-10507)         /* too many redirects */
+#define CIO_EHTTP_TOO_LARGE (-10508)         /* body larger than max_body */
+#define CIO_EHTTP_STATUS (-10509)       /* status >= 400 (raise_for_status) */
+#define CIO_EHTTP_JSON (-10510)         /* the body is not valid JSON */
+#define CIO_EHTTP_CONTENT_TYPE (-10511) /* not a JSON content type */
+#define CIO_EHTTP_PAYLOAD (-10512)      /* connection closed mid-body */
+#define CIO_EHTTP_CLOSED (-10513)       /* the session is closed */
+#define CIO_EHTTP_DECODE (-10514)       /* text not valid in its charset */
 /* HTTP server (cio/web.h) */
 #define CIO_EWEB_TOO_LARGE (-10601)    /* a request body over max_body (413) */
 #define CIO_EWEB_BAD_REQUEST (-10602)  /* malformed request or body (400) */

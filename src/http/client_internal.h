@@ -16,16 +16,16 @@
 #include <curl/curl.h>
 
 /* A growing byte buffer, kept NUL-terminated. */
-typedef struct cio__buf {
+typedef struct cio__hbuf {
     char *data;
     size_t len, cap;
-} cio__buf;
-int cio__buf_append(cio__buf *b, const void *p, size_t n);
-void cio__buf_free(cio__buf *b);
+} cio__hbuf;
+int cio__hbuf_append(cio__hbuf *b, const void *p, size_t n);
+void cio__hbuf_free(cio__hbuf *b);
 
 /* A response's headers: "name\0value\0" records in one buffer. */
 typedef struct cio__headers {
-    cio__buf text;
+    cio__hbuf text;
     size_t *off; /* offset of each record's name */
     size_t n, cap;
 } cio__headers;
@@ -41,10 +41,10 @@ struct cio_http_response {
     cio__session *session; /* while the transfer runs, else NULL */
     CURL *easy;            /* while the transfer runs, else NULL */
     struct cio_http_response *prev, *next; /* the session's active list */
-    cio__parking *waiter;  /* the task waiting on this transfer, if any */
+    cio__parking *waiter; /* the task waiting on this transfer, if any */
     struct curl_slist *headers_out;
     curl_mime *mime;
-    char *body_out;    /* request body the transfer owns (JSON, form) */
+    char *body_out; /* request body the transfer owns (JSON, form) */
     char errbuf[CURL_ERROR_SIZE];
     uv_timer_t *read_timer; /* sock_read */
     double sock_read, t_connect, t_total, started;
@@ -53,17 +53,17 @@ struct cio_http_response {
     int status;
     bool in_status; /* a final (non-1xx) status line has been seen */
     bool headers_done, done, paused, stream, too_large;
-    bool in_send;  /* its task waits in cio_http_request_send */
-    bool orphan;   /* released while a task waited on it */
-    bool follow;   /* libcurl follows redirects for it */
+    bool in_send;    /* its task waits in cio_http_request_send */
+    bool orphan;     /* released while a task waited on it */
+    bool follow;     /* libcurl follows redirects for it */
     size_t received; /* body bytes received in all */
-    int error;     /* when done: 0 or a cio code */
-    char *message; /* its sentence */
+    int error;       /* when done: 0 or a cio code */
+    char *message;   /* its sentence */
     char *reason, *url, *version, *ctype, *charset;
     cio__headers hdr;
     cio__hop *hops;
     size_t nhops;
-    cio__buf body;
+    cio__hbuf body;
     size_t taken; /* bytes of body given out by read_chunk */
     char *text;   /* converted text, when not the body itself */
     size_t text_len;
@@ -79,7 +79,7 @@ struct cio__session {
     size_t nactive;
     CURL **pool; /* idle easy handles */
     size_t npool, pool_cap;
-    cio__parking *closer; /* the task waiting in cio_http_session_close */
+    cio__parking *closer;    /* the task waiting in cio_http_session_close */
     struct cio__sock *socks; /* sockets libcurl asked to watch */
     bool closing, registered;
     /* options, copied */

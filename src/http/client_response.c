@@ -120,14 +120,16 @@ static int outcome(const cio_http_response *r) {
 static int read_all(cio_http_response *r, const char *who) {
     if (!r->done) {
         if (!cio__current_task)
-            return fail(CIO_ENOTASK, who, "the body is still arriving: call "
-                                          "from a task");
+            return fail(CIO_ENOTASK, who,
+                        "the body is still arriving: call "
+                        "from a task");
         r->stream = false; /* no more pauses: the caller wants it all */
         resume(r);
         int rc = cio__response_wait(r, CIO__WAIT_DONE);
         if (rc)
-            return fail(rc, who, rc == CIO_ECANCELED ? "cancelled"
-                                                     : "the response was released");
+            return fail(rc, who,
+                        rc == CIO_ECANCELED ? "cancelled"
+                                            : "the response was released");
     }
     return outcome(r);
 }
@@ -151,8 +153,9 @@ static int convert(cio_http_response *r, const char *src, size_t n) {
     const char *from = r->charset ? r->charset : "utf-8";
     iconv_t cd = iconv_open("UTF-8", from);
     if (cd == (iconv_t)-1) {
-        cio__set_error(CIO_EHTTP_DECODE, "cio_http_response_text: unknown "
-                                         "charset '%s'",
+        cio__set_error(CIO_EHTTP_DECODE,
+                       "cio_http_response_text: unknown "
+                       "charset '%s'",
                        from);
         return CIO_EHTTP_DECODE;
     }
@@ -163,8 +166,9 @@ static int convert(cio_http_response *r, const char *src, size_t n) {
     if (!out)
         rc = fail(CIO_ENOMEM, "cio_http_response_text", "out of memory");
     else if (iconv(cd, &in, &in_left, &at, &out_left) == (size_t)-1) {
-        cio__set_error(CIO_EHTTP_DECODE, "cio_http_response_text: byte %zu is "
-                                         "not valid %s",
+        cio__set_error(CIO_EHTTP_DECODE,
+                       "cio_http_response_text: byte %zu is "
+                       "not valid %s",
                        n - in_left, from);
         rc = CIO_EHTTP_DECODE;
     }
@@ -209,10 +213,12 @@ int cio_http_response_json(cio_http_response *r, json_t **out, unsigned flags) {
     if (!r || !out || (flags & ~CIO_HTTP_JSON_ANY_TYPE))
         return fail(CIO_EINVAL, "cio_http_response_json",
                     "NULL argument or unknown flag");
-    if (!(flags & CIO_HTTP_JSON_ANY_TYPE) && r->ctype && !is_json_type(r->ctype)) {
-        cio__set_error(CIO_EHTTP_CONTENT_TYPE, "attempt to decode JSON with "
-                                               "unexpected content type '%s' "
-                                               "(%s)",
+    if (!(flags & CIO_HTTP_JSON_ANY_TYPE) && r->ctype &&
+        !is_json_type(r->ctype)) {
+        cio__set_error(CIO_EHTTP_CONTENT_TYPE,
+                       "attempt to decode JSON with "
+                       "unexpected content type '%s' "
+                       "(%s)",
                        r->ctype, r->url ? r->url : "?");
         return CIO_EHTTP_CONTENT_TYPE;
     }
@@ -234,7 +240,8 @@ int cio_http_response_json(cio_http_response *r, json_t **out, unsigned flags) {
 ssize_t cio_http_response_read_chunk(cio_http_response *r, void *buf,
                                      size_t cap) {
     if (!r || (!buf && cap))
-        return fail(CIO_EINVAL, "cio_http_response_read_chunk", "NULL argument");
+        return fail(CIO_EINVAL, "cio_http_response_read_chunk",
+                    "NULL argument");
     while (r->body.len == r->taken && !r->done) {
         if (!cio__current_task)
             return fail(CIO_ENOTASK, "cio_http_response_read_chunk",

@@ -15,7 +15,7 @@
 
 #define STREAM_HIGH (64 * 1024) /* bytes buffered before a stream pauses */
 
-int cio__buf_append(cio__buf *b, const void *p, size_t n) {
+int cio__hbuf_append(cio__hbuf *b, const void *p, size_t n) {
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 512;
         while (cap < b->len + n + 1)
@@ -33,7 +33,7 @@ int cio__buf_append(cio__buf *b, const void *p, size_t n) {
     return 0;
 }
 
-void cio__buf_free(cio__buf *b) {
+void cio__hbuf_free(cio__hbuf *b) {
     free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
@@ -50,8 +50,10 @@ static int headers_add(cio__headers *h, const char *name, size_t nlen,
         h->cap = cap;
     }
     size_t at = h->text.len;
-    if (cio__buf_append(&h->text, name, nlen) || cio__buf_append(&h->text, "", 1) ||
-        cio__buf_append(&h->text, value, vlen) || cio__buf_append(&h->text, "", 1))
+    if (cio__hbuf_append(&h->text, name, nlen) ||
+        cio__hbuf_append(&h->text, "", 1) ||
+        cio__hbuf_append(&h->text, value, vlen) ||
+        cio__hbuf_append(&h->text, "", 1))
         return CIO_ENOMEM;
     h->off[h->n++] = at;
     return 0;
@@ -183,7 +185,8 @@ static void status_line(cio_http_response *r, const char *line, size_t n) {
     r->in_status = true;
     free(r->version);
     r->version = dup_n(line, sp ? (size_t)(sp - line) : n);
-    const char *reason = sp ? memchr(sp + 1, ' ', n - (size_t)(sp + 1 - line)) : NULL;
+    const char *reason =
+        sp ? memchr(sp + 1, ' ', n - (size_t)(sp + 1 - line)) : NULL;
     size_t rl = reason ? n - (size_t)(reason + 1 - line) : 0;
     free(r->reason);
     r->reason = dup_n(reason ? reason + 1 : "", rl);
@@ -234,7 +237,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud) {
         return CURL_WRITEFUNC_PAUSE;
     }
     arm_read_timer(r);
-    if (cio__buf_append(&r->body, ptr, n) != 0)
+    if (cio__hbuf_append(&r->body, ptr, n) != 0)
         return 0;
     r->received += n;
     if (r->stream)
@@ -345,9 +348,8 @@ static int map_error(cio_http_response *r, CURLcode rc, const char **what) {
         return CIO_EHTTP_TLS;
     case CURLE_OPERATION_TIMEDOUT: {
         int code = timeout_code(r);
-        *what = code == CIO_EHTTP_TIMEOUT_CONNECT
-                    ? "connect timeout expired"
-                    : "total timeout expired";
+        *what = code == CIO_EHTTP_TIMEOUT_CONNECT ? "connect timeout expired"
+                                                  : "total timeout expired";
         return code;
     }
     case CURLE_TOO_MANY_REDIRECTS:
@@ -429,11 +431,11 @@ void cio__response_free(cio_http_response *r) {
     free(r->ctype);
     free(r->charset);
     free(r->hdr.off);
-    cio__buf_free(&r->hdr.text);
+    cio__hbuf_free(&r->hdr.text);
     for (size_t i = 0; i < r->nhops; i++)
         free(r->hops[i].url);
     free(r->hops);
-    cio__buf_free(&r->body);
+    cio__hbuf_free(&r->body);
     free(r->text);
     free(r);
 }
