@@ -19,6 +19,22 @@ if [ ${#cells[@]} -eq 0 ]; then
     exit 0
 fi
 
+# The HTTP cells (09-13) talk to web services: offline, they talk to local
+# stand-ins (scripts/standins.sh) unless the URLs are already set.
+src=$(cd "$(dirname "$0")/.." && pwd)
+state=$(mktemp -d "${TMPDIR:-/tmp}/cio-demo.XXXXXX")
+trap 'bash "$src/scripts/standins.sh" stop "$state"; rm -rf "$state"' EXIT
+if [ -z "${EVENTS_URL:-}${IPIFY_URL:-}${IPAPI_URL:-}" ] &&
+    [ -x "$build/examples/web/web_standin_server" ]; then
+    if standins=$(bash "$src/scripts/standins.sh" start "$build" "$state"); then
+        eval "$standins"
+        echo "demo: the web services are local stand-ins: $EVENTS_URL, $IPIFY_URL, $IPAPI_URL"
+        echo
+    else
+        echo "demo: could not start the local stand-ins; the HTTP cells will fail"
+    fi
+fi
+
 failed=()
 for f in "${cells[@]}"; do
     name=$(basename "$f")

@@ -7,7 +7,8 @@
  *   GET /events         a JSON array of events, with a Date header (GitHub)
  *
  * Usage: standin_server [--port P] [--latency SECONDS] [--fault MODE]
- *                       [--ip ADDRESS]
+ *                       [--ip ADDRESS] [--cert PEM --key PEM]
+ * With --cert and --key it serves HTTPS (the real ipify and GitHub do).
  * It prints "port P" on its first line once it listens (P is free if 0).
  * A fault applies to every request (--fault) or to one (?fault=MODE):
  *   500       HTTP 500 with a text body
@@ -27,6 +28,7 @@
 
 typedef struct standin {
     int port;
+    const char *cert, *key;
     double latency;
     const char *fault;
     const char *ip;
@@ -124,8 +126,15 @@ static void *amain(void *arg) {
     cio_web_app_route(app, "GET", "/", service, st);
     cio_web_app_route(app, "GET", "/json", service, st);
     cio_web_app_route(app, "GET", "/events", service, st);
+    cio_web_server_options o = {0};
+    if (st->cert) {
+        o.net.tls = cio_tls_context_new(&(cio_tls_options){
+            .server = true, .cert_file = st->cert, .key_file = st->key});
+        if (!o.net.tls)
+            return cio_raise(cio_last_error(), "TLS: %s", cio_last_error_message());
+    }
     cio_web_server *srv;
-    int err = cio_web_serve(app, "127.0.0.1", st->port, NULL, &srv);
+    int err = cio_web_serve(app, "127.0.0.1", st->port, &o, &srv);
     if (err)
         return cio_raise(err, "cannot listen: %s", cio_last_error_message());
     printf("port %d\n", cio_web_server_port(srv));
@@ -133,6 +142,7 @@ static void *amain(void *arg) {
     cio_web_server_serve_forever(srv);
     cio_web_server_free(srv);
     cio_web_app_free(app);
+    cio_tls_context_release((cio_tls_context *)o.net.tls);
     return NULL;
 }
 
@@ -147,6 +157,10 @@ int main(int argc, char **argv) {
             st.fault = argv[i + 1];
         else if (strcmp(argv[i], "--ip") == 0)
             st.ip = argv[i + 1];
+        else if (strcmp(argv[i], "--cert") == 0)
+            st.cert = argv[i + 1];
+        else if (strcmp(argv[i], "--key") == 0)
+            st.key = argv[i + 1];
         else {
             fprintf(stderr, "standin_server: unknown option %s\n", argv[i]);
             return 2;
