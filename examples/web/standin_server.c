@@ -131,7 +131,8 @@ static void *amain(void *arg) {
         o.net.tls = cio_tls_context_new(&(cio_tls_options){
             .server = true, .cert_file = st->cert, .key_file = st->key});
         if (!o.net.tls)
-            return cio_raise(cio_last_error(), "TLS: %s", cio_last_error_message());
+            return cio_raise(cio_last_error(), "TLS: %s",
+                             cio_last_error_message());
     }
     cio_web_server *srv;
     int err = cio_web_serve(app, "127.0.0.1", st->port, &o, &srv);

@@ -109,16 +109,17 @@ extern "C" {
 #define CIO_ETLSEOF (-10452)    /* the peer closed without close_notify */
 #define CIO_ETLSCONFIG (-10453) /* OpenSSL refused a file or cipher list */
 /* HTTP client (cio/http.h) */
-#define CIO_EHTTP (-10500)                   /* another HTTP transfer failure */
-#define CIO_EHTTP_CONNECT (-10501)           /* connection refused / failed */
-#define CIO_EHTTP_RESOLVE (-10502)           /* host name did not resolve */
-#define CIO_EHTTP_TLS (-10503)               /* TLS handshake or verification */
-#define CIO_EHTTP_TIMEOUT_TOTAL (-10504)     /* the total timeout expired */
-#define CIO_EHTTP_TIMEOUT_CONNECT (-10505)   /* the connect timeout expired */
-#define CIO_EHTTP_TIMEOUT_SOCK_READ (-10506) /* the sock_read timeout expired  \
-                                              */
-#define CIO_EHTTP_REDIRECTS (-10507)         /* too many redirects */
-#define CIO_EHTTP_TOO_LARGE (-10508)         /* body larger than max_body */
+#define CIO_EHTTP (-10500)                 /* another HTTP transfer failure */
+#define CIO_EHTTP_CONNECT (-10501)         /* connection refused / failed */
+#define CIO_EHTTP_RESOLVE (-10502)         /* host name did not resolve */
+#define CIO_EHTTP_TLS (-10503)             /* TLS handshake or verification */
+#define CIO_EHTTP_TIMEOUT_TOTAL (-10504)   /* the total timeout expired */
+#define CIO_EHTTP_TIMEOUT_CONNECT (-10505) /* the connect timeout expired */
+#define CIO_EHTTP_TIMEOUT_SOCK_READ                                            \
+    (-10506)                            /* the sock_read timeout expired       \
+                                         */
+#define CIO_EHTTP_REDIRECTS (-10507)    /* too many redirects */
+#define CIO_EHTTP_TOO_LARGE (-10508)    /* body larger than max_body */
 #define CIO_EHTTP_STATUS (-10509)       /* status >= 400 (raise_for_status) */
 #define CIO_EHTTP_JSON (-10510)         /* the body is not valid JSON */
 #define CIO_EHTTP_CONTENT_TYPE (-10511) /* not a JSON content type */

@@ -56,7 +56,7 @@ typedef enum cio_http_version {
     CIO_HTTP_VERSION_2_TLS,       /* as DEFAULT, and wait to multiplex on a
                                      connection being set up rather than open
                                      another (many streams, one connection) */
-    CIO_HTTP_VERSION_2_PRIOR,     /* HTTP/2 without TLS, prior knowledge (h2c) */
+    CIO_HTTP_VERSION_2_PRIOR, /* HTTP/2 without TLS, prior knowledge (h2c) */
 } cio_http_version;
 
 /* aiohttp's ClientTimeout, in seconds. 0 takes the default (total 300 s,
@@ -104,8 +104,8 @@ typedef struct cio_http_session_options {
  * (CIO_EINVAL for a bad option, CIO_ENOMEM, CIO_ENOLOOP). Each session has
  * its own connection pool (keep-alive, its limits), DNS cache, TLS session
  * cache and cookie jar, as an aiohttp ClientSession has its connector. */
-CIO_API cio_http_session *cio_http_session_new(
-    cio_loop *loop, const cio_http_session_options *opts);
+CIO_API cio_http_session *
+cio_http_session_new(cio_loop *loop, const cio_http_session_options *opts);
 
 /* Close the session: requests still in flight are cancelled (their tasks
  * get CIO_ECANCELED) and awaited; streaming responses still being received
@@ -148,7 +148,7 @@ typedef struct cio_http_request {
     const char *const *form; /* key, value, ..., NULL; percent-encoded */
     const cio_http_part *parts;
     size_t nparts;
-    const json_t *json; /* serialized compactly, application/json */
+    const json_t *json;          /* serialized compactly, application/json */
     const char *user, *password; /* basic authentication */
     const char *bearer;          /* Authorization: Bearer <token> */
     cio_http_timeout timeout;    /* fields not 0 replace the session's */
