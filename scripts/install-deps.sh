@@ -8,6 +8,8 @@ set -euo pipefail
 
 packages=(cmake pkg-config gcc libc6-dev make libuv1-dev libcurl4-openssl-dev
           libjansson-dev libssl-dev libcmocka-dev valgrind)
+# the differential tester (tests/diff) runs programs on CPython's asyncio
+packages+=(python3)
 # extra packages a target needs (make lint: clang-format clang-tidy cppcheck)
 packages+=("$@")
 
