@@ -179,7 +179,7 @@ async def wait_for_312(fut, timeout, timeout_cm):
         fut = asyncio.ensure_future(fut)
         if fut.done():
             return fut.result()
-        await asyncio.tasks._cancel_and_wait(fut)
+        await asyncio.tasks._cancel_and_wait(fut, asyncio.get_running_loop())
         try:
             return fut.result()
         except asyncio.CancelledError as exc:
