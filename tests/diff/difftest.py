@@ -2,13 +2,13 @@
 """difftest.py - the differential tester: random programs on asyncio and cio.
 
     python3 difftest.py --diffrun BUILD/tests/diff/diffrun [--seed S]
-                        [--count N | --seconds T] [--show K]
+                        [--count N | --seconds T] [--show K] [--per-task]
 
 Generates programs (gen.py) from a seed, runs each on CPython's asyncio
 (run_asyncio.py) and on cio (diffrun), and compares the event logs line for
-line. After main has finished, the loop cancels what is left in an order
-asyncio does not fix (a set of tasks), so from there on each task's own lines
-are compared, and the final states. A program whose logs differ is run again
+line (--per-task: from main's end on, the clean-up of asyncio.run and
+cio_run, only each task's own lines are compared, not their interleaving).
+A program whose logs differ is run again
 with the asyncio runner emulating cio's known, documented differences
 (KNOWN.md; run_asyncio.py's EMULATIONS): if the logs then agree it counts as
 a known difference, else as a new one. New differences are shrunk (delta
@@ -47,10 +47,13 @@ def split_logs(text):
     return logs
 
 
+PER_TASK = False
+
+
 def normal(log):
-    """The log as compared: in order up to main's end; then each task's own
-    lines in order; then the final states."""
-    if "=== main done" not in log:
+    """The log as compared: all of it in order, or with --per-task: in order
+    up to main's end, then each task's own lines, then the final states."""
+    if not PER_TASK or "=== main done" not in log:
         return (tuple(log),)
     k = log.index("=== main done")
     head, tail = log[:k], log[k + 1:]
@@ -94,7 +97,7 @@ class Runner:
         cmd = [self.python, os.path.join(HERE, "run_asyncio.py")]
         if emulate:
             cmd.append("--emulate=" + ",".join(sorted(emulate)))
-        return self._run(cmd, progs, 600)
+        return self._run(cmd, progs, 30 + len(progs))
 
     def _asyncio_each(self, progs, sets):
         """Each program under its own set of emulations (grouped)."""
@@ -109,13 +112,13 @@ class Runner:
         return out
 
     def cio(self, progs):
-        logs = self._run([self.diffrun], progs, 600)
+        logs = self._run([self.diffrun], progs, 30 + len(progs))
         if len(progs) > 1 and len(logs) < len(progs):
             # diffrun died on one program: run the others one by one.
             for k in range(len(progs)):
                 if k not in logs or k == max(logs):
                     logs[k] = self._run([self.diffrun], [progs[k]],
-                                        60).get(0, ["NO OUTPUT"])
+                                        30).get(0, ["NO OUTPUT (hang?)"])
         return logs
 
     def verdicts(self, progs):
@@ -277,14 +280,17 @@ def first_new(runner, chunk):
     return None
 
 
-def show(runner, prog, a=None, c=None):
-    a = a or runner.asyncio([prog]).get(0, [])
-    c = c or runner.cio([prog]).get(0, [])
+def show(runner, prog):
+    a = runner.asyncio([prog]).get(0, [])
+    e = runner.asyncio([prog], EMULATIONS).get(0, [])
+    c = runner.cio([prog]).get(0, [])
     print("  program: " + json.dumps(prog, separators=(",", ":")))
-    print("  diff (--- asyncio, +++ cio):")
-    for line in difflib.unified_diff(a, c, "asyncio", "cio", lineterm="",
-                                     n=20):
-        print("    " + line)
+    for title, log in (("asyncio", a), ("asyncio emulating every known "
+                                         "difference", e)):
+        print(f"  diff (--- {title}, +++ cio):")
+        for line in difflib.unified_diff(log, c, "asyncio", "cio",
+                                         lineterm="", n=20):
+            print("    " + line)
 
 
 def main():
@@ -297,7 +303,11 @@ def main():
     ap.add_argument("--show", type=int, default=3,
                     help="new differences to shrink and print")
     ap.add_argument("--shrink-seconds", type=float, default=60)
+    ap.add_argument("--per-task", action="store_true",
+                    help="after main, compare each task's lines alone")
     args = ap.parse_args()
+    global PER_TASK
+    PER_TASK = args.per_task
     seed = args.seed if args.seed is not None else random.randrange(1 << 31)
     count = args.count
     if count is None and args.seconds is None:

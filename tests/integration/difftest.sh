@@ -43,10 +43,10 @@ if [ ! -x "$diffrun" ]; then
 fi
 
 # Fewer programs under the sanitizers (slower, and the other core is busy).
-count=300
+count=200
 case $(grep -s '^CIO_SANITIZE:' "$build/CMakeCache.txt") in
-*=address) count=100 ;;
-*=thread) count=60 ;;
+*=address) count=80 ;;
+*=thread) count=50 ;;
 esac
 
 run=
