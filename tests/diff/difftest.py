@@ -3,6 +3,7 @@
 
     python3 difftest.py --diffrun BUILD/tests/diff/diffrun [--seed S]
                         [--count N | --seconds T] [--show K] [--per-task]
+                        [--avoid OP,...]
 
 Generates programs (gen.py) from a seed, runs each on CPython's asyncio
 (run_asyncio.py) and on cio (diffrun), and compares the event logs line for
@@ -303,6 +304,8 @@ def main():
     ap.add_argument("--show", type=int, default=3,
                     help="new differences to shrink and print")
     ap.add_argument("--shrink-seconds", type=float, default=60)
+    ap.add_argument("--avoid", default="",
+                    help="statements the generator leaves out (op,op,...)")
     ap.add_argument("--per-task", action="store_true",
                     help="after main, compare each task's lines alone")
     args = ap.parse_args()
@@ -321,7 +324,8 @@ def main():
     while (count is not None and k < count) or \
             (count is None and time.time() - t0 < args.seconds):
         n = BATCH if count is None else min(BATCH, count - k)
-        progs = [gen.program(seed, k + j) for j in range(n)]
+        avoid = [a for a in args.avoid.split(",") if a]
+        progs = [gen.program(seed, k + j, avoid) for j in range(n)]
         verdicts, alog, clog = runner.verdicts(progs)
         for j, (v, detail) in enumerate(verdicts):
             stats[v] += 1
