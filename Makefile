@@ -10,6 +10,10 @@
 #   make asan       ASan+UBSan Debug build in build-asan/, run the tests
 #   make tsan       TSan build in build-tsan/, run the tests
 #   make ucontext   ucontext context-switch build in build-ucontext/, run the tests
+#   make soak       the differential tester (tests/diff) against asyncio with a
+#                   random seed: SOAK_SECONDS=600 (default), or SOAK_PROGRAMS=N;
+#                   SOAK_SEED=S repeats a run. Prints the seed and the
+#                   smallest program that behaves differently, if any
 #   make valgrind   run the tests of build/ under valgrind (not those labelled
 #                   big, novalgrind, install, script or bench)
 #   make format-check / format / tidy / cppcheck   lint targets of build/
@@ -25,11 +29,14 @@ CTEST ?= ctest
 CTEST_ARGS ?=
 BENCH_ARGS ?=
 PREFIX ?=
+SOAK_SECONDS ?= 600
+SOAK_PROGRAMS ?=
+SOAK_SEED ?=
 
 BUILD_DIRS := build build-asan build-tsan build-ucontext build-release
 
 .PHONY: all help deps configure build test demo bench install asan tsan ucontext \
-	valgrind format format-check tidy cppcheck lint clean
+	valgrind format format-check tidy cppcheck lint clean soak
 
 all: build
 
@@ -92,6 +99,11 @@ ucontext: deps
 	$(call configure,build-ucontext,-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCIO_UCONTEXT=ON)
 	$(CMAKE) --build build-ucontext -j$(JOBS)
 	$(call ctest,build-ucontext)
+
+soak: build
+	python3 tests/diff/difftest.py --diffrun build/tests/diff/diffrun \
+		$(if $(SOAK_PROGRAMS),--count $(SOAK_PROGRAMS),--seconds $(SOAK_SECONDS)) \
+		$(if $(SOAK_SEED),--seed $(SOAK_SEED)) --show 5 --shrink-seconds 300
 
 valgrind: build
 	@JOBS=$(JOBS) bash scripts/valgrind-tests.sh build $(CTEST_ARGS)

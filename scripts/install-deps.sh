@@ -18,6 +18,7 @@ packages+=(libhttp-parser-dev curl)
 # the HTTP client's tests: local nginx (HTTP/1.1, TLS, HTTP/2), the fault
 # fixture (python3, above), openssl s_server and the certificates (openssl)
 packages+=(nginx-light)
+# (python3, above, also runs the differential tester's programs on asyncio)
 # extra packages a target needs (make lint: clang-format clang-tidy cppcheck)
 packages+=("$@")
 
