@@ -312,7 +312,8 @@ CIO_API cio_timeout_scope *cio_timeout_at(double when);
  * removes it; a time already past expires on the next pass), as
  * Timeout.reschedule(). Returns 0; CIO_EINVAL for NULL or NaN;
  * CIO_EINVALIDSTATE once the scope has expired; CIO_ENOMEM (the scope then
- * has no deadline).
+ * has no deadline); CIO_EWRONGLOOP from a thread other than the loop's (the
+ * scope is left as it was).
  *
  *     cio_timeout_reschedule(ts, cio_timeout_when(ts) + 5);   // 5 s more
  */

@@ -16,9 +16,14 @@
  *       cio_release(cio_create_task(work, arg));   // fire and forget
  *
  *   Loop objects (futures, tasks, handles) belong to the thread of their
- *   loop; their reference counts are not atomic. A future outlives its loop
- *   safely: after cio_loop_close() it can still be inspected and released,
- *   and calls that would schedule work return CIO_ELOOPCLOSED.
+ *   loop; their reference counts are not atomic. A call that changes one
+ *   (setting, cancelling, adding or removing a done callback, renaming,
+ *   stopping or closing the loop...) made from another thread returns
+ *   CIO_EWRONGLOOP and does nothing: reach the loop with
+ *   cio_call_soon_threadsafe() or cio_run_coroutine_threadsafe()
+ *   (cio/thread.h). A future outlives its loop safely: after
+ *   cio_loop_close() it can still be inspected and released, and calls that
+ *   would schedule work return CIO_ELOOPCLOSED.
  *
  * ERRORS
  *
@@ -171,7 +176,9 @@ CIO_API int cio_loop_run_until_done(cio_loop *loop, cio_future *future,
 
 /* Ask the running loop to stop after the pass it is in (asyncio's
  * loop.stop()). Stopping a loop that is not running makes its next run
- * stop after one pass. */
+ * stop after one pass. 0, CIO_EINVAL, CIO_ELOOPCLOSED, or CIO_EWRONGLOOP
+ * from another thread (use cio_call_soon_threadsafe to stop it from
+ * there). */
 CIO_API int cio_loop_stop(cio_loop *loop);
 
 /* Close the loop: every task still pending is destroyed with the diagnostic
@@ -224,7 +231,8 @@ CIO_API int cio_call_at(cio_loop *loop, double when, cio_callback_fn cb,
                         void *arg, cio_handle **out);
 
 /* Cancel the call if it has not run yet: returns 1 if cancelled now, 0 if
- * it already ran or was cancelled, CIO_EINVAL for NULL. */
+ * it already ran or was cancelled, CIO_EINVAL for NULL, CIO_EWRONGLOOP from
+ * a thread other than the loop's. */
 CIO_API int cio_handle_cancel(cio_handle *handle);
 CIO_API bool cio_handle_cancelled(const cio_handle *handle);
 /* The loop time a timer handle is due at (0 for call_soon handles). */
@@ -260,7 +268,8 @@ CIO_API void cio_release_all(cio_future *const *futures, size_t n);
  * cio_strerror(code)); CIO_ECANCELED makes the future CANCELLED, like
  * cio_cancel. Its done callbacks are then scheduled. Returns 0,
  * CIO_EINVALIDSTATE if the future is already done, CIO_EINVAL for a task
- * (a task finishes by returning) or NULL, CIO_ELOOPCLOSED. */
+ * (a task finishes by returning) or NULL, CIO_ELOOPCLOSED, CIO_EWRONGLOOP
+ * from a thread other than the loop's. */
 CIO_API int cio_future_set_result(cio_future *future, void *result);
 CIO_API int cio_future_set_error(cio_future *future, int code, const char *fmt,
                                  ...) CIO_PRINTF(3, 4);
@@ -271,7 +280,8 @@ CIO_API int cio_future_set_error(cio_future *future, int code, const char *fmt,
  * next suspension point, and if it is awaiting a future that future is
  * cancelled too (as in asyncio). A task cancelled before it started never
  * runs. Returns 1 if the request was made, 0 if the future is already done,
- * CIO_EINVAL for NULL, CIO_ELOOPCLOSED. */
+ * CIO_EINVAL for NULL, CIO_ELOOPCLOSED, CIO_EWRONGLOOP from a thread other
+ * than the loop's. */
 CIO_API int cio_cancel(cio_future *future, const char *msg);
 
 CIO_API cio_state cio_future_state(const cio_future *future);
@@ -296,7 +306,9 @@ CIO_API cio_loop *cio_future_loop(const cio_future *future);
 /* Done callbacks: cb(future, arg) is scheduled on the loop when the future
  * finishes (never called inline, even when added to a finished future, in
  * which case it is scheduled at once). Callbacks run in the order added.
- * remove returns how many (cb, arg) registrations it removed. */
+ * remove returns how many (cb, arg) registrations it removed. Both return
+ * CIO_EINVAL for NULL, CIO_EWRONGLOOP from a thread other than the loop's;
+ * add returns CIO_ELOOPCLOSED or CIO_ENOMEM too. */
 typedef void (*cio_done_fn)(cio_future *future, void *arg);
 CIO_API int cio_future_add_done_callback(cio_future *future, cio_done_fn cb,
                                          void *arg);
@@ -366,7 +378,8 @@ CIO_API bool cio_is_task(const cio_future *future);
 CIO_API long cio_all_tasks(cio_loop *loop, cio_future **out, size_t cap);
 
 /* A task's name (valid until it is renamed or released), or NULL for a plain
- * future. set_name copies the name. */
+ * future. set_name copies the name (0, CIO_EINVAL,
+ * CIO_ENOMEM, or CIO_EWRONGLOOP from a thread other than the loop's). */
 CIO_API const char *cio_task_get_name(cio_future *task);
 CIO_API int cio_task_set_name(cio_future *task, const char *name);
 
@@ -379,7 +392,8 @@ CIO_API int cio_task_cancelling(const cio_future *task);
  * its function returns ends CANCELLED: in C, where nothing unwinds the
  * stack, returning from a cancelled task is how it "lets the cancellation
  * propagate"; call uncancel() to swallow it and finish normally instead.
- * Negative on error (CIO_EINVAL for NULL or a plain future). */
+ * Negative on error (CIO_EINVAL for NULL or a plain future, CIO_EWRONGLOOP
+ * from a thread other than the loop's). */
 CIO_API int cio_task_uncancel(cio_future *task);
 
 /* Print every task of the loop that is not done (NULL: cio_get_loop()):

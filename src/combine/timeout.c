@@ -126,6 +126,7 @@ cio_timeout_scope *cio_timeout_at(double when) {
 int cio_timeout_reschedule(cio_timeout_scope *t, double when) {
     if (!t || isnan(when))
         return CIO_EINVAL;
+    CIO__CHECK_THREAD(t->loop, "cio_timeout_reschedule");
     if (t->state != CIO__TIMEOUT_ENTERED)
         return CIO_EINVALIDSTATE;
     return arm(t, when);

@@ -124,9 +124,10 @@ void cio__future_finish(cio_future *f, cio_state state, int error, void *result,
     }
 }
 
-static int check_settable(cio_future *f) {
+static int check_settable(cio_future *f, const char *who) {
     if (!f || f->is_task)
         return CIO_EINVAL;
+    CIO__CHECK_THREAD(f->loop, who);
     if (f->state == CIO_DONE || f->state == CIO_CANCELLED)
         return CIO_EINVALIDSTATE;
     if (f->loop->closed)
@@ -135,7 +136,7 @@ static int check_settable(cio_future *f) {
 }
 
 int cio_future_set_result(cio_future *f, void *result) {
-    int rc = check_settable(f);
+    int rc = check_settable(f, "cio_future_set_result");
     if (rc)
         return rc;
     cio__future_finish(f, CIO_DONE, 0, result, NULL);
@@ -143,7 +144,7 @@ int cio_future_set_result(cio_future *f, void *result) {
 }
 
 int cio_future_set_error(cio_future *f, int code, const char *fmt, ...) {
-    int rc = check_settable(f);
+    int rc = check_settable(f, "cio_future_set_error");
     if (rc)
         return rc;
     if (code >= 0)
@@ -170,6 +171,7 @@ int cio__future_cancel_plain(cio_future *f, const char *msg) {
 int cio_cancel(cio_future *f, const char *msg) {
     if (!f)
         return CIO_EINVAL;
+    CIO__CHECK_THREAD(f->loop, "cio_cancel");
     if (f->is_task)
         return cio__task_cancel(cio__container_of(f, cio__task, fut), msg);
     return cio__future_cancel_plain(f, msg);
@@ -250,12 +252,15 @@ int cio__future_add_done_callback_ex(cio_future *f, cio_done_fn cb, void *arg,
 }
 
 int cio_future_add_done_callback(cio_future *f, cio_done_fn cb, void *arg) {
+    if (f)
+        CIO__CHECK_THREAD(f->loop, "cio_future_add_done_callback");
     return cio__future_add_done_callback_ex(f, cb, arg, NULL);
 }
 
 int cio_future_remove_done_callback(cio_future *f, cio_done_fn cb, void *arg) {
     if (!f || !cb)
         return CIO_EINVAL;
+    CIO__CHECK_THREAD(f->loop, "cio_future_remove_done_callback");
     int removed = 0;
     cio__list keep = {0};
     cio__node *n;

@@ -122,6 +122,7 @@ int cio_call_at(cio_loop *loop, double when, cio_callback_fn cb, void *arg,
 int cio_handle_cancel(cio_handle *h) {
     if (!h)
         return CIO_EINVAL;
+    CIO__CHECK_THREAD(h->loop, "cio_handle_cancel");
     if (h->cancelled || h->ran)
         return 0;
     h->cancelled = true;

@@ -11,6 +11,7 @@
 #include "cio.h"
 #include "coro/coro.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -196,6 +197,20 @@ void cio__loop_unref(cio_loop *loop);
 /* The loop a call should use: `loop` or the thread's; NULL with the error
  * recorded for `who` if there is none or it is closed. */
 cio_loop *cio__pick_loop(cio_loop *loop, const char *who);
+
+/* Loop objects belong to their loop's thread (their counts and queues are
+ * not atomic). A call that changes one checks first: on another thread it
+ * records a message naming the thread-safe way for `who` and returns
+ * CIO_EWRONGLOOP. (loop->thread never changes, so reading it is safe.) */
+static inline bool cio__on_loop_thread(const cio_loop *loop) {
+    return pthread_equal((pthread_t)loop->thread, pthread_self()) != 0;
+}
+int cio__wrong_thread(const char *who);
+#define CIO__CHECK_THREAD(loop, who)                                           \
+    do {                                                                       \
+        if (!cio__on_loop_thread(loop))                                        \
+            return cio__wrong_thread(who);                                     \
+    } while (0)
 
 static inline void cio__schedule(cio_loop *loop, cio__node *n) {
     cio__queue_push(&loop->ready, n);

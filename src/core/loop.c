@@ -62,14 +62,20 @@ cio_loop *cio__pick_loop(cio_loop *loop, const char *who) {
         cio__set_error(CIO_ELOOPCLOSED, "%s: the event loop is closed", who);
         return NULL;
     }
-    if (!pthread_equal((pthread_t)loop->thread, pthread_self())) {
-        cio__set_error(CIO_EWRONGLOOP,
-                       "%s: the event loop belongs to another thread (use "
-                       "cio_call_soon_threadsafe to reach it)",
-                       who);
+    if (!cio__on_loop_thread(loop)) {
+        cio__wrong_thread(who);
         return NULL;
     }
     return loop;
+}
+
+int cio__wrong_thread(const char *who) {
+    cio__set_error(CIO_EWRONGLOOP,
+                   "%s: called from a thread that is not the loop's (reach "
+                   "the loop with cio_call_soon_threadsafe or "
+                   "cio_run_coroutine_threadsafe)",
+                   who);
+    return CIO_EWRONGLOOP;
 }
 
 cio_loop *cio_get_running_loop(void) {
@@ -81,10 +87,10 @@ cio_loop *cio_get_loop(void) {
 }
 
 int cio_set_loop(cio_loop *loop) {
+    if (loop && !cio__on_loop_thread(loop))
+        return cio__wrong_thread("cio_set_loop");
     if (loop && loop->closed)
         return CIO_ELOOPCLOSED;
-    if (loop && !pthread_equal((pthread_t)loop->thread, pthread_self()))
-        return CIO_EWRONGLOOP;
     cio__thread_loop = loop;
     return 0;
 }
@@ -347,12 +353,12 @@ int cio__loop_run(cio_loop *loop, const cio_future *until,
 static int check_runnable(cio_loop *loop) {
     if (!loop)
         return CIO_EINVAL;
+    if (!cio__on_loop_thread(loop))
+        return cio__wrong_thread("cio_loop_run");
     if (loop->closed)
         return CIO_ELOOPCLOSED;
     if (cio__running_loop)
         return CIO_ELOOPRUNNING;
-    if (!pthread_equal((pthread_t)loop->thread, pthread_self()))
-        return CIO_EWRONGLOOP;
     return 0;
 }
 
@@ -402,6 +408,7 @@ int cio_loop_run_until_complete(cio_loop *loop, cio_task_fn fn, void *arg,
 int cio_loop_stop(cio_loop *loop) {
     if (!loop)
         return CIO_EINVAL;
+    CIO__CHECK_THREAD(loop, "cio_loop_stop");
     if (loop->closed)
         return CIO_ELOOPCLOSED;
     loop->stopping = true;
@@ -417,12 +424,11 @@ static void close_uv_handle(uv_handle_t *h, void *arg) {
 int cio_loop_close(cio_loop *loop) {
     if (!loop)
         return CIO_EINVAL;
+    CIO__CHECK_THREAD(loop, "cio_loop_close");
     if (loop->closed)
         return 0;
     if (loop->running)
         return CIO_ELOOPRUNNING;
-    if (!pthread_equal((pthread_t)loop->thread, pthread_self()))
-        return CIO_EWRONGLOOP;
     loop->closed = true;
     /* Callbacks that never ran are dropped; tasks are dealt with below. */
     cio__node *n;

@@ -594,6 +594,7 @@ int cio_task_set_name(cio_future *f, const char *name) {
     cio__task *t = as_task(f);
     if (!t || !name)
         return CIO_EINVAL;
+    CIO__CHECK_THREAD(t->fut.loop, "cio_task_set_name");
     char *copy = cio__strdup(name);
     if (!copy)
         return CIO_ENOMEM;
@@ -611,6 +612,7 @@ int cio_task_uncancel(cio_future *f) {
     cio__task *t = as_task(f);
     if (!t)
         return CIO_EINVAL;
+    CIO__CHECK_THREAD(t->fut.loop, "cio_task_uncancel");
     if (t->cancel_requests > 0 && --t->cancel_requests == 0)
         t->must_cancel = false;
     return t->cancel_requests;

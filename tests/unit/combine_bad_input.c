@@ -387,11 +387,10 @@ static void test_as_completed_next_other_or_closed_loop(void **state) {
     cio_release(p);
 }
 
-/* A reschedule whose timer cannot be set leaves the scope without a
- * deadline, as the header says, instead of reporting one that will never
- * expire. Every failure of the timer takes that path (CIO_ENOMEM in
- * practice); the one a test can cause is a reschedule from another thread
- * (here while the loop's thread waits for it), which the loop refuses. */
+/* A reschedule from another thread (here while the loop's thread waits for
+ * it) is refused and leaves the scope as it was: its deadline still
+ * expires. (A reschedule whose timer cannot be set, CIO_ENOMEM, leaves the
+ * scope without a deadline, as the header says; no test can cause it.) */
 static void *reschedule_elsewhere(void *arg) {
     cio_timeout_scope *ts = arg;
     g_rc = cio_timeout_reschedule(ts, cio_timeout_when(ts) - 4);
@@ -401,14 +400,17 @@ static void *reschedule_elsewhere(void *arg) {
 static void *reschedule_fails(void *arg) {
     (void)arg;
     cio_timeout_scope *ts = cio_timeout(5);
+    double when = cio_timeout_when(ts);
     pthread_t th;
     CHECK_INT(pthread_create(&th, NULL, reschedule_elsewhere, ts), 0);
     CHECK_INT(pthread_join(th, NULL), 0);
     CHECK_INT(g_rc, CIO_EWRONGLOOP);
-    CHECK(cio_timeout_when(ts) == CIO_NO_TIMEOUT);
-    CHECK_INT(cio_sleep(10), 0); /* no deadline: nothing expires */
-    CHECK(!cio_timeout_expired(ts));
-    CHECK_INT(cio_timeout_end(ts, 0), 0);
+    CHECK(cio_timeout_when(ts) == when);
+    double t0 = cio_loop_time(cio_get_running_loop());
+    CHECK_INT(cio_sleep(10), CIO_ECANCELED); /* the deadline is kept */
+    CHECK(cio_timeout_expired(ts));
+    CHECK(cio_loop_time(cio_get_running_loop()) - t0 >= 5 - 1e-3);
+    CHECK_INT(cio_timeout_end(ts, CIO_ECANCELED), CIO_ETIMEDOUT);
     return NULL;
 }
 
