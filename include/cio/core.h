@@ -32,9 +32,11 @@
  *   cio_strerror() turns either into a sentence. Calls that return a pointer
  *   return NULL on failure and leave the code and a message that says what
  *   went wrong in cio_last_error() / cio_last_error_message(). Nothing in cio
- *   aborts on user error; only a stack overflow (a memory-safety failure that
- *   cannot be recovered from) ends the process, with a message naming the
- *   task.
+ *   aborts on user error; only a stack overflow and a release of an object
+ *   already freed, or of the loop's own reference to a pending task or a
+ *   scheduled handle (memory-safety failures that cannot be recovered
+ *   from, like glibc's "double free detected") end the process, with a
+ *   message naming the object.
  */
 #ifndef CIO_CORE_H
 #define CIO_CORE_H
@@ -140,8 +142,8 @@ typedef struct cio_loop_options {
     bool debug;
     double slow_callback_duration; /* seconds; 0 means 0.1, as asyncio */
     /* Default stack size for this loop's tasks; 0 means CIO_STACK_DEFAULT.
-     * Rounded up to whole pages; below CIO_STACK_MIN, cio_loop_new fails
-     * with CIO_EINVAL. */
+     * Rounded up to whole pages; below CIO_STACK_MIN or above
+     * CIO_STACK_MAX, cio_loop_new fails with CIO_EINVAL. */
     size_t stack_size;
 } cio_loop_options;
 
@@ -150,6 +152,9 @@ typedef struct cio_loop_options {
  * bounds how deep a task may recurse. */
 #define CIO_STACK_DEFAULT ((size_t)256 * 1024)
 #define CIO_STACK_MIN ((size_t)16 * 1024)
+/* The largest stack a loop or a task may ask for (1 GiB of address space
+ * per task): anything larger is a mistake, refused with CIO_EINVAL. */
+#define CIO_STACK_MAX ((size_t)1 << 30)
 
 /* A new loop on the calling thread, with `opts` (NULL for the defaults).
  * It becomes the thread's current loop if the thread has none, which is the
@@ -237,6 +242,9 @@ CIO_API int cio_handle_cancel(cio_handle *handle);
 CIO_API bool cio_handle_cancelled(const cio_handle *handle);
 /* The loop time a timer handle is due at (0 for call_soon handles). */
 CIO_API double cio_handle_when(const cio_handle *handle);
+/* Give back the caller's reference. Releasing a freed handle, or one
+ * reference too many of a handle still scheduled, prints a diagnostic and
+ * aborts. */
 CIO_API void cio_handle_release(cio_handle *handle);
 
 /* ------------------------------------------------------------------------ */
@@ -258,7 +266,10 @@ CIO_API const char *cio_state_name(cio_state state);
 CIO_API cio_future *cio_future_new(cio_loop *loop);
 
 /* Take one more reference / give one back. cio_retain returns its argument;
- * both accept NULL. cio_release_all releases n entries (NULL ones skipped). */
+ * both accept NULL. cio_release_all releases n entries (NULL ones skipped).
+ * Releasing a future or task that is already freed, or the last reference
+ * of a task that is still pending (the loop's own), prints "cio:
+ * cio_release: task 'NAME' (created at FILE:LINE) ..." and aborts. */
 CIO_API cio_future *cio_retain(cio_future *future);
 CIO_API void cio_release(cio_future *future);
 CIO_API void cio_release_all(cio_future *const *futures, size_t n);
@@ -321,7 +332,7 @@ CIO_API int cio_future_remove_done_callback(cio_future *future, cio_done_fn cb,
 
 typedef struct cio_task_options {
     const char *name;  /* NULL: "Task-N", N counting from 1 per process */
-    size_t stack_size; /* 0: the loop's default */
+    size_t stack_size; /* 0: the loop's default; CIO_STACK_MIN..MAX */
 } cio_task_options;
 
 /* Schedule fn(arg) as a task on the running loop (else the thread's current

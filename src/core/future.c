@@ -8,6 +8,7 @@
  */
 #include "core/internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,7 @@ static void schedule_done_cb(cio_loop *loop, done_cb *d) {
 
 void cio__future_init(cio_future *f, cio_loop *loop, bool is_task) {
     f->refs = 1;
+    f->magic = CIO__LIVE;
     f->state = CIO_PENDING;
     f->is_task = is_task;
     f->loop = loop;
@@ -58,14 +60,39 @@ cio_future *cio_future_new(cio_loop *loop) {
     return f;
 }
 
+void cio__release_fault(const cio_future *f, const char *who,
+                        const char *what) {
+    /* a freed plain future's word may hold the allocator's data: only a
+     * word that is exactly ours says the rest of the object is readable */
+    bool readable = f->magic == CIO__LIVE || f->magic == CIO__FREED;
+    if (readable && f->is_task) {
+        const cio__task *t = cio__container_of(f, cio__task, fut);
+        char name[64];
+        fprintf(stderr, "cio: %s: task '%s' (created at %s:%d) %s\n", who,
+                cio__task_name(t, name, sizeof name), t->created_file,
+                t->created_line, what);
+    } else {
+        fprintf(stderr, "cio: %s: future %p %s\n", who, (const void *)f, what);
+    }
+    fflush(stderr);
+    abort();
+}
+
 cio_future *cio_retain(cio_future *f) {
+    if (f && f->magic != CIO__LIVE)
+        cio__release_fault(f, "cio_retain", "was already freed");
     if (f)
         f->refs++;
     return f;
 }
 
 void cio_release(cio_future *f) {
-    if (f && --f->refs == 0) {
+    if (!f)
+        return;
+    if (f->magic != CIO__LIVE)
+        cio__release_fault(f, "cio_release",
+                           "was already freed (released once too often)");
+    if (--f->refs == 0) {
         if (f->is_task)
             cio__task_free(cio__container_of(f, cio__task, fut));
         else
@@ -101,6 +128,7 @@ void cio__future_free(cio_future *f) {
     while ((n = cio__list_pop(&f->callbacks)) != NULL)
         n->run(n, true);
     free(f->message);
+    f->magic = CIO__FREED;
     if (!f->is_task) { /* a task's memory is task.c's to give back */
         cio_loop *loop = f->loop;
         free(f);

@@ -101,11 +101,21 @@ bool cio__list_remove(cio__list *l, cio__node *n);
 
 /* ---- futures and tasks -------------------------------------------------- */
 
+/* A live future, task or handle carries CIO__LIVE in its magic word; one
+ * that was freed, CIO__FREED. A task's block keeps it while it waits on
+ * the loop's free list (which links blocks through their first 8 bytes,
+ * hence the word's place after them). Every release checks the word (one
+ * compare), so that a double release ends in a diagnostic naming the
+ * object, as glibc's "double free detected", not in corruption. */
+#define CIO__LIVE 0x63696f4cu  /* "cioL" */
+#define CIO__FREED 0x63696f46u /* "cioF" */
+
 struct cio_future {
     unsigned refs;
-    int error;     /* 0, an error code, or CIO_ECANCELED (a task keeps the
-                      code cio_raise recorded here until it returns) */
-    uint8_t state; /* cio_state: DONE and CANCELLED are the last two */
+    int error;      /* 0, an error code, or CIO_ECANCELED (a task keeps the
+                       code cio_raise recorded here until it returns) */
+    uint32_t magic; /* CIO__LIVE, or CIO__FREED once freed */
+    uint8_t state;  /* cio_state: DONE and CANCELLED are the last two */
     bool is_task;
     bool retrieved; /* someone read the outcome */
     void *result;
@@ -222,6 +232,12 @@ void cio__timer_arm(cio_loop *loop, cio__timer *t, uint64_t when);
 void cio__timer_disarm(cio_loop *loop, cio__timer *t);
 /* Move every due timer to the ready queue, in deadline order. */
 void cio__timers_fire(cio_loop *loop, uint64_t now);
+
+/* A release that cannot be right (of a freed object, or of the loop's own
+ * reference): print what the object is ("task 'x' (created at f.c:12)")
+ * and what went wrong to stderr, then abort, in every build. */
+_Noreturn void cio__release_fault(const cio_future *f, const char *who,
+                                  const char *what);
 
 /* Future internals shared with tasks. */
 void cio__future_init(cio_future *f, cio_loop *loop, bool is_task);

@@ -105,11 +105,12 @@ static bool env_debug(void) {
 }
 
 static bool options_ok(const cio_loop_options *o) {
-    if (o->stack_size && o->stack_size < CIO_STACK_MIN) {
+    if (o->stack_size &&
+        (o->stack_size < CIO_STACK_MIN || o->stack_size > CIO_STACK_MAX)) {
         cio__set_error(CIO_EINVAL,
-                       "cio_loop_new: stack_size %zu is below CIO_STACK_MIN "
-                       "(%zu)",
-                       o->stack_size, CIO_STACK_MIN);
+                       "cio_loop_new: stack_size %zu is out of range "
+                       "(CIO_STACK_MIN %zu to CIO_STACK_MAX %zu)",
+                       o->stack_size, CIO_STACK_MIN, CIO_STACK_MAX);
         return false;
     }
     if (!(o->slow_callback_duration >= 0.0) ||

@@ -96,14 +96,24 @@ typedef struct chunk {
     size_t bytes; /* 0: from malloc */
 } chunk;
 
+/* A freed task keeps its magic word, id, name and creation site while it
+ * waits for reuse, so that a release of it is reported with its name: its
+ * name is freed when the block is reused or the loop's memory goes. */
 #if defined(CIO_ASAN) || defined(CIO_TSAN)
 static cio__task *task_alloc(cio_loop *loop) {
     (void)loop;
-    return malloc(sizeof(cio__task));
+    cio__task *t = malloc(sizeof(cio__task));
+    if (t)
+        t->coro.name = NULL;
+    return t;
 }
 static void task_dealloc(cio_loop *loop, cio__task *t) {
     (void)loop;
+    free(t->coro.name);
     free(t);
+}
+static void free_list_names(cio_loop *loop) {
+    (void)loop;
 }
 #else
 static chunk *new_chunk(cio_loop *loop) {
@@ -140,25 +150,32 @@ static chunk *new_chunk(cio_loop *loop) {
 }
 
 static cio__task *task_alloc(cio_loop *loop) {
-    void *p = loop->free_tasks;
-    if (p) {
-        loop->free_tasks = *(void **)p;
-        return p;
+    cio__task *t = loop->free_tasks;
+    if (t) {
+        loop->free_tasks = *(void **)(void *)t;
+        free(t->coro.name);
+    } else {
+        if (loop->carve_end - loop->carve_at < (ptrdiff_t)TASK_BYTES &&
+            !new_chunk(loop))
+            return NULL;
+        t = (cio__task *)(void *)loop->carve_at;
+        loop->carve_at += TASK_BYTES;
     }
-    if (loop->carve_end - loop->carve_at < (ptrdiff_t)TASK_BYTES &&
-        !new_chunk(loop))
-        return NULL;
-    p = loop->carve_at;
-    loop->carve_at += TASK_BYTES;
-    return p;
+    t->coro.name = NULL;
+    return t;
 }
 static void task_dealloc(cio_loop *loop, cio__task *t) {
     *(void **)(void *)t = loop->free_tasks;
     loop->free_tasks = t;
 }
+static void free_list_names(cio_loop *loop) {
+    for (cio__task *t = loop->free_tasks; t; t = *(cio__task **)(void *)t)
+        free(t->coro.name);
+}
 #endif
 
 void cio__task_memory_free(cio_loop *loop) {
+    free_list_names(loop);
     chunk *c = loop->task_chunks;
     while (c) {
         chunk *next = c->next;
@@ -175,9 +192,13 @@ void cio__task_memory_free(cio_loop *loop) {
 }
 
 void cio__task_free(cio__task *t) {
+    if (!t->finished) /* the loop still runs it: its reference was taken */
+        cio__release_fault(&t->fut, "cio_release",
+                           "is still pending: its last reference, the "
+                           "loop's own, was released (released once too "
+                           "often)");
     cio_loop *loop = t->fut.loop;
     cio__future_free(&t->fut);
-    free(t->coro.name);
     task_dealloc(loop, t);
     cio__loop_unref(loop); /* last: it may free the task memory */
 }
@@ -334,11 +355,11 @@ cio_future *cio_create_task_at(cio_loop *loop, cio_task_fn fn, void *arg,
         return NULL;
     size_t stack_size =
         opts && opts->stack_size ? opts->stack_size : loop->stack_size;
-    if (stack_size < CIO_STACK_MIN || stack_size > UINT32_MAX - 65535) {
+    if (stack_size < CIO_STACK_MIN || stack_size > CIO_STACK_MAX) {
         cio__set_error(CIO_EINVAL,
                        "cio_create_task: stack size %zu is out of range "
-                       "(%zu bytes to 4 GiB less 64 KiB)",
-                       stack_size, CIO_STACK_MIN);
+                       "(CIO_STACK_MIN %zu to CIO_STACK_MAX %zu)",
+                       stack_size, CIO_STACK_MIN, CIO_STACK_MAX);
         return NULL;
     }
     cio__task *t = task_alloc(loop);
@@ -550,6 +571,7 @@ void cio__task_abandon(cio__task *t) {
     if (t->started)
         cio__coro_destroy(&t->coro); /* its stack goes with the pool */
     live_unlink(loop, t);
+    t->finished = true; /* dropped for good: the loop's release is due */
     cio_release(&t->fut);
 }
 
