@@ -100,10 +100,11 @@ static cio_timeout_scope *scope_new(double when, const char *who) {
 
 cio_timeout_scope *cio_timeout(double delay) {
     if (!cio__timeout_ok(delay)) {
-        cio__set_error(CIO_EINVAL, "cio_timeout: the delay must be >= 0 "
+        cio__set_error(CIO_EINVAL, "cio_timeout: the delay is NaN "
                                    "(CIO_NO_TIMEOUT for none)");
         return NULL;
     }
+    delay = cio__timeout_clamp(delay);
     cio_future *self = cio_current_task();
     if (!self) {
         cio__set_error(CIO_ENOTASK, "cio_timeout: not in a task");

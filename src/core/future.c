@@ -200,6 +200,12 @@ int cio_cancel(cio_future *f, const char *msg) {
     if (!f)
         return CIO_EINVAL;
     CIO__CHECK_THREAD(f->loop, "cio_cancel");
+    if (cio_future_done(f)) {
+        /* asyncio's Future.cancel(): cancelling a finished future says its
+         * outcome is not wanted, so a failure is not reported unretrieved */
+        f->retrieved = true;
+        return 0;
+    }
     if (f->is_task)
         return cio__task_cancel(cio__container_of(f, cio__task, fut), msg);
     return cio__future_cancel_plain(f, msg);

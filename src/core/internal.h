@@ -143,7 +143,18 @@ typedef struct cio__task {
     int cancel_requests;
     bool must_cancel, started, finished;
     bool run_when_cancelled; /* start even if cancelled first (see task.c) */
+    bool cancelled_at_end;   /* cio_run's final cancellation reached it */
+    /* Asked before a cancellation request is made: false refuses it
+     * (cio_cancel returns 0), as the gather future does once its children
+     * are done. NULL: no say. */
+    struct cio__cancel_check *cancel_check;
 } cio__task;
+
+typedef struct cio__cancel_check {
+    bool (*allow)(struct cio__cancel_check *self);
+} cio__cancel_check;
+/* Give a task a cancel check (NULL: take it away). */
+void cio__task_set_cancel_check(cio_future *task, cio__cancel_check *check);
 
 /* ---- the loop ----------------------------------------------------------- */
 

@@ -528,6 +528,8 @@ int cio__task_cancel(cio__task *t, const char *msg) {
         return 0;
     if (t->fut.loop->closed)
         return CIO_ELOOPCLOSED;
+    if (t->cancel_check && !t->cancel_check->allow(t->cancel_check))
+        return 0;
     t->cancel_requests++;
     if (!t->fut.error) { /* keep a pending raise's message */
         char *copy = cio__strdup(msg ? msg : "");
@@ -700,6 +702,12 @@ void cio__cleanup_remove(cio_future *task, cio__cleanup *c) {
             *p = c->next;
             return;
         }
+}
+
+void cio__task_set_cancel_check(cio_future *f, cio__cancel_check *check) {
+    cio__task *t = as_task(f);
+    if (t)
+        t->cancel_check = check;
 }
 
 void cio__task_run_when_cancelled(cio_future *f) {

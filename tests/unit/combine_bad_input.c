@@ -67,10 +67,9 @@ static void *wait_bad(void *arg) {
     CHECK_INT(cio_wait(f, 0, CIO_ALL_COMPLETED, CIO_NO_TIMEOUT), CIO_EINVAL);
     CHECK_INT(cio_wait(NULL, 1, CIO_ALL_COMPLETED, CIO_NO_TIMEOUT), CIO_EINVAL);
     CHECK_INT(cio_wait(f, 2, CIO_ALL_COMPLETED, CIO_NO_TIMEOUT), CIO_EINVAL);
-    CHECK_INT(cio_wait(f, 1, CIO_ALL_COMPLETED, -1.0), CIO_EINVAL);
-    CHECK_INT(cio_wait(f, 1, CIO_ALL_COMPLETED, -0.001), CIO_EINVAL);
+    /* (a negative timeout is "time out now": tests/conformance/
+     * negative_timeouts.c) */
     CHECK_INT(cio_wait(f, 1, CIO_ALL_COMPLETED, NAN), CIO_EINVAL);
-    CHECK_INT(cio_wait(f, 1, CIO_ALL_COMPLETED, -INFINITY), CIO_EINVAL);
     CHECK_INT(cio_wait(f, 1, (cio_return_when)-1, 1.0), CIO_EINVAL);
     f[1] = cio_current_task();
     CHECK_INT(cio_wait(f, 2, CIO_FIRST_COMPLETED, 1.0), CIO_EINVAL);
@@ -92,9 +91,8 @@ static void test_wait_bad_input(void **state) {
 static void *as_completed_bad(void *arg) {
     (void)arg;
     cio_future *p = cio_future_new(NULL);
-    CHECK(cio_as_completed(&p, 1, -1) == NULL);
-    CHECK_INT(cio_last_error(), CIO_EINVAL);
     CHECK(cio_as_completed(&p, 1, NAN) == NULL);
+    CHECK_INT(cio_last_error(), CIO_EINVAL);
     CHECK(cio_as_completed(NULL, 3, 1) == NULL);
     CHECK_INT(cio_last_error(), CIO_EINVAL);
     CHECK(cio_as_completed(((cio_future *[]){p, NULL}), 2, 1) == NULL);
@@ -131,7 +129,6 @@ static void *wait_for_bad(void *arg) {
     void *r = IPTR(1);
     CHECK_INT(cio_wait_for(NULL, 1, &r), CIO_EINVAL);
     CHECK_PTR(r, NULL);
-    CHECK_INT(cio_wait_for(p, -1, NULL), CIO_EINVAL);
     CHECK_INT(cio_wait_for(p, NAN, NULL), CIO_EINVAL);
     CHECK_INT(cio_wait_for(cio_current_task(), 1, NULL), CIO_EINVAL);
     other_loop_new();
@@ -149,10 +146,8 @@ static void test_wait_for_bad_input(void **state) {
 
 static void *timeout_bad(void *arg) {
     (void)arg;
-    CHECK(cio_timeout(-1) == NULL);
-    CHECK_INT(cio_last_error(), CIO_EINVAL);
     CHECK(cio_timeout(NAN) == NULL);
-    CHECK(cio_timeout(-INFINITY) == NULL);
+    CHECK_INT(cio_last_error(), CIO_EINVAL);
     CHECK(cio_timeout_at(NAN) == NULL);
     CHECK_INT(cio_last_error(), CIO_EINVAL);
     CHECK_INT(cio_timeout_end(NULL, 0), CIO_EINVAL);
