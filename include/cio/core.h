@@ -364,7 +364,10 @@ CIO_API int cio_await_at(cio_future *future, void **result, const char *file,
 
 /* Suspend the calling task for `seconds` (negative counts as 0).
  * cio_sleep(0) yields: every other ready task and callback runs once before
- * this task continues. Returns 0, CIO_ECANCELED, CIO_ENOTASK, CIO_EINVAL
+ * this task continues. cio_sleep(INFINITY) (or any sleep past the clock's
+ * end, about 584 years) sleeps until the task is cancelled: its timer never
+ * fires, does not move a virtual clock, and does not count as a timer for
+ * CIO_EDEADLK (a program left with nothing else stops with that code). Returns 0, CIO_ECANCELED, CIO_ENOTASK, CIO_EINVAL
  * for NaN, or CIO_ENOMEM if the loop's timer heap cannot grow. */
 #define cio_sleep(seconds) cio_sleep_at((seconds), __FILE__, __LINE__)
 CIO_API int cio_sleep_at(double seconds, const char *file, int line);

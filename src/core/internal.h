@@ -57,6 +57,9 @@ static inline cio__node *cio__queue_pop(cio__queue *q) {
 /* ---- timers ------------------------------------------------------------- */
 
 #define CIO__NOT_ARMED SIZE_MAX
+/* The deadline of a sleep of INFINITY (and of any that saturates): such a
+ * timer never fires, and the idle loop does not count it as a timer. */
+#define CIO__NEVER UINT64_MAX
 
 typedef struct cio__timer {
     uint64_t when; /* loop clock, nanoseconds */

@@ -217,14 +217,17 @@ static void poll_nowait(cio_loop *loop) {
 
 static int poll_blocking(cio_loop *loop) {
     cio__stack_pool_trim(loop->stacks, TRIM_WHEN_IDLE);
-    if (loop->virtual_time && loop->nheap) {
+    /* a timer at the end of time is no timer: jumping the virtual clock to
+     * it would pin the clock there, waiting for it is waiting for ever */
+    bool timer = loop->nheap && loop->heap[0]->when != CIO__NEVER;
+    if (loop->virtual_time && timer) {
         poll_nowait(loop);
         if (loop->ready.count == 0 && loop->heap[0]->when > loop->vnow)
             loop->vnow = loop->heap[0]->when;
         cio__timers_fire(loop, loop->vnow);
         return 0;
     }
-    if (loop->nheap) {
+    if (timer) {
         uint64_t now = monotonic_ns(), when = loop->heap[0]->when;
         uint64_t ms = when > now ? (when - now + 999999) / 1000000 : 0;
         uv_timer_start(&loop->wake, on_wake, ms, 0);
@@ -243,7 +246,7 @@ static int poll_blocking(cio_loop *loop) {
     }
     uv_run(&loop->uv, UV_RUN_ONCE);
     uv_timer_stop(&loop->wake);
-    if (loop->nheap)
+    if (timer)
         cio__timers_fire(loop, cio__loop_now(loop));
     return 0;
 }
