@@ -145,6 +145,10 @@ typedef struct cio_loop_options {
      * Rounded up to whole pages; below CIO_STACK_MIN or above
      * CIO_STACK_MAX, cio_loop_new fails with CIO_EINVAL. */
     size_t stack_size;
+    /* Eager tasks (asyncio 3.12's eager_task_factory): every task created
+     * while the loop runs starts at once, as if cio_task_options.eager
+     * were set (see there). */
+    bool eager_tasks;
 } cio_loop_options;
 
 /* 256 KiB of address space per task. Only the pages a task touches become
@@ -333,11 +337,23 @@ CIO_API int cio_future_remove_done_callback(cio_future *future, cio_done_fn cb,
 typedef struct cio_task_options {
     const char *name;  /* NULL: "Task-N", N counting from 1 per process */
     size_t stack_size; /* 0: the loop's default; CIO_STACK_MIN..MAX */
+    /* Start eagerly (asyncio 3.12's eager_start): if the loop is running,
+     * the task runs at once, inside cio_create_task, until its first
+     * suspension, and the creator continues after that; a task that
+     * finishes without suspending is done when cio_create_task returns
+     * (it never reaches the ready queue: no pass, no switch through the
+     * scheduler). While it runs, cio_current_task() is the new task (the
+     * creator's again afterwards) and cio_all_tasks() lists it; a task that
+     * finished eagerly is not listed after. Cancelling it works as for any
+     * task. If the loop is not running (or there is no memory for a stack
+     * at once), the task is scheduled as usual. */
+    bool eager;
 } cio_task_options;
 
 /* Schedule fn(arg) as a task on the running loop (else the thread's current
  * loop): it starts on the loop's next pass, as in asyncio, and gets its
- * stack only then. Returns a new reference to the task, which is a future:
+ * stack only then (unless it starts eagerly: cio_task_options.eager, or
+ * the loop's eager_tasks). Returns a new reference to the task, which is a future:
  * await it, cancel it, read its result. NULL on failure (cio_last_error()).
  * These are macros so that the task remembers where it was created. */
 #define cio_create_task(fn, arg)                                               \

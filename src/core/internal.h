@@ -140,6 +140,9 @@ typedef struct cio__task {
     struct cio__parking *parked;   /* where it is parked (cio__park), or NULL */
     struct cio__cleanup *cleanups; /* run if the loop abandons the task */
     struct cio__task *prev_live, *next_live;
+    /* During an eager start (see task.c): the coroutine of whoever created
+     * the task, to switch back to at its first suspension or its end */
+    cio__coro *eager_from;
     const char *created_file, *where_file;
     int created_line, where_line;
     uint32_t stack_size;
@@ -198,6 +201,7 @@ struct cio_loop {
     bool until_no_tasks;
     uint64_t tasks_created, created_mark; /* see cio__loop_run */
     bool closed, running, stopping, virtual_time, debug;
+    bool eager_tasks; /* every task created while it runs starts eagerly */
     uint64_t vnow; /* the clock under virtual time */
     uint64_t slow_ns;
     size_t stack_size;
@@ -208,6 +212,7 @@ struct cio_loop {
     void *task_chunks;
     char *carve_at, *carve_end;
     unsigned nchunks;
+    bool free_names; /* a block on the free list may keep a task's name */
 };
 
 /* The loop running on this thread / the thread's current loop. */

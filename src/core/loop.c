@@ -165,6 +165,7 @@ cio_loop *cio_loop_new(const cio_loop_options *opts) {
     loop->refs = 1;
     loop->virtual_time = o.virtual_time;
     loop->debug = o.debug || env_debug();
+    loop->eager_tasks = o.eager_tasks;
     double slow = o.slow_callback_duration > 0 ? o.slow_callback_duration : 0.1;
     loop->slow_ns = (uint64_t)(slow * 1e9);
     loop->stack_size = o.stack_size ? o.stack_size : CIO_STACK_DEFAULT;

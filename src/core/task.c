@@ -167,8 +167,14 @@ static cio__task *task_alloc(cio_loop *loop) {
 static void task_dealloc(cio_loop *loop, cio__task *t) {
     *(void **)(void *)t = loop->free_tasks;
     loop->free_tasks = t;
+    if (t->coro.name)
+        loop->free_names = true;
 }
+/* (a walk over a million freed blocks is a million cache misses: only when
+ * one of them may hold a name) */
 static void free_list_names(cio_loop *loop) {
+    if (!loop->free_names)
+        return;
     for (cio__task *t = loop->free_tasks; t; t = *(cio__task **)(void *)t)
         free(t->coro.name);
 }
@@ -334,6 +340,8 @@ static void task_main(void *arg) {
         void *ret = t->fn(t->arg);
         task_finish(t, ret);
         t->finished = true;
+        if (t->eager_from) /* done in its eager start: the creator retires it */
+            cio__coro_exit(&t->coro, t->eager_from);
         cio__task *next = chain_fresh(t);
         if (!next)
             break;
@@ -341,6 +349,34 @@ static void task_main(void *arg) {
     }
     t->fut.loop->returned = t; /* the scheduler frees the stack we are on */
     cio__coro_exit(&t->coro, &t->fut.loop->main);
+}
+
+/* asyncio 3.12's eager start: run the new task now, on its own stack, until
+ * its first suspension (suspend() switches back here instead of handing
+ * over) or its end (task_main switches back here, and the task is retired
+ * as the scheduler would). The creator, a task or the scheduler's own
+ * stack, is suspended meanwhile, and is the current task again after.
+ * false: no stack now, schedule it as usual. */
+static bool eager_start(cio_loop *loop, cio__task *t) {
+    cio__stack *stack = cio__stack_get(loop->stacks, t->stack_size);
+    if (!stack)
+        return false;
+    cio__task *creator = cio__current_task;
+    cio__coro *from = creator ? &creator->coro : &loop->main;
+    cio__coro_start(&t->coro, stack, task_main, t);
+    t->started = true;
+    t->fut.state = CIO_RUNNING;
+    t->eager_from = from;
+    cio__current_task = t;
+    cio__coro_switch(from, &t->coro);
+    cio__current_task = creator;
+    if (t->finished) {
+        cio__stack_put(loop->stacks, t->coro.stack);
+        cio__coro_destroy(&t->coro);
+        live_unlink(loop, t);
+        cio_release(&t->fut); /* the loop's reference */
+    }
+    return true;
 }
 
 cio_future *cio_create_task_at(cio_loop *loop, cio_task_fn fn, void *arg,
@@ -385,7 +421,9 @@ cio_future *cio_create_task_at(cio_loop *loop, cio_task_fn fn, void *arg,
     t->stack_size = (uint32_t)stack_size;
     live_append(loop, t);
     loop->tasks_created++;
-    cio__schedule(loop, &t->step.node);
+    bool eager = (opts && opts->eager) || loop->eager_tasks;
+    if (!eager || cio__running_loop != loop || !eager_start(loop, t))
+        cio__schedule(loop, &t->step.node);
     return &t->fut;
 }
 
@@ -402,6 +440,13 @@ static cio__task *next_inline(cio_loop *loop) {
 static void suspend(cio__task *t, const char *file, int line) {
     t->where_file = file;
     t->where_line = line;
+    if (__builtin_expect(t->eager_from != NULL, 0)) {
+        /* the first suspension of an eager start: back to the creator */
+        cio__coro *creator = t->eager_from;
+        t->eager_from = NULL;
+        cio__coro_switch(&t->coro, creator);
+        return; /* whoever switched back to us set cio__current_task */
+    }
     cio_loop *loop = t->fut.loop;
     cio__task *next = next_inline(loop);
     if (next == t)
