@@ -353,9 +353,10 @@ typedef struct cio_task_options {
 /* Schedule fn(arg) as a task on the running loop (else the thread's current
  * loop): it starts on the loop's next pass, as in asyncio, and gets its
  * stack only then (unless it starts eagerly: cio_task_options.eager, or
- * the loop's eager_tasks). Returns a new reference to the task, which is a future:
- * await it, cancel it, read its result. NULL on failure (cio_last_error()).
- * These are macros so that the task remembers where it was created. */
+ * the loop's eager_tasks). Returns a new reference to the task, which is a
+ * future: await it, cancel it, read its result. NULL on failure
+ * (cio_last_error()). These are macros so that the task remembers where it was
+ * created. */
 #define cio_create_task(fn, arg)                                               \
     cio_create_task_at(NULL, (fn), (arg), NULL, __FILE__, __LINE__)
 /* (variadic so that a compound literal with commas can be the options:
@@ -383,8 +384,9 @@ CIO_API int cio_await_at(cio_future *future, void **result, const char *file,
  * this task continues. cio_sleep(INFINITY) (or any sleep past the clock's
  * end, about 584 years) sleeps until the task is cancelled: its timer never
  * fires, does not move a virtual clock, and does not count as a timer for
- * CIO_EDEADLK (a program left with nothing else stops with that code). Returns 0, CIO_ECANCELED, CIO_ENOTASK, CIO_EINVAL
- * for NaN, or CIO_ENOMEM if the loop's timer heap cannot grow. */
+ * CIO_EDEADLK (a program left with nothing else stops with that code). Returns
+ * 0, CIO_ECANCELED, CIO_ENOTASK, CIO_EINVAL for NaN, or CIO_ENOMEM if the
+ * loop's timer heap cannot grow. */
 #define cio_sleep(seconds) cio_sleep_at((seconds), __FILE__, __LINE__)
 CIO_API int cio_sleep_at(double seconds, const char *file, int line);
 

@@ -202,7 +202,7 @@ struct cio_loop {
     uint64_t tasks_created, created_mark; /* see cio__loop_run */
     bool closed, running, stopping, virtual_time, debug;
     bool eager_tasks; /* every task created while it runs starts eagerly */
-    uint64_t vnow; /* the clock under virtual time */
+    uint64_t vnow;    /* the clock under virtual time */
     uint64_t slow_ns;
     size_t stack_size;
     uintptr_t thread; /* pthread_self() of the creating thread */
