@@ -60,20 +60,45 @@ cio_future *cio_future_new(cio_loop *loop) {
     return f;
 }
 
+/* Plain futures: freed here, cancelled at once, set by anyone. */
+static void plain_free(cio_future *f) {
+    cio_loop *loop = f->loop;
+    cio__future_free(f);
+    free(f);
+    cio__loop_unref(loop);
+}
+
+static void plain_describe(const cio_future *f, bool with_site, char *buf,
+                           size_t cap) {
+    if (with_site) /* (a plain future does not know where it was made) */
+        snprintf(buf, cap, "future %p", (const void *)f);
+    else
+        snprintf(buf, cap, "future");
+}
+
+static const cio__future_kind plain_kind = {
+    .free = plain_free,
+    .cancel = cio__future_cancel_plain,
+    .describe = plain_describe,
+    .settable = true,
+};
+
+/* The one place that tells a task from a plain future. */
+static inline const cio__future_kind *kind_of(const cio_future *f) {
+    return f->is_task ? &cio__task_kind : &plain_kind;
+}
+
 void cio__release_fault(const cio_future *f, const char *who,
                         const char *what) {
     /* a freed plain future's word may hold the allocator's data: only a
      * word that is exactly ours says the rest of the object is readable */
     bool readable = f->magic == CIO__LIVE || f->magic == CIO__FREED;
-    if (readable && f->is_task) {
-        const cio__task *t = cio__container_of(f, cio__task, fut);
-        char name[64];
-        fprintf(stderr, "cio: %s: task '%s' (created at %s:%d) %s\n", who,
-                cio__task_name(t, name, sizeof name), t->created_file,
-                t->created_line, what);
-    } else {
-        fprintf(stderr, "cio: %s: future %p %s\n", who, (const void *)f, what);
-    }
+    char name[160];
+    if (readable)
+        kind_of(f)->describe(f, true, name, sizeof name);
+    else
+        plain_describe(f, true, name, sizeof name);
+    fprintf(stderr, "cio: %s: %s %s\n", who, name, what);
     fflush(stderr);
     abort();
 }
@@ -92,12 +117,8 @@ void cio_release(cio_future *f) {
     if (f->magic != CIO__LIVE)
         cio__release_fault(f, "cio_release",
                            "was already freed (released once too often)");
-    if (--f->refs == 0) {
-        if (f->is_task)
-            cio__task_free(cio__container_of(f, cio__task, fut));
-        else
-            cio__future_free(f);
-    }
+    if (--f->refs == 0)
+        kind_of(f)->free(f);
 }
 
 void cio_release_all(cio_future *const *fs, size_t n) {
@@ -107,20 +128,14 @@ void cio_release_all(cio_future *const *fs, size_t n) {
         cio_release(fs[i]);
 }
 
-/* Called for plain futures and, from task.c, for tasks at the end; a plain
- * future's memory is freed and its loop released here, a task's in task.c. */
+/* What every future's end has in common; the memory is its kind's to give
+ * back (plain_free, cio__task_free). */
 void cio__future_free(cio_future *f) {
     if (f->state == CIO_DONE && f->error && !f->retrieved) {
-        if (f->is_task) {
-            char name[64];
-            cio__diag("task '%s' error was never retrieved: %s",
-                      cio__task_name(cio__container_of(f, cio__task, fut), name,
-                                     sizeof name),
-                      f->message ? f->message : cio_strerror(f->error));
-        } else {
-            cio__diag("future error was never retrieved: %s",
-                      f->message ? f->message : cio_strerror(f->error));
-        }
+        char name[160];
+        kind_of(f)->describe(f, false, name, sizeof name);
+        cio__diag("%s error was never retrieved: %s", name,
+                  f->message ? f->message : cio_strerror(f->error));
     }
     /* Only done callbacks can be left here: a waiting task holds a reference
      * to what it awaits. */
@@ -129,11 +144,6 @@ void cio__future_free(cio_future *f) {
         n->run(n, true);
     free(f->message);
     f->magic = CIO__FREED;
-    if (!f->is_task) { /* a task's memory is task.c's to give back */
-        cio_loop *loop = f->loop;
-        free(f);
-        cio__loop_unref(loop);
-    }
 }
 
 void cio__future_finish(cio_future *f, cio_state state, int error, void *result,
@@ -153,7 +163,7 @@ void cio__future_finish(cio_future *f, cio_state state, int error, void *result,
 }
 
 static int check_settable(cio_future *f, const char *who) {
-    if (!f || f->is_task)
+    if (!f || !kind_of(f)->settable)
         return CIO_EINVAL;
     CIO__CHECK_THREAD(f->loop, who);
     if (f->state == CIO_DONE || f->state == CIO_CANCELLED)
@@ -206,9 +216,7 @@ int cio_cancel(cio_future *f, const char *msg) {
         f->retrieved = true;
         return 0;
     }
-    if (f->is_task)
-        return cio__task_cancel(cio__container_of(f, cio__task, fut), msg);
-    return cio__future_cancel_plain(f, msg);
+    return kind_of(f)->cancel(f, msg);
 }
 
 cio_state cio_future_state(const cio_future *f) {

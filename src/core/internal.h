@@ -221,6 +221,7 @@ extern CIO_TLS cio_loop *cio__thread_loop;
 extern CIO_TLS cio__task *cio__current_task;
 
 uint64_t cio__loop_now(cio_loop *loop);
+uint64_t cio__monotonic_ns(void); /* the real clock, whatever the loop's */
 void cio__loop_ref(cio_loop *loop);
 void cio__loop_unref(cio_loop *loop);
 /* The loop a call should use: `loop` or the thread's; NULL with the error
@@ -258,6 +259,21 @@ void cio__timers_fire(cio_loop *loop, uint64_t now);
 _Noreturn void cio__release_fault(const cio_future *f, const char *who,
                                   const char *what);
 
+/* What kind of future an object is (a plain future or a task): how it is
+ * freed, cancelled, set and named. future.c dispatches through it, so it
+ * knows nothing of tasks. */
+typedef struct cio__future_kind {
+    void (*free)(cio_future *f); /* its last reference went */
+    /* a cancellation request; the future is not done, its loop open */
+    int (*cancel)(cio_future *f, const char *msg);
+    /* "task 'NAME' (created at FILE:LINE)" (with_site) or "task 'NAME'", or
+     * "future": for diagnostics */
+    void (*describe)(const cio_future *f, bool with_site, char *buf,
+                     size_t cap);
+    bool settable; /* set_result / set_error allowed */
+} cio__future_kind;
+extern const cio__future_kind cio__task_kind; /* task.c */
+
 /* Future internals shared with tasks. */
 void cio__future_init(cio_future *f, cio_loop *loop, bool is_task);
 void cio__future_finish(cio_future *f, cio_state state, int error, void *result,
@@ -278,8 +294,20 @@ int cio__future_add_node(cio_future *f, cio__node *n);
 bool cio__future_remove_node(cio_future *f, cio__node *n);
 
 /* Task internals used by the loop. */
-void cio__task_step(cio__node *node, bool discard); /* a task's step node */
-void cio__task_free(cio__task *t);
+static inline cio__task *cio__as_task(const cio_future *f) {
+    return f && f->is_task ? cio__container_of(f, cio__task, fut) : NULL;
+}
+void cio__task_step(cio__node *node, bool discard); /* sched.c */
+/* How a returning task finishes (task.c): a raised error, a standing
+ * cancellation, or its result `ret`. */
+void cio__task_finish(cio__task *t, void *ret);
+/* The message a pending task keeps for its cancellation or raise, taken
+ * ("" if none; NULL on ENOMEM). */
+char *cio__task_take_message(cio__task *t);
+/* Task memory (task_mem.c). */
+cio__task *cio__task_alloc(cio_loop *loop);           /* NULL on ENOMEM */
+void cio__task_dealloc(cio_loop *loop, cio__task *t); /* never used */
+void cio__task_free(cio_future *f);         /* the last reference went */
 void cio__task_memory_free(cio_loop *loop); /* the loop object is going */
 int cio__task_cancel(cio__task *t, const char *msg);
 void cio__task_abandon(cio__task *t); /* loop closing: drop a pending task */
@@ -306,10 +334,6 @@ void cio__loop_run_hooks(cio_loop *loop, int when);
  * error for the thread; whoever called the function takes it back: true if
  * `ret` is cio_raise's marker and an error was recorded. */
 bool cio__take_raised(void *ret, int *code, char **msg);
-
-/* Start the next pass from a task (see loop.c); false: leave it to the
- * scheduler. */
-bool cio__loop_next_pass_inline(cio_loop *loop);
 
 /* Run the loop until `until` is done, or (until_no_tasks) no task is left
  * or a task was created since the run began, or it is stopped; 0, or
