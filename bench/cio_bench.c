@@ -22,7 +22,9 @@
  * Options: --stack-size BYTES (the loop's default task stack, 0 = cio's
  * default); for w1, --gather joins with cio_gather (as the Python peers do)
  * instead of awaiting each task in order (as Tokio awaits each JoinHandle;
- * Go's WaitGroup is closer to that too).
+ * Go's WaitGroup is closer to that too); --eager starts each task eagerly
+ * (cio_task_options.eager: it runs inside cio_create_task, as libdill's
+ * go() and neco's start do, and is done when it returns).
  *
  * Workloads, parameters, defaults and output are those of the peers
  * (shared/peers/README.md): every result is a line `METRIC name value unit`,
@@ -63,6 +65,7 @@ typedef struct bench_args {
     long m;        /* yields (w2a) / round trips (w2b) */
     uint64_t seed; /* w3 */
     int gather;    /* w1: join with cio_gather instead of awaiting each task */
+    int eager;     /* w1: start each task eagerly */
     int failed;    /* set by a workload on an error (not a failed check) */
     long port;     /* echo-server */
     int sigfd;     /* echo-server: a signalfd for SIGTERM and SIGINT */
@@ -191,8 +194,10 @@ static void *w1(void *arg) {
     if (tasks == NULL)
         return NULL;
     long spawned = 0;
+    const cio_task_options opts = {.eager = a->eager != 0};
     for (; spawned < n; spawned++) {
-        tasks[spawned] = cio_create_task(w1_child, (void *)(uintptr_t)spawned);
+        tasks[spawned] = cio_create_task_ex(NULL, w1_child,
+                                            (void *)(uintptr_t)spawned, &opts);
         if (tasks[spawned] == NULL) {
             fail(a, "cio_create_task");
             break;
@@ -215,6 +220,7 @@ static void *w1(void *arg) {
         metric_f("w1.ns_per_task", "%.1f", dt * 1e9 / (double)n, "ns");
     metric_l("w1.ok", ok, "bool");
     metric_l("w1.gather", gather, "bool");
+    metric_l("w1.eager", a->eager, "bool");
     return NULL;
 }
 
@@ -533,14 +539,15 @@ static void *http_server(void *arg) {
 /* ------------------------------------------------------------------------ */
 
 static int usage(void) {
-    fprintf(stderr, "usage: cio-bench w1 [-n N] | w2a [-m M] | w2b [-m M] |"
-                    " w3 [-n N] [--seed S]\n"
-                    "       [--stack-size BYTES] [--gather (w1)]\n"
-                    "defaults: w1 -n 1000000, w2a -m 1000000, w2b -m 200000,"
-                    " w3 -n 100000 --seed 42\n"
-                    "       echo-server [--port P (28001)] |"
-                    " idle-conns [-n N (5000)] |"
-                    " http-server [--port P (28080)]\n");
+    fprintf(stderr,
+            "usage: cio-bench w1 [-n N] | w2a [-m M] | w2b [-m M] |"
+            " w3 [-n N] [--seed S]\n"
+            "       [--stack-size BYTES] [--gather (w1)] [--eager (w1)]\n"
+            "defaults: w1 -n 1000000, w2a -m 1000000, w2b -m 200000,"
+            " w3 -n 100000 --seed 42\n"
+            "       echo-server [--port P (28001)] |"
+            " idle-conns [-n N (5000)] |"
+            " http-server [--port P (28080)]\n");
     return 2;
 }
 
@@ -591,6 +598,10 @@ int main(int argc, char **argv) {
             o++; /* --seed and -seed alike, as Go's flag package */
         if (strcmp(o, "-gather") == 0) {
             a.gather = 1;
+            continue;
+        }
+        if (strcmp(o, "-eager") == 0) {
+            a.eager = 1;
             continue;
         }
         long long v;

@@ -21,9 +21,10 @@
  *   CIO_ECANCELED, as in asyncio).
  *
  *   Timeouts are seconds of the loop's clock (virtual time included).
- *   CIO_NO_TIMEOUT (+infinity) means none; 0 is allowed and means "look
- *   once, after one pass of the loop"; a negative or NaN timeout is
- *   CIO_EINVAL (asyncio treats a negative timeout as 0; cio calls it a bug).
+ *   CIO_NO_TIMEOUT (+infinity) means none; 0 means "look once, after one
+ *   pass of the loop"; a negative timeout (-infinity included) means the
+ *   same as 0, "time out now", as in asyncio (`deadline - now` a little
+ *   below 0 is ordinary code); a NaN timeout is CIO_EINVAL.
  *
  *   Suspending calls (cio_gather, cio_wait, cio_wait_for,
  *   cio_as_completed_next, cio_cancel_all, cio_taskgroup_wait) are macros
@@ -290,8 +291,8 @@ typedef struct cio_timeout_scope cio_timeout_scope;
  * scope only converts its own expiry, and an outer expiry (or a
  * cancellation from outside) passes through an inner scope's end as
  * CIO_ECANCELED. Returns a scope that cio_timeout_end frees; NULL on error
- * (cio_last_error(): CIO_ENOTASK, CIO_EINVAL for a negative or NaN delay,
- * NaN when, CIO_ENOMEM).
+ * (cio_last_error(): CIO_ENOTASK, CIO_EINVAL for a NaN delay or when,
+ * CIO_ENOMEM). A negative delay is a deadline already past.
  *
  * Every scope must be ended, on every way out of the block: a forgotten
  * end leaves the deadline armed (the task is cancelled later, somewhere
@@ -312,7 +313,8 @@ CIO_API cio_timeout_scope *cio_timeout_at(double when);
  * removes it; a time already past expires on the next pass), as
  * Timeout.reschedule(). Returns 0; CIO_EINVAL for NULL or NaN;
  * CIO_EINVALIDSTATE once the scope has expired; CIO_ENOMEM (the scope then
- * has no deadline).
+ * has no deadline); CIO_EWRONGLOOP from a thread other than the loop's (the
+ * scope is left as it was).
  *
  *     cio_timeout_reschedule(ts, cio_timeout_when(ts) + 5);   // 5 s more
  */

@@ -16,9 +16,14 @@
  *       cio_release(cio_create_task(work, arg));   // fire and forget
  *
  *   Loop objects (futures, tasks, handles) belong to the thread of their
- *   loop; their reference counts are not atomic. A future outlives its loop
- *   safely: after cio_loop_close() it can still be inspected and released,
- *   and calls that would schedule work return CIO_ELOOPCLOSED.
+ *   loop; their reference counts are not atomic. A call that changes one
+ *   (setting, cancelling, adding or removing a done callback, renaming,
+ *   stopping or closing the loop...) made from another thread returns
+ *   CIO_EWRONGLOOP and does nothing: reach the loop with
+ *   cio_call_soon_threadsafe() or cio_run_coroutine_threadsafe()
+ *   (cio/thread.h). A future outlives its loop safely: after
+ *   cio_loop_close() it can still be inspected and released, and calls that
+ *   would schedule work return CIO_ELOOPCLOSED.
  *
  * ERRORS
  *
@@ -27,9 +32,11 @@
  *   cio_strerror() turns either into a sentence. Calls that return a pointer
  *   return NULL on failure and leave the code and a message that says what
  *   went wrong in cio_last_error() / cio_last_error_message(). Nothing in cio
- *   aborts on user error; only a stack overflow (a memory-safety failure that
- *   cannot be recovered from) ends the process, with a message naming the
- *   task.
+ *   aborts on user error; only a stack overflow and a release of an object
+ *   already freed, or of the loop's own reference to a pending task or a
+ *   scheduled handle (memory-safety failures that cannot be recovered
+ *   from, like glibc's "double free detected") end the process, with a
+ *   message naming the object.
  */
 #ifndef CIO_CORE_H
 #define CIO_CORE_H
@@ -178,9 +185,13 @@ typedef struct cio_loop_options {
     bool debug;
     double slow_callback_duration; /* seconds; 0 means 0.1, as asyncio */
     /* Default stack size for this loop's tasks; 0 means CIO_STACK_DEFAULT.
-     * Rounded up to whole pages; below CIO_STACK_MIN, cio_loop_new fails
-     * with CIO_EINVAL. */
+     * Rounded up to whole pages; below CIO_STACK_MIN or above
+     * CIO_STACK_MAX, cio_loop_new fails with CIO_EINVAL. */
     size_t stack_size;
+    /* Eager tasks (asyncio 3.12's eager_task_factory): every task created
+     * while the loop runs starts at once, as if cio_task_options.eager
+     * were set (see there). */
+    bool eager_tasks;
 } cio_loop_options;
 
 /* 256 KiB of address space per task. Only the pages a task touches become
@@ -188,6 +199,9 @@ typedef struct cio_loop_options {
  * bounds how deep a task may recurse. */
 #define CIO_STACK_DEFAULT ((size_t)256 * 1024)
 #define CIO_STACK_MIN ((size_t)16 * 1024)
+/* The largest stack a loop or a task may ask for (1 GiB of address space
+ * per task): anything larger is a mistake, refused with CIO_EINVAL. */
+#define CIO_STACK_MAX ((size_t)1 << 30)
 
 /* A new loop on the calling thread, with `opts` (NULL for the defaults).
  * It becomes the thread's current loop if the thread has none, which is the
@@ -214,7 +228,9 @@ CIO_API int cio_loop_run_until_done(cio_loop *loop, cio_future *future,
 
 /* Ask the running loop to stop after the pass it is in (asyncio's
  * loop.stop()). Stopping a loop that is not running makes its next run
- * stop after one pass. */
+ * stop after one pass. 0, CIO_EINVAL, CIO_ELOOPCLOSED, or CIO_EWRONGLOOP
+ * from another thread (use cio_call_soon_threadsafe to stop it from
+ * there). */
 CIO_API int cio_loop_stop(cio_loop *loop);
 
 /* Close the loop: every task still pending is destroyed with the diagnostic
@@ -267,11 +283,15 @@ CIO_API int cio_call_at(cio_loop *loop, double when, cio_callback_fn cb,
                         void *arg, cio_handle **out);
 
 /* Cancel the call if it has not run yet: returns 1 if cancelled now, 0 if
- * it already ran or was cancelled, CIO_EINVAL for NULL. */
+ * it already ran or was cancelled, CIO_EINVAL for NULL, CIO_EWRONGLOOP from
+ * a thread other than the loop's. */
 CIO_API int cio_handle_cancel(cio_handle *handle);
 CIO_API bool cio_handle_cancelled(const cio_handle *handle);
 /* The loop time a timer handle is due at (0 for call_soon handles). */
 CIO_API double cio_handle_when(const cio_handle *handle);
+/* Give back the caller's reference. Releasing a freed handle, or one
+ * reference too many of a handle still scheduled, prints a diagnostic and
+ * aborts. */
 CIO_API void cio_handle_release(cio_handle *handle);
 
 /* ------------------------------------------------------------------------ */
@@ -293,7 +313,10 @@ CIO_API const char *cio_state_name(cio_state state);
 CIO_API cio_future *cio_future_new(cio_loop *loop);
 
 /* Take one more reference / give one back. cio_retain returns its argument;
- * both accept NULL. cio_release_all releases n entries (NULL ones skipped). */
+ * both accept NULL. cio_release_all releases n entries (NULL ones skipped).
+ * Releasing a future or task that is already freed, or the last reference
+ * of a task that is still pending (the loop's own), prints "cio:
+ * cio_release: task 'NAME' (created at FILE:LINE) ..." and aborts. */
 CIO_API cio_future *cio_retain(cio_future *future);
 CIO_API void cio_release(cio_future *future);
 CIO_API void cio_release_all(cio_future *const *futures, size_t n);
@@ -303,7 +326,8 @@ CIO_API void cio_release_all(cio_future *const *futures, size_t n);
  * cio_strerror(code)); CIO_ECANCELED makes the future CANCELLED, like
  * cio_cancel. Its done callbacks are then scheduled. Returns 0,
  * CIO_EINVALIDSTATE if the future is already done, CIO_EINVAL for a task
- * (a task finishes by returning) or NULL, CIO_ELOOPCLOSED. */
+ * (a task finishes by returning) or NULL, CIO_ELOOPCLOSED, CIO_EWRONGLOOP
+ * from a thread other than the loop's. */
 CIO_API int cio_future_set_result(cio_future *future, void *result);
 CIO_API int cio_future_set_error(cio_future *future, int code, const char *fmt,
                                  ...) CIO_PRINTF(3, 4);
@@ -314,7 +338,8 @@ CIO_API int cio_future_set_error(cio_future *future, int code, const char *fmt,
  * next suspension point, and if it is awaiting a future that future is
  * cancelled too (as in asyncio). A task cancelled before it started never
  * runs. Returns 1 if the request was made, 0 if the future is already done,
- * CIO_EINVAL for NULL, CIO_ELOOPCLOSED. */
+ * CIO_EINVAL for NULL, CIO_ELOOPCLOSED, CIO_EWRONGLOOP from a thread other
+ * than the loop's. */
 CIO_API int cio_cancel(cio_future *future, const char *msg);
 
 CIO_API cio_state cio_future_state(const cio_future *future);
@@ -339,7 +364,9 @@ CIO_API cio_loop *cio_future_loop(const cio_future *future);
 /* Done callbacks: cb(future, arg) is scheduled on the loop when the future
  * finishes (never called inline, even when added to a finished future, in
  * which case it is scheduled at once). Callbacks run in the order added.
- * remove returns how many (cb, arg) registrations it removed. */
+ * remove returns how many (cb, arg) registrations it removed. Both return
+ * CIO_EINVAL for NULL, CIO_EWRONGLOOP from a thread other than the loop's;
+ * add returns CIO_ELOOPCLOSED or CIO_ENOMEM too. */
 typedef void (*cio_done_fn)(cio_future *future, void *arg);
 CIO_API int cio_future_add_done_callback(cio_future *future, cio_done_fn cb,
                                          void *arg);
@@ -352,14 +379,27 @@ CIO_API int cio_future_remove_done_callback(cio_future *future, cio_done_fn cb,
 
 typedef struct cio_task_options {
     const char *name;  /* NULL: "Task-N", N counting from 1 per process */
-    size_t stack_size; /* 0: the loop's default */
+    size_t stack_size; /* 0: the loop's default; CIO_STACK_MIN..MAX */
+    /* Start eagerly (asyncio 3.12's eager_start): if the loop is running,
+     * the task runs at once, inside cio_create_task, until its first
+     * suspension, and the creator continues after that; a task that
+     * finishes without suspending is done when cio_create_task returns
+     * (it never reaches the ready queue: no pass, no switch through the
+     * scheduler). While it runs, cio_current_task() is the new task (the
+     * creator's again afterwards) and cio_all_tasks() lists it; a task that
+     * finished eagerly is not listed after. Cancelling it works as for any
+     * task. If the loop is not running (or there is no memory for a stack
+     * at once), the task is scheduled as usual. */
+    bool eager;
 } cio_task_options;
 
 /* Schedule fn(arg) as a task on the running loop (else the thread's current
  * loop): it starts on the loop's next pass, as in asyncio, and gets its
- * stack only then. Returns a new reference to the task, which is a future:
- * await it, cancel it, read its result. NULL on failure (cio_last_error()).
- * These are macros so that the task remembers where it was created. */
+ * stack only then (unless it starts eagerly: cio_task_options.eager, or
+ * the loop's eager_tasks). Returns a new reference to the task, which is a
+ * future: await it, cancel it, read its result. NULL on failure
+ * (cio_last_error()). These are macros so that the task remembers where it was
+ * created. */
 #define cio_create_task(fn, arg)                                               \
     cio_create_task_at(NULL, (fn), (arg), NULL, __FILE__, __LINE__)
 /* (variadic so that a compound literal with commas can be the options:
@@ -384,8 +424,12 @@ CIO_API int cio_await_at(cio_future *future, void **result, const char *file,
 
 /* Suspend the calling task for `seconds` (negative counts as 0).
  * cio_sleep(0) yields: every other ready task and callback runs once before
- * this task continues. Returns 0, CIO_ECANCELED, CIO_ENOTASK, CIO_EINVAL
- * for NaN, or CIO_ENOMEM if the loop's timer heap cannot grow. */
+ * this task continues. cio_sleep(INFINITY) (or any sleep past the clock's
+ * end, about 584 years) sleeps until the task is cancelled: its timer never
+ * fires, does not move a virtual clock, and does not count as a timer for
+ * CIO_EDEADLK (a program left with nothing else stops with that code). Returns
+ * 0, CIO_ECANCELED, CIO_ENOTASK, CIO_EINVAL for NaN, or CIO_ENOMEM if the
+ * loop's timer heap cannot grow. */
 #define cio_sleep(seconds) cio_sleep_at((seconds), __FILE__, __LINE__)
 CIO_API int cio_sleep_at(double seconds, const char *file, int line);
 
@@ -409,7 +453,8 @@ CIO_API bool cio_is_task(const cio_future *future);
 CIO_API long cio_all_tasks(cio_loop *loop, cio_future **out, size_t cap);
 
 /* A task's name (valid until it is renamed or released), or NULL for a plain
- * future. set_name copies the name. */
+ * future. set_name copies the name (0, CIO_EINVAL,
+ * CIO_ENOMEM, or CIO_EWRONGLOOP from a thread other than the loop's). */
 CIO_API const char *cio_task_get_name(cio_future *task);
 CIO_API int cio_task_set_name(cio_future *task, const char *name);
 
@@ -422,7 +467,8 @@ CIO_API int cio_task_cancelling(const cio_future *task);
  * its function returns ends CANCELLED: in C, where nothing unwinds the
  * stack, returning from a cancelled task is how it "lets the cancellation
  * propagate"; call uncancel() to swallow it and finish normally instead.
- * Negative on error (CIO_EINVAL for NULL or a plain future). */
+ * Negative on error (CIO_EINVAL for NULL or a plain future, CIO_EWRONGLOOP
+ * from a thread other than the loop's). */
 CIO_API int cio_task_uncancel(cio_future *task);
 
 /* Print every task of the loop that is not done (NULL: cio_get_loop()):

@@ -185,6 +185,7 @@ cio_as_completed_iter *cio_as_completed(cio_future *const *futures, size_t n,
         return fail(rc, rc == CIO_EWRONGLOOP
                             ? "a future of another (or a closed) loop"
                             : "NULL array or entry, or a bad timeout");
+    timeout = cio__timeout_clamp(timeout);
     cio_as_completed_iter *it = iter_new(futures, n);
     if (!it)
         return fail(CIO_ENOMEM, "out of memory");

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 typedef struct gather_job {
+    cio__cancel_check check; /* first: the task's cancel check */
     size_t n;
     int flags;
     const char *file;
@@ -48,9 +49,26 @@ static void *outcome(gather_job *j, int rc, size_t failed) {
     return cio_raise(rc, "%s", msg && *msg ? msg : cio_strerror(rc));
 }
 
+/* asyncio's _GatheringFuture.cancel(): the request is made only if a
+ * child is still pending to cancel; once all are done the gather keeps
+ * their outcome and the cancel returns 0. (Cancelling a done child, a
+ * no-op, still marks its failure as seen, as child.cancel() does.) */
+static bool gather_may_cancel(cio__cancel_check *check) {
+    gather_job *j = (gather_job *)(void *)check;
+    bool pending = false;
+    for (size_t i = 0; i < j->n; i++)
+        if (!cio_future_done(j->fs[i]))
+            pending = true;
+    if (!pending)
+        for (size_t i = 0; i < j->n; i++)
+            cio_cancel(j->fs[i], NULL);
+    return pending;
+}
+
 static void *gather_body(void *arg) {
     gather_job *j = arg;
-    cio_future_remove_done_callback(cio_current_task(), job_unused, j);
+    cio_future *self = cio_current_task();
+    cio_future_remove_done_callback(self, job_unused, j);
     cio__cleanup cleanup; /* the loop may close while we wait */
     cio__cleanup_push(&cleanup, job_free, j);
     size_t failed = SIZE_MAX;
@@ -58,6 +76,7 @@ static void *gather_body(void *arg) {
         cio__gather(j->fs, j->n, NULL, j->flags, &failed, j->file, j->line);
     cio__cleanup_pop(&cleanup);
     void *ret = outcome(j, rc, failed); /* cio_raise copies the message */
+    cio__task_set_cancel_check(self, NULL);
     job_free(j);
     return ret;
 }
@@ -90,6 +109,7 @@ cio_future *cio_gather_future_at(cio_future *const *futures, size_t n,
     gather_job *j = malloc(sizeof *j + n * sizeof j->fs[0]);
     if (!j)
         return fail(CIO_ENOMEM, "out of memory");
+    j->check.allow = gather_may_cancel;
     j->n = n;
     j->flags = flags;
     j->file = file;
@@ -110,5 +130,6 @@ cio_future *cio_gather_future_at(cio_future *const *futures, size_t n,
         return fail(CIO_ENOMEM, "out of memory");
     }
     cio__task_run_when_cancelled(task);
+    cio__task_set_cancel_check(task, &j->check);
     return task;
 }

@@ -80,9 +80,14 @@ int cio__current(cio_future **task, cio_loop **loop);
  * task's, else that of the first future, else the thread's (or NULL). */
 cio_loop *cio__combine_loop(cio_future *const *futures, size_t n);
 
-/* A timeout argument: finite and >= 0, or CIO_NO_TIMEOUT. */
+/* A timeout argument: any number but NaN. A negative one means "time out
+ * now", as in asyncio, where `deadline - now` a little below 0 is ordinary
+ * code: cio__timeout_clamp makes it 0. */
 static inline bool cio__timeout_ok(double timeout) {
-    return timeout >= 0; /* false for NaN and negatives */
+    return timeout == timeout; /* false for NaN only */
+}
+static inline double cio__timeout_clamp(double timeout) {
+    return timeout < 0 ? 0 : timeout;
 }
 
 /* ---- small shared steps ---------------------------------------------------

@@ -100,10 +100,11 @@ static cio_timeout_scope *scope_new(double when, const char *who) {
 
 cio_timeout_scope *cio_timeout(double delay) {
     if (!cio__timeout_ok(delay)) {
-        cio__set_error(CIO_EINVAL, "cio_timeout: the delay must be >= 0 "
+        cio__set_error(CIO_EINVAL, "cio_timeout: the delay is NaN "
                                    "(CIO_NO_TIMEOUT for none)");
         return NULL;
     }
+    delay = cio__timeout_clamp(delay);
     cio_future *self = cio_current_task();
     if (!self) {
         cio__set_error(CIO_ENOTASK, "cio_timeout: not in a task");
@@ -126,6 +127,7 @@ cio_timeout_scope *cio_timeout_at(double when) {
 int cio_timeout_reschedule(cio_timeout_scope *t, double when) {
     if (!t || isnan(when))
         return CIO_EINVAL;
+    CIO__CHECK_THREAD(t->loop, "cio_timeout_reschedule");
     if (t->state != CIO__TIMEOUT_ENTERED)
         return CIO_EINVALIDSTATE;
     return arm(t, when);

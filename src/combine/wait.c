@@ -121,6 +121,7 @@ long cio_wait_at(cio_future **fs, size_t n, cio_return_when when,
     int rc = check_args(fs, n, when, timeout, &loop);
     if (rc)
         return rc;
+    timeout = cio__timeout_clamp(timeout);
     waiting *st = waiting_new(n, when);
     if (!st)
         return CIO_ENOMEM;

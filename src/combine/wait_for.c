@@ -89,6 +89,7 @@ int cio_wait_for_at(cio_future *f, double timeout, void **result,
         return CIO_EINVAL;
     if (cio_future_loop(f) != loop)
         return CIO_EWRONGLOOP;
+    timeout = cio__timeout_clamp(timeout);
     if (timeout == CIO_NO_TIMEOUT)
         return cio_await_at(f, result, file, line);
     if (timeout == 0)

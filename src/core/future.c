@@ -8,6 +8,7 @@
  */
 #include "core/internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,7 @@ static void schedule_done_cb(cio_loop *loop, done_cb *d) {
 
 void cio__future_init(cio_future *f, cio_loop *loop, bool is_task) {
     f->refs = 1;
+    f->magic = CIO__LIVE;
     f->state = CIO_PENDING;
     f->is_task = is_task;
     f->loop = loop;
@@ -58,19 +60,65 @@ cio_future *cio_future_new(cio_loop *loop) {
     return f;
 }
 
+/* Plain futures: freed here, cancelled at once, set by anyone. */
+static void plain_free(cio_future *f) {
+    cio_loop *loop = f->loop;
+    cio__future_free(f);
+    free(f);
+    cio__loop_unref(loop);
+}
+
+static void plain_describe(const cio_future *f, bool with_site, char *buf,
+                           size_t cap) {
+    if (with_site) /* (a plain future does not know where it was made) */
+        snprintf(buf, cap, "future %p", (const void *)f);
+    else
+        snprintf(buf, cap, "future");
+}
+
+static const cio__future_kind plain_kind = {
+    .free = plain_free,
+    .cancel = cio__future_cancel_plain,
+    .describe = plain_describe,
+    .settable = true,
+};
+
+/* The one place that tells a task from a plain future. */
+static inline const cio__future_kind *kind_of(const cio_future *f) {
+    return f->is_task ? &cio__task_kind : &plain_kind;
+}
+
+void cio__release_fault(const cio_future *f, const char *who,
+                        const char *what) {
+    /* a freed plain future's word may hold the allocator's data: only a
+     * word that is exactly ours says the rest of the object is readable */
+    bool readable = f->magic == CIO__LIVE || f->magic == CIO__FREED;
+    char name[160];
+    if (readable)
+        kind_of(f)->describe(f, true, name, sizeof name);
+    else
+        plain_describe(f, true, name, sizeof name);
+    fprintf(stderr, "cio: %s: %s %s\n", who, name, what);
+    fflush(stderr);
+    abort();
+}
+
 cio_future *cio_retain(cio_future *f) {
+    if (f && f->magic != CIO__LIVE)
+        cio__release_fault(f, "cio_retain", "was already freed");
     if (f)
         f->refs++;
     return f;
 }
 
 void cio_release(cio_future *f) {
-    if (f && --f->refs == 0) {
-        if (f->is_task)
-            cio__task_free(cio__container_of(f, cio__task, fut));
-        else
-            cio__future_free(f);
-    }
+    if (!f)
+        return;
+    if (f->magic != CIO__LIVE)
+        cio__release_fault(f, "cio_release",
+                           "was already freed (released once too often)");
+    if (--f->refs == 0)
+        kind_of(f)->free(f);
 }
 
 void cio_release_all(cio_future *const *fs, size_t n) {
@@ -80,20 +128,14 @@ void cio_release_all(cio_future *const *fs, size_t n) {
         cio_release(fs[i]);
 }
 
-/* Called for plain futures and, from task.c, for tasks at the end; a plain
- * future's memory is freed and its loop released here, a task's in task.c. */
+/* What every future's end has in common; the memory is its kind's to give
+ * back (plain_free, cio__task_free). */
 void cio__future_free(cio_future *f) {
     if (f->state == CIO_DONE && f->error && !f->retrieved) {
-        if (f->is_task) {
-            char name[64];
-            cio__diag("task '%s' error was never retrieved: %s",
-                      cio__task_name(cio__container_of(f, cio__task, fut), name,
-                                     sizeof name),
-                      f->message ? f->message : cio_strerror(f->error));
-        } else {
-            cio__diag("future error was never retrieved: %s",
-                      f->message ? f->message : cio_strerror(f->error));
-        }
+        char name[160];
+        kind_of(f)->describe(f, false, name, sizeof name);
+        cio__diag("%s error was never retrieved: %s", name,
+                  f->message ? f->message : cio_strerror(f->error));
     }
     /* Only done callbacks can be left here: a waiting task holds a reference
      * to what it awaits. */
@@ -101,11 +143,7 @@ void cio__future_free(cio_future *f) {
     while ((n = cio__list_pop(&f->callbacks)) != NULL)
         n->run(n, true);
     free(f->message);
-    if (!f->is_task) { /* a task's memory is task.c's to give back */
-        cio_loop *loop = f->loop;
-        free(f);
-        cio__loop_unref(loop);
-    }
+    f->magic = CIO__FREED;
 }
 
 void cio__future_finish(cio_future *f, cio_state state, int error, void *result,
@@ -124,9 +162,10 @@ void cio__future_finish(cio_future *f, cio_state state, int error, void *result,
     }
 }
 
-static int check_settable(cio_future *f) {
-    if (!f || f->is_task)
+static int check_settable(cio_future *f, const char *who) {
+    if (!f || !kind_of(f)->settable)
         return CIO_EINVAL;
+    CIO__CHECK_THREAD(f->loop, who);
     if (f->state == CIO_DONE || f->state == CIO_CANCELLED)
         return CIO_EINVALIDSTATE;
     if (f->loop->closed)
@@ -135,7 +174,7 @@ static int check_settable(cio_future *f) {
 }
 
 int cio_future_set_result(cio_future *f, void *result) {
-    int rc = check_settable(f);
+    int rc = check_settable(f, "cio_future_set_result");
     if (rc)
         return rc;
     cio__future_finish(f, CIO_DONE, 0, result, NULL);
@@ -143,7 +182,7 @@ int cio_future_set_result(cio_future *f, void *result) {
 }
 
 int cio_future_set_error(cio_future *f, int code, const char *fmt, ...) {
-    int rc = check_settable(f);
+    int rc = check_settable(f, "cio_future_set_error");
     if (rc)
         return rc;
     if (code >= 0)
@@ -170,9 +209,14 @@ int cio__future_cancel_plain(cio_future *f, const char *msg) {
 int cio_cancel(cio_future *f, const char *msg) {
     if (!f)
         return CIO_EINVAL;
-    if (f->is_task)
-        return cio__task_cancel(cio__container_of(f, cio__task, fut), msg);
-    return cio__future_cancel_plain(f, msg);
+    CIO__CHECK_THREAD(f->loop, "cio_cancel");
+    if (cio_future_done(f)) {
+        /* asyncio's Future.cancel(): cancelling a finished future says its
+         * outcome is not wanted, so a failure is not reported unretrieved */
+        f->retrieved = true;
+        return 0;
+    }
+    return kind_of(f)->cancel(f, msg);
 }
 
 cio_state cio_future_state(const cio_future *f) {
@@ -250,12 +294,15 @@ int cio__future_add_done_callback_ex(cio_future *f, cio_done_fn cb, void *arg,
 }
 
 int cio_future_add_done_callback(cio_future *f, cio_done_fn cb, void *arg) {
+    if (f)
+        CIO__CHECK_THREAD(f->loop, "cio_future_add_done_callback");
     return cio__future_add_done_callback_ex(f, cb, arg, NULL);
 }
 
 int cio_future_remove_done_callback(cio_future *f, cio_done_fn cb, void *arg) {
     if (!f || !cb)
         return CIO_EINVAL;
+    CIO__CHECK_THREAD(f->loop, "cio_future_remove_done_callback");
     int removed = 0;
     cio__list keep = {0};
     cio__node *n;

@@ -8,6 +8,7 @@
 #include "core/internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 struct cio_handle {
@@ -16,14 +17,23 @@ struct cio_handle {
     cio_callback_fn cb;
     void *arg;
     unsigned refs;
+    uint32_t magic; /* CIO__LIVE, CIO__FREED once freed (internal.h) */
     bool cancelled, ran, is_timer;
+    bool loop_holds; /* the loop's reference is still taken */
 };
 
 static void handle_unref(cio_handle *h) {
     if (--h->refs == 0) {
+        h->magic = CIO__FREED;
         cio__loop_unref(h->loop);
         free(h);
     }
+}
+
+/* The loop gives its reference back: the call ran, or never will. */
+static void loop_drops(cio_handle *h) {
+    h->loop_holds = false;
+    handle_unref(h);
 }
 
 static void handle_run(cio__node *node, bool discard) {
@@ -32,7 +42,7 @@ static void handle_run(cio__node *node, bool discard) {
         h->ran = true;
         h->cb(h->arg);
     }
-    handle_unref(h); /* the loop's reference */
+    loop_drops(h);
 }
 
 static cio_handle *handle_new(cio_loop *loop, cio_callback_fn cb, void *arg,
@@ -46,6 +56,8 @@ static cio_handle *handle_new(cio_loop *loop, cio_callback_fn cb, void *arg,
     h->cb = cb;
     h->arg = arg;
     h->refs = out ? 2 : 1;
+    h->magic = CIO__LIVE;
+    h->loop_holds = true;
     cio__loop_ref(loop);
     if (out)
         *out = h;
@@ -122,12 +134,13 @@ int cio_call_at(cio_loop *loop, double when, cio_callback_fn cb, void *arg,
 int cio_handle_cancel(cio_handle *h) {
     if (!h)
         return CIO_EINVAL;
+    CIO__CHECK_THREAD(h->loop, "cio_handle_cancel");
     if (h->cancelled || h->ran)
         return 0;
     h->cancelled = true;
     if (h->timed.timer.index != CIO__NOT_ARMED && !h->loop->closed) {
         cio__timer_disarm(h->loop, &h->timed.timer);
-        handle_unref(h); /* the loop's reference: it will never run */
+        loop_drops(h); /* it will never run */
     }
     return 1;
 }
@@ -140,7 +153,21 @@ double cio_handle_when(const cio_handle *h) {
     return h && h->is_timer ? (double)h->timed.timer.when / 1e9 : 0.0;
 }
 
+/* A release that cannot be right: say so and abort (see internal.h). */
+_Noreturn static void handle_fault(const cio_handle *h, const char *what) {
+    fprintf(stderr, "cio: cio_handle_release: handle %p %s\n", (const void *)h,
+            what);
+    fflush(stderr);
+    abort();
+}
+
 void cio_handle_release(cio_handle *h) {
-    if (h)
-        handle_unref(h);
+    if (!h)
+        return;
+    if (h->magic != CIO__LIVE)
+        handle_fault(h, "was already freed (released once too often)");
+    if (h->refs == 1 && h->loop_holds)
+        handle_fault(h, "is still scheduled: its last reference, the loop's "
+                        "own, was released (released once too often)");
+    handle_unref(h);
 }

@@ -11,6 +11,7 @@
 #include "cio.h"
 #include "coro/coro.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -56,6 +57,9 @@ static inline cio__node *cio__queue_pop(cio__queue *q) {
 /* ---- timers ------------------------------------------------------------- */
 
 #define CIO__NOT_ARMED SIZE_MAX
+/* The deadline of a sleep of INFINITY (and of any that saturates): such a
+ * timer never fires, and the idle loop does not count it as a timer. */
+#define CIO__NEVER UINT64_MAX
 
 typedef struct cio__timer {
     uint64_t when; /* loop clock, nanoseconds */
@@ -100,11 +104,21 @@ bool cio__list_remove(cio__list *l, cio__node *n);
 
 /* ---- futures and tasks -------------------------------------------------- */
 
+/* A live future, task or handle carries CIO__LIVE in its magic word; one
+ * that was freed, CIO__FREED. A task's block keeps it while it waits on
+ * the loop's free list (which links blocks through their first 8 bytes,
+ * hence the word's place after them). Every release checks the word (one
+ * compare), so that a double release ends in a diagnostic naming the
+ * object, as glibc's "double free detected", not in corruption. */
+#define CIO__LIVE 0x63696f4cu  /* "cioL" */
+#define CIO__FREED 0x63696f46u /* "cioF" */
+
 struct cio_future {
     unsigned refs;
-    int error;     /* 0, an error code, or CIO_ECANCELED (a task keeps the
-                      code cio_raise recorded here until it returns) */
-    uint8_t state; /* cio_state: DONE and CANCELLED are the last two */
+    int error;      /* 0, an error code, or CIO_ECANCELED (a task keeps the
+                       code cio_raise recorded here until it returns) */
+    uint32_t magic; /* CIO__LIVE, or CIO__FREED once freed */
+    uint8_t state;  /* cio_state: DONE and CANCELLED are the last two */
     bool is_task;
     bool retrieved; /* someone read the outcome */
     void *result;
@@ -126,13 +140,27 @@ typedef struct cio__task {
     struct cio__parking *parked;   /* where it is parked (cio__park), or NULL */
     struct cio__cleanup *cleanups; /* run if the loop abandons the task */
     struct cio__task *prev_live, *next_live;
+    /* During an eager start (see task.c): the coroutine of whoever created
+     * the task, to switch back to at its first suspension or its end */
+    cio__coro *eager_from;
     const char *created_file, *where_file;
     int created_line, where_line;
     uint32_t stack_size;
     int cancel_requests;
     bool must_cancel, started, finished;
     bool run_when_cancelled; /* start even if cancelled first (see task.c) */
+    bool cancelled_at_end;   /* cio_run's final cancellation reached it */
+    /* Asked before a cancellation request is made: false refuses it
+     * (cio_cancel returns 0), as the gather future does once its children
+     * are done. NULL: no say. */
+    struct cio__cancel_check *cancel_check;
 } cio__task;
+
+typedef struct cio__cancel_check {
+    bool (*allow)(struct cio__cancel_check *self);
+} cio__cancel_check;
+/* Give a task a cancel check (NULL: take it away). */
+void cio__task_set_cancel_check(cio_future *task, cio__cancel_check *check);
 
 /* ---- the loop ----------------------------------------------------------- */
 
@@ -173,7 +201,8 @@ struct cio_loop {
     bool until_no_tasks;
     uint64_t tasks_created, created_mark; /* see cio__loop_run */
     bool closed, running, stopping, virtual_time, debug;
-    uint64_t vnow; /* the clock under virtual time */
+    bool eager_tasks; /* every task created while it runs starts eagerly */
+    uint64_t vnow;    /* the clock under virtual time */
     uint64_t slow_ns;
     size_t stack_size;
     uintptr_t thread; /* pthread_self() of the creating thread */
@@ -183,6 +212,7 @@ struct cio_loop {
     void *task_chunks;
     char *carve_at, *carve_end;
     unsigned nchunks;
+    bool free_names; /* a block on the free list may keep a task's name */
 };
 
 /* The loop running on this thread / the thread's current loop. */
@@ -191,11 +221,26 @@ extern CIO_TLS cio_loop *cio__thread_loop;
 extern CIO_TLS cio__task *cio__current_task;
 
 uint64_t cio__loop_now(cio_loop *loop);
+uint64_t cio__monotonic_ns(void); /* the real clock, whatever the loop's */
 void cio__loop_ref(cio_loop *loop);
 void cio__loop_unref(cio_loop *loop);
 /* The loop a call should use: `loop` or the thread's; NULL with the error
  * recorded for `who` if there is none or it is closed. */
 cio_loop *cio__pick_loop(cio_loop *loop, const char *who);
+
+/* Loop objects belong to their loop's thread (their counts and queues are
+ * not atomic). A call that changes one checks first: on another thread it
+ * records a message naming the thread-safe way for `who` and returns
+ * CIO_EWRONGLOOP. (loop->thread never changes, so reading it is safe.) */
+static inline bool cio__on_loop_thread(const cio_loop *loop) {
+    return pthread_equal((pthread_t)loop->thread, pthread_self()) != 0;
+}
+int cio__wrong_thread(const char *who);
+#define CIO__CHECK_THREAD(loop, who)                                           \
+    do {                                                                       \
+        if (!cio__on_loop_thread(loop))                                        \
+            return cio__wrong_thread(who);                                     \
+    } while (0)
 
 static inline void cio__schedule(cio_loop *loop, cio__node *n) {
     cio__queue_push(&loop->ready, n);
@@ -207,6 +252,27 @@ void cio__timer_arm(cio_loop *loop, cio__timer *t, uint64_t when);
 void cio__timer_disarm(cio_loop *loop, cio__timer *t);
 /* Move every due timer to the ready queue, in deadline order. */
 void cio__timers_fire(cio_loop *loop, uint64_t now);
+
+/* A release that cannot be right (of a freed object, or of the loop's own
+ * reference): print what the object is ("task 'x' (created at f.c:12)")
+ * and what went wrong to stderr, then abort, in every build. */
+_Noreturn void cio__release_fault(const cio_future *f, const char *who,
+                                  const char *what);
+
+/* What kind of future an object is (a plain future or a task): how it is
+ * freed, cancelled, set and named. future.c dispatches through it, so it
+ * knows nothing of tasks. */
+typedef struct cio__future_kind {
+    void (*free)(cio_future *f); /* its last reference went */
+    /* a cancellation request; the future is not done, its loop open */
+    int (*cancel)(cio_future *f, const char *msg);
+    /* "task 'NAME' (created at FILE:LINE)" (with_site) or "task 'NAME'", or
+     * "future": for diagnostics */
+    void (*describe)(const cio_future *f, bool with_site, char *buf,
+                     size_t cap);
+    bool settable; /* set_result / set_error allowed */
+} cio__future_kind;
+extern const cio__future_kind cio__task_kind; /* task.c */
 
 /* Future internals shared with tasks. */
 void cio__future_init(cio_future *f, cio_loop *loop, bool is_task);
@@ -228,8 +294,20 @@ int cio__future_add_node(cio_future *f, cio__node *n);
 bool cio__future_remove_node(cio_future *f, cio__node *n);
 
 /* Task internals used by the loop. */
-void cio__task_step(cio__node *node, bool discard); /* a task's step node */
-void cio__task_free(cio__task *t);
+static inline cio__task *cio__as_task(const cio_future *f) {
+    return f && f->is_task ? cio__container_of(f, cio__task, fut) : NULL;
+}
+void cio__task_step(cio__node *node, bool discard); /* sched.c */
+/* How a returning task finishes (task.c): a raised error, a standing
+ * cancellation, or its result `ret`. */
+void cio__task_finish(cio__task *t, void *ret);
+/* The message a pending task keeps for its cancellation or raise, taken
+ * ("" if none; NULL on ENOMEM). */
+char *cio__task_take_message(cio__task *t);
+/* Task memory (task_mem.c). */
+cio__task *cio__task_alloc(cio_loop *loop);           /* NULL on ENOMEM */
+void cio__task_dealloc(cio_loop *loop, cio__task *t); /* never used */
+void cio__task_free(cio_future *f);         /* the last reference went */
 void cio__task_memory_free(cio_loop *loop); /* the loop object is going */
 int cio__task_cancel(cio__task *t, const char *msg);
 void cio__task_abandon(cio__task *t); /* loop closing: drop a pending task */
@@ -256,10 +334,6 @@ void cio__loop_run_hooks(cio_loop *loop, int when);
  * error for the thread; whoever called the function takes it back: true if
  * `ret` is cio_raise's marker and an error was recorded. */
 bool cio__take_raised(void *ret, int *code, char **msg);
-
-/* Start the next pass from a task (see loop.c); false: leave it to the
- * scheduler. */
-bool cio__loop_next_pass_inline(cio_loop *loop);
 
 /* Run the loop until `until` is done, or (until_no_tasks) no task is left
  * or a task was created since the run began, or it is stopped; 0, or

@@ -1,12 +1,7 @@
-/* loop.c - the event loop: a ready queue run in passes, with libuv below.
- *
- * One pass runs exactly the nodes that were ready when it began; whatever
- * they schedule waits for the next pass (asyncio's rule). Before a pass,
- * due timers join the queue in deadline order. libuv is polled for I/O
- * only when it is needed: blocking, with a timeout up to the earliest timer,
- * when nothing is ready; otherwise without blocking once every POLL_EVERY
- * steps, so that a yield costs no system call and I/O still gets its turn
- * within a bounded number of steps.
+/* loop.c - the event loop object: its clock, its life (new, close), the
+ * public ways to run and stop it, and the hooks higher layers hang on it.
+ * How a run proceeds, iteration by iteration, is the scheduler's
+ * (sched.c).
  */
 #include "core/internal.h"
 
@@ -17,25 +12,23 @@
 #include <string.h>
 #include <time.h>
 
-#define POLL_EVERY 256 /* steps between non-blocking polls while busy */
-
 CIO_TLS cio_loop *cio__running_loop;
 CIO_TLS cio_loop *cio__thread_loop;
 
-static uint64_t monotonic_ns(void) {
+uint64_t cio__monotonic_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 uint64_t cio__loop_now(cio_loop *loop) {
-    return loop->virtual_time ? loop->vnow : monotonic_ns();
+    return loop->virtual_time ? loop->vnow : cio__monotonic_ns();
 }
 
 double cio_loop_time(const cio_loop *loop) {
     if (!loop)
         return 0.0;
-    uint64_t ns = loop->virtual_time ? loop->vnow : monotonic_ns();
+    uint64_t ns = loop->virtual_time ? loop->vnow : cio__monotonic_ns();
     return (double)ns / 1e9;
 }
 
@@ -62,14 +55,20 @@ cio_loop *cio__pick_loop(cio_loop *loop, const char *who) {
         cio__set_error(CIO_ELOOPCLOSED, "%s: the event loop is closed", who);
         return NULL;
     }
-    if (!pthread_equal((pthread_t)loop->thread, pthread_self())) {
-        cio__set_error(CIO_EWRONGLOOP,
-                       "%s: the event loop belongs to another thread (use "
-                       "cio_call_soon_threadsafe to reach it)",
-                       who);
+    if (!cio__on_loop_thread(loop)) {
+        cio__wrong_thread(who);
         return NULL;
     }
     return loop;
+}
+
+int cio__wrong_thread(const char *who) {
+    cio__set_error(CIO_EWRONGLOOP,
+                   "%s: called from a thread that is not the loop's (reach "
+                   "the loop with cio_call_soon_threadsafe or "
+                   "cio_run_coroutine_threadsafe)",
+                   who);
+    return CIO_EWRONGLOOP;
 }
 
 cio_loop *cio_get_running_loop(void) {
@@ -81,10 +80,10 @@ cio_loop *cio_get_loop(void) {
 }
 
 int cio_set_loop(cio_loop *loop) {
+    if (loop && !cio__on_loop_thread(loop))
+        return cio__wrong_thread("cio_set_loop");
     if (loop && loop->closed)
         return CIO_ELOOPCLOSED;
-    if (loop && !pthread_equal((pthread_t)loop->thread, pthread_self()))
-        return CIO_EWRONGLOOP;
     cio__thread_loop = loop;
     return 0;
 }
@@ -99,11 +98,12 @@ static bool env_debug(void) {
 }
 
 static bool options_ok(const cio_loop_options *o) {
-    if (o->stack_size && o->stack_size < CIO_STACK_MIN) {
+    if (o->stack_size &&
+        (o->stack_size < CIO_STACK_MIN || o->stack_size > CIO_STACK_MAX)) {
         cio__set_error(CIO_EINVAL,
-                       "cio_loop_new: stack_size %zu is below CIO_STACK_MIN "
-                       "(%zu)",
-                       o->stack_size, CIO_STACK_MIN);
+                       "cio_loop_new: stack_size %zu is out of range "
+                       "(CIO_STACK_MIN %zu to CIO_STACK_MAX %zu)",
+                       o->stack_size, CIO_STACK_MIN, CIO_STACK_MAX);
         return false;
     }
     if (!(o->slow_callback_duration >= 0.0) ||
@@ -158,10 +158,11 @@ cio_loop *cio_loop_new(const cio_loop_options *opts) {
     loop->refs = 1;
     loop->virtual_time = o.virtual_time;
     loop->debug = o.debug || env_debug();
+    loop->eager_tasks = o.eager_tasks;
     double slow = o.slow_callback_duration > 0 ? o.slow_callback_duration : 0.1;
     loop->slow_ns = (uint64_t)(slow * 1e9);
     loop->stack_size = o.stack_size ? o.stack_size : CIO_STACK_DEFAULT;
-    loop->vnow = monotonic_ns();
+    loop->vnow = cio__monotonic_ns();
     loop->thread = (uintptr_t)pthread_self();
     cio__coro_init_main(&loop->main);
     cio__coro_thread_init();
@@ -170,189 +171,15 @@ cio_loop *cio_loop_new(const cio_loop_options *opts) {
     return loop;
 }
 
-static void on_wake(uv_timer_t *t) {
-    (void)t; /* only here to end the blocking poll */
-}
-
-/* Whether the calling thread is the process's only one (Linux: field 20 of
- * /proc/self/stat; elsewhere assume not, and wait rather than give up). */
-static bool only_thread(void) {
-    FILE *f = fopen("/proc/self/stat", "r");
-    if (!f)
-        return false;
-    char buf[1024];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    /* the command name (field 2) may hold spaces: count after its ')' */
-    const char *p = strrchr(buf, ')');
-    long threads = 0;
-    if (p && sscanf(p + 1,
-                    " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-                    "%*u %*u %*d %*d %*d %*d %ld",
-                    &threads) == 1)
-        return threads == 1;
-    return false;
-}
-
-/* Block until I/O or the earliest timer; under virtual time, jump the clock
- * to that timer instead of waiting for it. */
-#define TRIM_WHEN_IDLE 64 /* stacks trimmed before each blocking poll */
-
-/* A look at I/O without waiting. uv_run polls nothing when no referenced
- * handle is active, and the inbox's async is unreferenced: reference it for
- * the look, or a busy loop never reads what other threads posted. */
-static void poll_nowait(cio_loop *loop) {
-    uv_ref((uv_handle_t *)&loop->async);
-    uv_run(&loop->uv, UV_RUN_NOWAIT);
-    uv_unref((uv_handle_t *)&loop->async);
-}
-
-static int poll_blocking(cio_loop *loop) {
-    cio__stack_pool_trim(loop->stacks, TRIM_WHEN_IDLE);
-    if (loop->virtual_time && loop->nheap) {
-        poll_nowait(loop);
-        if (loop->ready.count == 0 && loop->heap[0]->when > loop->vnow)
-            loop->vnow = loop->heap[0]->when;
-        cio__timers_fire(loop, loop->vnow);
-        return 0;
-    }
-    if (loop->nheap) {
-        uint64_t now = monotonic_ns(), when = loop->heap[0]->when;
-        uint64_t ms = when > now ? (when - now + 999999) / 1000000 : 0;
-        uv_timer_start(&loop->wake, on_wake, ms, 0);
-    } else if (!uv_loop_alive(&loop->uv)) {
-        /* Only another thread could still wake us, through the inbox; look
-         * again now and then, in case it is gone. A thread that posted and
-         * then ended has left its post in the inbox: look there first. */
-        if (only_thread())
-            return cio__inbox_drain(loop) ? 0 : CIO_EDEADLK;
-        uv_ref((uv_handle_t *)&loop->async);
-        uv_timer_start(&loop->wake, on_wake, 1000, 0);
-        uv_run(&loop->uv, UV_RUN_ONCE);
-        uv_timer_stop(&loop->wake);
-        uv_unref((uv_handle_t *)&loop->async);
-        return 0;
-    }
-    uv_run(&loop->uv, UV_RUN_ONCE);
-    uv_timer_stop(&loop->wake);
-    if (loop->nheap)
-        cio__timers_fire(loop, cio__loop_now(loop));
-    return 0;
-}
-
-static void run_pass_debug(cio_loop *loop);
-
-/* One iteration: timers, maybe a poll, then one pass over the ready queue. */
-static int run_once(cio_loop *loop) {
-    if (loop->nheap)
-        cio__timers_fire(loop, cio__loop_now(loop));
-    if (loop->ready.count == 0 && !loop->stopping) {
-        int rc = poll_blocking(loop);
-        if (rc != 0)
-            return rc;
-        loop->steps_since_poll = 0;
-    } else if (loop->ready.count == 0 || loop->steps_since_poll >= POLL_EVERY) {
-        /* busy, or stopping: a look without waiting */
-        poll_nowait(loop);
-        loop->steps_since_poll = 0;
-    }
-    loop->pass_left = loop->ready.count;
-    loop->steps_since_poll += (unsigned)loop->pass_left;
-    if (loop->debug) {
-        run_pass_debug(loop);
-        return 0;
-    }
-    /* pass_left is shared with tasks, which may run part of the pass
-     * themselves (pass_peek_task in task.c) before they switch back here. */
-    while (loop->pass_left) {
-        loop->pass_left--;
-        cio__node *node = cio__queue_pop(&loop->ready);
-        node->run(node, false);
-    }
-    return 0;
-}
-
-/* The same pass, timing each step to report the slow ones (debug mode). */
-static void run_pass_debug(cio_loop *loop) {
-    while (loop->pass_left) {
-        loop->pass_left--;
-        cio__node *node = cio__queue_pop(&loop->ready);
-        char what[160] = "a callback";
-        if (node->run == cio__task_step) {
-            /* named before it runs: a task that ends may be freed */
-            const cio__task *t = cio__container_of(node, cio__task, step.node);
-            char name[64];
-            snprintf(what, sizeof what, "task '%s' (created at %s:%d)",
-                     cio__task_name(t, name, sizeof name), t->created_file,
-                     t->created_line);
-        }
-        uint64_t t0 = monotonic_ns();
-        node->run(node, false);
-        uint64_t took = monotonic_ns() - t0;
-        if (took > loop->slow_ns)
-            cio__diag("%s ran for %.1f ms without yielding", what,
-                      (double)took / 1e6);
-    }
-}
-
-static bool finished(const cio_loop *loop, const cio_future *until,
-                     bool until_no_tasks) {
-    if (until)
-        return until->state >= CIO_DONE;
-    return until_no_tasks &&
-           (loop->nlive == 0 || loop->tasks_created != loop->created_mark);
-}
-
-/* A task that suspends at the end of a pass may start the next one itself,
- * sparing two switches through the scheduler, when the scheduler would do
- * nothing else first: no poll is due, the run is not over, not debugging. */
-bool cio__loop_next_pass_inline(cio_loop *loop) {
-    if (loop->debug || loop->stopping || loop->ready.count == 0 ||
-        loop->steps_since_poll >= POLL_EVERY ||
-        finished(loop, loop->until, loop->until_no_tasks))
-        return false;
-    if (loop->nheap)
-        cio__timers_fire(loop, cio__loop_now(loop));
-    loop->pass_left = loop->ready.count;
-    loop->steps_since_poll += (unsigned)loop->pass_left;
-    return true;
-}
-
-int cio__loop_run(cio_loop *loop, const cio_future *until,
-                  bool until_no_tasks) {
-    cio_loop *outer = cio__running_loop;
-    cio__running_loop = loop;
-    loop->running = true;
-    loop->until = until;
-    loop->until_no_tasks = until_no_tasks;
-    loop->created_mark = loop->tasks_created;
-    int rc = 0;
-    /* At least one pass when running forever, as asyncio: a loop stopped
-     * before it runs still runs what is ready once. */
-    if (!finished(loop, until, until_no_tasks)) {
-        do {
-            rc = run_once(loop);
-        } while (rc == 0 && !loop->stopping &&
-                 !finished(loop, until, until_no_tasks));
-    }
-    loop->until = NULL;
-    loop->until_no_tasks = false;
-    loop->stopping = false;
-    loop->running = false;
-    cio__running_loop = outer;
-    return rc;
-}
-
 static int check_runnable(cio_loop *loop) {
     if (!loop)
         return CIO_EINVAL;
+    if (!cio__on_loop_thread(loop))
+        return cio__wrong_thread("cio_loop_run");
     if (loop->closed)
         return CIO_ELOOPCLOSED;
     if (cio__running_loop)
         return CIO_ELOOPRUNNING;
-    if (!pthread_equal((pthread_t)loop->thread, pthread_self()))
-        return CIO_EWRONGLOOP;
     return 0;
 }
 
@@ -402,6 +229,7 @@ int cio_loop_run_until_complete(cio_loop *loop, cio_task_fn fn, void *arg,
 int cio_loop_stop(cio_loop *loop) {
     if (!loop)
         return CIO_EINVAL;
+    CIO__CHECK_THREAD(loop, "cio_loop_stop");
     if (loop->closed)
         return CIO_ELOOPCLOSED;
     loop->stopping = true;
@@ -417,12 +245,11 @@ static void close_uv_handle(uv_handle_t *h, void *arg) {
 int cio_loop_close(cio_loop *loop) {
     if (!loop)
         return CIO_EINVAL;
+    CIO__CHECK_THREAD(loop, "cio_loop_close");
     if (loop->closed)
         return 0;
     if (loop->running)
         return CIO_ELOOPRUNNING;
-    if (!pthread_equal((pthread_t)loop->thread, pthread_self()))
-        return CIO_EWRONGLOOP;
     loop->closed = true;
     /* Callbacks that never ran are dropped; tasks are dealt with below. */
     cio__node *n;

@@ -4,16 +4,20 @@
 #include <stdlib.h>
 
 /* Cancel every task still pending and run the loop until they have all
- * finished, as asyncio.run does before it closes the loop. A task created
- * meanwhile (by a cancelled task's clean-up, say) is cancelled in turn. If
- * what is left can never finish (a task that swallowed its cancellation
- * and waits for nothing), closing the loop reports it. */
+ * finished, as asyncio.run does before it closes the loop: every one, a
+ * task that already has (or swallowed) a cancellation request included,
+ * once. A task created meanwhile (by a cancelled task's clean-up, say) is
+ * cancelled in turn. If what is left can never finish (a task that
+ * swallowed this cancellation too and waits for nothing), closing the loop
+ * reports it. */
 static int cancel_remaining(cio_loop *loop) {
     int rc = 0;
     while (loop->nlive && rc == 0) {
         for (cio__task *t = loop->live_head; t; t = t->next_live)
-            if (t->cancel_requests == 0)
+            if (!t->cancelled_at_end) {
+                t->cancelled_at_end = true;
                 cio__task_cancel(t, NULL);
+            }
         rc = cio__loop_run(loop, NULL, true);
     }
     return rc;

@@ -26,10 +26,6 @@ cio__inbox *cio__inbox_of(cio_loop *loop) {
     return loop->inbox ? cio__inbox_get(loop) : NULL;
 }
 
-bool cio__on_loop_thread(const cio_loop *loop) {
-    return pthread_equal((pthread_t)loop->thread, pthread_self());
-}
-
 int cio_call_soon_threadsafe(cio_loop *loop, cio_callback_fn cb, void *arg) {
     if (!loop || !cb)
         return CIO_EINVAL;

@@ -107,7 +107,7 @@ cio_executor *cio__tloop_default_executor(cio__tloop *tl, const char *who);
 /* The loop's inbox (a new reference), or NULL once the loop has closed.
  * Any thread; the loop object must still exist. */
 cio__inbox *cio__inbox_of(cio_loop *loop);
-/* Whether the calling thread is the loop's own (any thread). */
-bool cio__on_loop_thread(const cio_loop *loop);
+/* (cio__on_loop_thread, whether the calling thread is the loop's own, is
+ * core's: src/core/internal.h) */
 
 #endif /* CIO_THREAD_INTERNAL_H */

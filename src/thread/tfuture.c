@@ -11,6 +11,7 @@
  */
 #include "thread/internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 struct cio__tcb {
@@ -44,7 +45,19 @@ cio_tfuture *cio_tfuture_retain(cio_tfuture *f) {
 }
 
 void cio_tfuture_release(cio_tfuture *f) {
-    if (!f || atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
+    if (!f)
+        return;
+    unsigned before =
+        atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel);
+    if (before == 0) { /* freed already (its count stays 0 until reused) */
+        fprintf(stderr,
+                "cio: cio_tfuture_release: thread future %p was "
+                "already freed (released once too often)\n",
+                (void *)f);
+        fflush(stderr);
+        abort();
+    }
+    if (before != 1)
         return;
     /* Callbacks never called (the future never finished) are just freed. */
     while (f->cbs) {

@@ -1,0 +1,357 @@
+/* sched.c - the scheduler: a loop's run, one iteration at a time, and the
+ * steps of its tasks.
+ *
+ * One iteration (run_once), in order, as uv_run and redis's aeProcessEvents
+ * go about theirs:
+ *   1. timers: every timer that is due puts its node in the ready queue, in
+ *      deadline order (cio__timers_fire, timer.c);
+ *   2. poll: libuv is polled for I/O only when it is needed: blocking, up to
+ *      the earliest timer (under virtual time the clock jumps to it
+ *      instead), when nothing is ready; without blocking once every
+ *      POLL_EVERY steps while busy, so that a yield costs no system call and
+ *      I/O still gets its turn within a bounded number of steps;
+ *   3. pass: exactly the nodes that were ready when the pass began run, in
+ *      order; whatever they schedule waits for the next pass (asyncio's
+ *      rule).
+ * A node is a callback, a done callback or a task's step. A task's step
+ * (cio__task_step) switches to the task's stack; the task runs until it
+ * suspends (cio__suspend, sched.h) or returns (task_main). Rather than
+ * switching back here, a suspending task hands the CPU straight to the
+ * next task of the pass when there is one (cio__next_inline), even starting
+ * the next pass itself (cio__loop_next_pass_inline); a returning task lends
+ * its stack to the next task of the pass that has not started
+ * (chain_fresh). So the pass is run from two places, here and from tasks,
+ * which share loop->pass_left. Whichever way a task's step ends its life
+ * (never started, returned, or returned and lent its stack on), task_retire
+ * gives back what the loop held for it.
+ */
+#include "core/sched.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define POLL_EVERY 256 /* steps between non-blocking polls while busy */
+
+/* ---- the run: iterations until the run's end --------------------------- */
+
+static int run_once(cio_loop *loop);
+
+static bool finished(const cio_loop *loop, const cio_future *until,
+                     bool until_no_tasks) {
+    if (until)
+        return until->state >= CIO_DONE;
+    return until_no_tasks &&
+           (loop->nlive == 0 || loop->tasks_created != loop->created_mark);
+}
+
+int cio__loop_run(cio_loop *loop, const cio_future *until,
+                  bool until_no_tasks) {
+    cio_loop *outer = cio__running_loop;
+    cio__running_loop = loop;
+    loop->running = true;
+    loop->until = until;
+    loop->until_no_tasks = until_no_tasks;
+    loop->created_mark = loop->tasks_created;
+    int rc = 0;
+    /* At least one pass when running forever, as asyncio: a loop stopped
+     * before it runs still runs what is ready once. */
+    if (!finished(loop, until, until_no_tasks)) {
+        do {
+            rc = run_once(loop);
+        } while (rc == 0 && !loop->stopping &&
+                 !finished(loop, until, until_no_tasks));
+    }
+    loop->until = NULL;
+    loop->until_no_tasks = false;
+    loop->stopping = false;
+    loop->running = false;
+    cio__running_loop = outer;
+    return rc;
+}
+
+/* ---- one iteration: timers, poll, pass ---------------------------------- */
+
+static int poll_blocking(cio_loop *loop);
+static void poll_nowait(cio_loop *loop);
+static void run_pass_debug(cio_loop *loop);
+
+/* One iteration: timers, maybe a poll, then one pass over the ready queue. */
+static int run_once(cio_loop *loop) {
+    if (loop->nheap)
+        cio__timers_fire(loop, cio__loop_now(loop));
+    if (loop->ready.count == 0 && !loop->stopping) {
+        int rc = poll_blocking(loop);
+        if (rc != 0)
+            return rc;
+        loop->steps_since_poll = 0;
+    } else if (loop->ready.count == 0 || loop->steps_since_poll >= POLL_EVERY) {
+        /* busy, or stopping: a look without waiting */
+        poll_nowait(loop);
+        loop->steps_since_poll = 0;
+    }
+    loop->pass_left = loop->ready.count;
+    loop->steps_since_poll += (unsigned)loop->pass_left;
+    if (loop->debug) {
+        run_pass_debug(loop);
+        return 0;
+    }
+    /* pass_left is shared with tasks, which may run part of the pass
+     * themselves (cio__pass_peek_task, sched.h) before they switch back
+     * here. */
+    while (loop->pass_left) {
+        loop->pass_left--;
+        cio__node *node = cio__queue_pop(&loop->ready);
+        node->run(node, false);
+    }
+    return 0;
+}
+
+/* A task that suspends at the end of a pass may start the next one itself,
+ * sparing two switches through the scheduler, when the scheduler would do
+ * nothing else first: no poll is due, the run is not over, not debugging. */
+bool cio__loop_next_pass_inline(cio_loop *loop) {
+    if (loop->debug || loop->stopping || loop->ready.count == 0 ||
+        loop->steps_since_poll >= POLL_EVERY ||
+        finished(loop, loop->until, loop->until_no_tasks))
+        return false;
+    if (loop->nheap)
+        cio__timers_fire(loop, cio__loop_now(loop));
+    loop->pass_left = loop->ready.count;
+    loop->steps_since_poll += (unsigned)loop->pass_left;
+    return true;
+}
+
+/* The same pass, timing each step to report the slow ones (debug mode). */
+static void run_pass_debug(cio_loop *loop) {
+    while (loop->pass_left) {
+        loop->pass_left--;
+        cio__node *node = cio__queue_pop(&loop->ready);
+        char what[160] = "a callback";
+        if (node->run == cio__task_step) {
+            /* named before it runs: a task that ends may be freed */
+            const cio__task *t = cio__container_of(node, cio__task, step.node);
+            char name[64];
+            snprintf(what, sizeof what, "task '%s' (created at %s:%d)",
+                     cio__task_name(t, name, sizeof name), t->created_file,
+                     t->created_line);
+        }
+        uint64_t t0 = cio__monotonic_ns();
+        node->run(node, false);
+        uint64_t took = cio__monotonic_ns() - t0;
+        if (took > loop->slow_ns)
+            cio__diag("%s ran for %.1f ms without yielding", what,
+                      (double)took / 1e6);
+    }
+}
+
+/* ---- the poll ------------------------------------------------------------ */
+
+static void on_wake(uv_timer_t *t) {
+    (void)t; /* only here to end the blocking poll */
+}
+
+/* Whether the calling thread is the process's only one (Linux: field 20 of
+ * /proc/self/stat; elsewhere assume not, and wait rather than give up). */
+static bool only_thread(void) {
+    FILE *f = fopen("/proc/self/stat", "r");
+    if (!f)
+        return false;
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* the command name (field 2) may hold spaces: count after its ')' */
+    const char *p = strrchr(buf, ')');
+    long threads = 0;
+    if (p && sscanf(p + 1,
+                    " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+                    "%*u %*u %*d %*d %*d %*d %ld",
+                    &threads) == 1)
+        return threads == 1;
+    return false;
+}
+
+/* Block until I/O or the earliest timer; under virtual time, jump the clock
+ * to that timer instead of waiting for it. */
+#define TRIM_WHEN_IDLE 64 /* stacks trimmed before each blocking poll */
+
+/* A look at I/O without waiting. uv_run polls nothing when no referenced
+ * handle is active, and the inbox's async is unreferenced: reference it for
+ * the look, or a busy loop never reads what other threads posted. */
+static void poll_nowait(cio_loop *loop) {
+    uv_ref((uv_handle_t *)&loop->async);
+    uv_run(&loop->uv, UV_RUN_NOWAIT);
+    uv_unref((uv_handle_t *)&loop->async);
+}
+
+static int poll_blocking(cio_loop *loop) {
+    cio__stack_pool_trim(loop->stacks, TRIM_WHEN_IDLE);
+    /* a timer at the end of time is no timer: jumping the virtual clock to
+     * it would pin the clock there, waiting for it is waiting for ever */
+    bool timer = loop->nheap && loop->heap[0]->when != CIO__NEVER;
+    if (loop->virtual_time && timer) {
+        poll_nowait(loop);
+        if (loop->ready.count == 0 && loop->heap[0]->when > loop->vnow)
+            loop->vnow = loop->heap[0]->when;
+        cio__timers_fire(loop, loop->vnow);
+        return 0;
+    }
+    if (timer) {
+        uint64_t now = cio__monotonic_ns(), when = loop->heap[0]->when;
+        uint64_t ms = when > now ? (when - now + 999999) / 1000000 : 0;
+        uv_timer_start(&loop->wake, on_wake, ms, 0);
+    } else if (!uv_loop_alive(&loop->uv)) {
+        /* Only another thread could still wake us, through the inbox; look
+         * again now and then, in case it is gone. A thread that posted and
+         * then ended has left its post in the inbox: look there first. */
+        if (only_thread())
+            return cio__inbox_drain(loop) ? 0 : CIO_EDEADLK;
+        uv_ref((uv_handle_t *)&loop->async);
+        uv_timer_start(&loop->wake, on_wake, 1000, 0);
+        uv_run(&loop->uv, UV_RUN_ONCE);
+        uv_timer_stop(&loop->wake);
+        uv_unref((uv_handle_t *)&loop->async);
+        return 0;
+    }
+    uv_run(&loop->uv, UV_RUN_ONCE);
+    uv_timer_stop(&loop->wake);
+    if (timer)
+        cio__timers_fire(loop, cio__loop_now(loop));
+    return 0;
+}
+
+/* ---- a task's steps ------------------------------------------------------ */
+
+static void task_main(void *arg);
+static void task_retire(cio_loop *loop, cio__task *t);
+
+/* The scheduler's side of a task: start it or resume it, and clean up after
+ * it once it has finished. */
+void cio__task_step(cio__node *node, bool discard) {
+    if (discard)
+        return; /* the loop is closing; cio__task_abandon does the rest */
+    cio__task *t = cio__container_of(node, cio__task, step.node);
+    cio_loop *loop = t->fut.loop;
+    if (!t->started) {
+        if (t->must_cancel && !t->run_when_cancelled) { /* it never runs */
+            t->finished = true;
+            cio__future_finish(&t->fut, CIO_CANCELLED, CIO_ECANCELED, NULL,
+                               cio__task_take_message(t));
+            task_retire(loop, t);
+            return;
+        }
+        cio__stack *stack = cio__stack_get(loop->stacks, t->stack_size);
+        if (!stack) {
+            t->finished = true;
+            cio__future_finish(&t->fut, CIO_DONE, CIO_ENOMEM, NULL,
+                               cio__strdup("no memory for the task's stack"));
+            task_retire(loop, t);
+            return;
+        }
+        cio__coro_start(&t->coro, stack, task_main, t);
+        t->started = true;
+        t->fut.state = CIO_RUNNING;
+    }
+    cio__current_task = t;
+    cio__coro_switch(&loop->main, &t->coro);
+    cio__current_task = NULL;
+    t = loop->returned; /* tasks may have handed over to each other */
+    if (t->finished)
+        task_retire(loop, t);
+}
+
+#if !defined(CIO_CORO_UCONTEXT) && !defined(CIO_ASAN) && !defined(CIO_TSAN)
+/* The next node of the pass if it is a task that has not started, will run
+ * (no cancellation pending) and wants a stack of the same size. */
+static cio__task *next_fresh(cio_loop *loop, const cio__task *done) {
+    cio__task *next = cio__pass_peek_task(loop);
+    if (!next || next->started ||
+        (next->must_cancel && !next->run_when_cancelled) ||
+        next->stack_size != done->stack_size)
+        return NULL;
+    return cio__pass_take(loop, next);
+}
+
+/* A finished task hands its stack to the next task of the pass that has not
+ * started, and runs it right here: a run of short tasks (spawned by the
+ * thousand, each returning at once) costs no switch and no stack traffic.
+ * The sanitizers' fiber bookkeeping wants one fiber per task, so their
+ * builds take the plain path. */
+static cio__task *chain_fresh(cio__task *done) {
+    cio_loop *loop = done->fut.loop;
+    cio__task *next = next_fresh(loop, done);
+    if (!next)
+        return NULL;
+    if (done->coro.stack->canary && !cio__stack_canary_ok(done->coro.stack))
+        cio__coro_overflowed(&done->coro); /* before next inherits it */
+    next->coro.stack = done->coro.stack;
+    next->started = true;
+    next->fut.state = CIO_RUNNING;
+    cio__current_task = next;
+    cio__coro_current = &next->coro;
+    done->coro.stack = NULL; /* lent on: not the pool's */
+    task_retire(loop, done);
+    return next;
+}
+#else
+static cio__task *chain_fresh(cio__task *done) {
+    (void)done;
+    return NULL;
+}
+#endif
+
+static void task_main(void *arg) {
+    cio__task *t = arg;
+    for (;;) {
+        void *ret = t->fn(t->arg);
+        cio__task_finish(t, ret);
+        t->finished = true;
+        if (t->eager_from) /* done in its eager start: the creator retires it */
+            cio__coro_exit(&t->coro, t->eager_from);
+        cio__task *next = chain_fresh(t);
+        if (!next)
+            break;
+        t = next;
+    }
+    t->fut.loop->returned = t; /* the scheduler frees the stack we are on */
+    cio__coro_exit(&t->coro, &t->fut.loop->main);
+}
+
+/* asyncio 3.12's eager start: run the new task now, on its own stack, until
+ * its first suspension (suspend() switches back here instead of handing
+ * over) or its end (task_main switches back here, and the task is retired
+ * as the scheduler would). The creator, a task or the scheduler's own
+ * stack, is suspended meanwhile, and is the current task again after.
+ * false: no stack now, schedule it as usual. (A task that suspended here
+ * goes on from cio__suspend's eager branch, sched.h.) */
+bool cio__task_eager_start(cio_loop *loop, cio__task *t) {
+    cio__stack *stack = cio__stack_get(loop->stacks, t->stack_size);
+    if (!stack)
+        return false;
+    cio__task *creator = cio__current_task;
+    cio__coro *from = creator ? &creator->coro : &loop->main;
+    cio__coro_start(&t->coro, stack, task_main, t);
+    t->started = true;
+    t->fut.state = CIO_RUNNING;
+    t->eager_from = from;
+    cio__current_task = t;
+    cio__coro_switch(from, &t->coro);
+    cio__current_task = creator;
+    if (t->finished)
+        task_retire(loop, t);
+    return true;
+}
+
+/* ---- a task's end -------------------------------------------------------- */
+
+/* The last of a finished task, for the loop: its stack back to the pool
+ * (unless it was lent on), its place among the live tasks, the loop's
+ * reference. */
+static void task_retire(cio_loop *loop, cio__task *t) {
+    if (t->coro.stack) {
+        cio__stack_put(loop->stacks, t->coro.stack);
+        cio__coro_destroy(&t->coro);
+    }
+    cio__live_unlink(loop, t);
+    cio_release(&t->fut); /* the loop's reference */
+}
