@@ -8,6 +8,7 @@
 #include "../tls_helpers.h"
 #include "net/tls_engine.h"
 
+#include <openssl/ssl.h>
 #include <stdlib.h>
 
 static tls_certs certs;
@@ -447,6 +448,16 @@ static void test_versions_and_ciphers(void **state) {
     pair_run(&p, c, server_ctx(certs.server, certs.server_key), "localhost");
     assert_int_equal(p.rc, 0);
     assert_string_equal(cio__tls_cipher(p.s), "TLS_AES_128_GCM_SHA256");
+    pair_free(&p);
+
+    /* a setting made on the SSL_CTX itself, which cio has no option for */
+    c = client_ctx(certs.ca);
+    SSL_CTX *raw = cio_tls_context_ssl_ctx(c);
+    assert_non_null(raw);
+    assert_int_equal(SSL_CTX_set_max_proto_version(raw, TLS1_2_VERSION), 1);
+    pair_run(&p, c, server_ctx(certs.server, certs.server_key), "localhost");
+    assert_int_equal(p.rc, 0);
+    assert_string_equal(cio__tls_version(p.c), "TLSv1.2");
     pair_free(&p);
 
     /* a 1.3-only client and a 1.2-only server share no version */
