@@ -38,4 +38,15 @@ wait_accept "$tmp/c.out"
 echo "# cio-tls-bench server, $suite"
 "$bench" get --port "$p" --path /data.bin --ciphersuites "$suite" | sed 's/METRIC tls_get/METRIC cio_server_get/'
 "$bench" echo --port "$p" --mb "$mb" --ciphersuites "$suite" | sed 's/METRIC tls_echo/METRIC cio_server_echo/'
+# memory of idle TLS connections on the server: stream, handler task, SSL
+rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+n=500
+before=$(rss "$pid")
+"$bench" hold --port "$p" --conns "$n" > "$tmp/h.out" 2>&1 &
+hpid=$!
+for i in $(seq 200); do grep -q HELD "$tmp/h.out" && break; sleep 0.05; done
+sleep 0.5
+after=$(rss "$pid")
+kill "$hpid"
+echo "METRIC cio_server_idle_tls_conn $(( (after - before) * 1024 / n )) B"
 kill "$pid"; pid=""

@@ -11,6 +11,9 @@
  *   cio-tls-bench echo --port P --mb N [--ciphersuites S]
  *       sends N MiB through an echo server while a second task reads them
  *       back, prints METRIC tls_echo_mbps.
+ *   cio-tls-bench hold --port P --conns N
+ *       opens N echo connections, prints "HELD" and keeps them idle until
+ *       killed (bench/tls.sh reads the server's memory meanwhile).
  *
  * The clients do not verify (the point is the cipher's cost, not trust).
  * bench/tls.sh runs the comparison.
@@ -87,6 +90,8 @@ static void *serve(void *arg) {
 /* ---- clients ---------------------------------------------------------------
  */
 
+static bool quiet;
+
 static int connect_tls(cio_stream **s) {
     cio_tls_context *ctx = cio_tls_context_new(
         &(cio_tls_options){.no_verify = true, .ciphersuites = suites});
@@ -95,7 +100,7 @@ static int connect_tls(cio_stream **s) {
     int rc = cio_open_connection("127.0.0.1", port,
                                  &(cio_connect_options){.tls = ctx}, s);
     cio_tls_context_release(ctx);
-    if (rc == 0)
+    if (rc == 0 && !quiet)
         fprintf(stderr, "%s %s\n", cio_stream_tls_version(*s),
                 cio_stream_tls_cipher(*s));
     return rc;
@@ -165,6 +170,29 @@ static void *echo(void *arg) {
     return rc ? cio_raise(rc, NULL) : NULL;
 }
 
+static int conns = 1000;
+
+static void *hold(void *arg) {
+    (void)arg;
+    cio_stream **s = calloc((size_t)conns, sizeof *s);
+    quiet = true;
+    int rc = 0, n = 0;
+    for (; s && n < conns && rc == 0; n++) {
+        rc = connect_tls(&s[n]);
+        if (rc == 0)
+            rc = cio_stream_write(s[n], "ECHO\n", 5);
+    }
+    if (rc == 0) {
+        printf("HELD %d\n", n);
+        fflush(stdout);
+        cio_sleep(3600);
+    }
+    for (int i = 0; i < n; i++)
+        cio_stream_free(s[i]);
+    free(s);
+    return rc ? cio_raise(rc, NULL) : NULL;
+}
+
 static int load(const char *name) {
     FILE *f = fopen(name, "rb");
     if (!f)
@@ -183,6 +211,7 @@ static int usage(void) {
             "usage: cio-tls-bench server --port P --cert C --key K --file F\n"
             "       cio-tls-bench get --port P --path /F\n"
             "       cio-tls-bench echo --port P --mb N\n"
+            "       cio-tls-bench hold --port P --conns N\n"
             "       (each with an optional --ciphersuites S)\n");
     return 2;
 }
@@ -204,6 +233,8 @@ int main(int argc, char **argv) {
             path = v;
         else if (!strcmp(o, "--mb"))
             mb = atof(v);
+        else if (!strcmp(o, "--conns"))
+            conns = atoi(v);
         else if (!strcmp(o, "--ciphersuites"))
             suites = v;
         else
@@ -220,6 +251,8 @@ int main(int argc, char **argv) {
         fn = get;
     } else if (!strcmp(argv[1], "echo")) {
         fn = echo;
+    } else if (!strcmp(argv[1], "hold") && conns > 0) {
+        fn = hold;
     }
     if (!fn || port <= 0)
         return usage();

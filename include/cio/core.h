@@ -111,7 +111,7 @@ extern "C" {
 #define CIO_EAI_ADDRFAMILY (-10419)
 #define CIO_EAI_OVERFLOW (-10420)
 /* TLS (cio/tls.h): the message gives OpenSSL's reason */
-#define CIO_ETLS (-10450) /* TLS protocol error ("wrong version number") */
+#define CIO_ETLS (-10450)       /* protocol error ("wrong version number") */
 #define CIO_ETLSVERIFY (-10451) /* the peer's certificate was not accepted */
 #define CIO_ETLSEOF (-10452)    /* the peer closed without close_notify */
 #define CIO_ETLSCONFIG (-10453) /* OpenSSL refused a file or cipher list */

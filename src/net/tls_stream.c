@@ -4,9 +4,11 @@
  * Raw input is fed to the engine; once the handshake is done, what it
  * decrypts goes to the stream's read buffer, where the ordinary reads
  * find it (so a cancelled read loses nothing: the bytes stay there).
- * Plain output is encrypted and written raw. The handshake runs in the
- * task that connects, accepts or calls start_tls: it steps the engine and
- * parks until more raw input arrives or its deadline passes.
+ * Plain output is encrypted and written raw. The handshake is done for the
+ * task that connects, accepts or calls start_tls: that task takes the first
+ * step (a client's first flight) and parks until the handshake is over or
+ * its deadline passes; the later steps run in the read callback, as the
+ * peer's messages arrive.
  *
  * Buffers: the loop's raw-read scratch (64 KiB) serves for the decrypted
  * text and the ciphertext to send; raw input is copied into the engine
@@ -72,6 +74,19 @@ static int pump(cio_stream *s, filter *f) {
     }
 }
 
+/* One step of the handshake, then what it answers; once it is done, the
+ * application data that came along. 0 (done), CIO__TLS_WANT_INPUT or an
+ * error. Steps after the first run in the read callback, on the loop's
+ * stack: OpenSSL's handshake would otherwise leave a dozen KiB of the
+ * handler task's stack resident for the connection's life. */
+static int step(cio_stream *s, filter *f) {
+    int rc = cio__tls_handshake(f->tls);
+    int frc = flush(s, f);
+    if (rc == 0 && frc == 0)
+        return pump(s, f);
+    return rc == 0 || rc == CIO__TLS_WANT_INPUT ? (frc ? frc : rc) : rc;
+}
+
 static int on_raw_input(cio_stream *s, void *ctx, const char *data, size_t n) {
     filter *f = ctx;
     int rc = cio__tls_feed(f->tls, data, n);
@@ -81,6 +96,8 @@ static int on_raw_input(cio_stream *s, void *ctx, const char *data, size_t n) {
     }
     if (cio__tls_handshake_done(f->tls))
         rc = pump(s, f);
+    else
+        step(s, f);             /* the waiting task reports how it went */
     cio__stream_filter_wake(s); /* the handshake or a shutdown waits */
     return rc;
 }
@@ -88,8 +105,10 @@ static int on_raw_input(cio_stream *s, void *ctx, const char *data, size_t n) {
 static int on_raw_eof(cio_stream *s, void *ctx) {
     filter *f = ctx;
     cio__tls_feed_eof(f->tls);
-    if (!cio__tls_handshake_done(f->tls))
-        return 0; /* the handshake's task sees it and reports it */
+    if (!cio__tls_handshake_done(f->tls)) {
+        step(s, f); /* fails: the handshake's task reports it */
+        return 0;
+    }
     if (cio__tls_got_close_notify(f->tls)) {
         cio__stream_feed_eof(s);
         return 0;
@@ -152,18 +171,14 @@ static int handshake_failed(filter *f, int rc, double timeout) {
 
 static int run_handshake(cio_stream *s, filter *f, double timeout) {
     double deadline = cio_loop_time(s->loop) + timeout;
-    for (;;) {
-        int rc = cio__tls_handshake(f->tls);
-        int frc = flush(s, f);
-        if (rc == 0 && frc == 0)
-            return pump(s, f); /* application data that came along */
-        if (rc == 0 || rc == CIO__TLS_WANT_INPUT)
-            rc = frc;
-        if (rc == 0)
-            rc = cio__stream_filter_wait(s, deadline);
-        if (rc < 0)
-            return handshake_failed(f, rc, timeout);
+    int rc = step(s, f); /* the client's first flight */
+    while (rc == CIO__TLS_WANT_INPUT) {
+        rc = cio__stream_filter_wait(s, deadline);
+        if (rc == 0 && !cio__tls_handshake_done(f->tls))
+            rc = cio__tls_error(f->tls) ? cio__tls_error(f->tls)
+                                        : CIO__TLS_WANT_INPUT;
     }
+    return rc < 0 ? handshake_failed(f, rc, timeout) : 0;
 }
 
 /* cio__tls_head.handshake: install the filter on `s` and shake hands. */

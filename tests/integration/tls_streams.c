@@ -335,6 +335,11 @@ static void deaf(cio_stream *s, void *arg) {
     cio_event_wait(arg);
 }
 
+static void count_handler(cio_stream *s, void *arg) {
+    (void)s;
+    (*(int *)arg)++;
+}
+
 static void *connect_task(void *arg) {
     int *port = arg;
     cio_tls_context *ctx =
@@ -382,6 +387,33 @@ static void *t_cancel_and_shutdown(void *arg) {
     cio_stream_close(c);
     CHECK_INT(cio_stream_wait_closed(c), 0);
     cio_stream_free(c);
+
+    /* a server that requires a client certificate we do not have: in TLS
+     * 1.3 the connect succeeds and the refusal (an alert) fails the read */
+    cio_server *strict;
+    cio_tls_context *rctx = server_ctx(NULL, CIO_TLS_CLIENT_CERT_REQUIRED);
+    int handled = 0;
+    CHECK_INT(cio_start_server(count_handler, &handled, "127.0.0.1", 0,
+                               &(cio_server_options){.tls = rctx}, &strict),
+              0);
+    CHECK_INT(
+        cio_open_connection(
+            "127.0.0.1", cio_server_port(strict),
+            &(cio_connect_options){.tls = cctx, .server_hostname = "localhost"},
+            &c),
+        0);
+    char b[8];
+    CHECK_INT(cio_stream_read(c, b, sizeof b), CIO_ETLS);
+    CHECK(strstr(cio_last_error_message(), "alert certificate required") !=
+          NULL);
+    CHECK_INT(cio_stream_write(c, "x", 1), CIO_ECLOSED); /* failed: closed */
+    cio_stream_free(c);
+    CHECK_INT(handled, 0);
+    cio_server_close(strict);
+    CHECK_INT(cio_server_wait_closed(strict), 0);
+    cio_server_free(strict);
+    cio_tls_context_release(rctx);
+
     cio_server *all[] = {quiet, srv};
     for (int i = 0; i < 2; i++) {
         cio_server_close(all[i]);

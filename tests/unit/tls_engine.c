@@ -8,6 +8,7 @@
 #include "../tls_helpers.h"
 #include "net/tls_engine.h"
 
+#include <openssl/ssl.h>
 #include <stdlib.h>
 
 static tls_certs certs;
@@ -321,6 +322,27 @@ static void test_truncation(void **state) {
     cio__tls_free(c);
 }
 
+/* A damaged record after the handshake: the reader gets OpenSSL's reason. */
+static void test_damaged_record(void **state) {
+    (void)state;
+    pair p;
+    pair_run(&p, client_ctx(certs.ca),
+             server_ctx(certs.server, certs.server_key), "localhost");
+    assert_int_equal(cio__tls_write(p.c, "hello", 5), 0);
+    char wire[256], buf[16];
+    size_t n = cio__tls_out_take(p.c, wire, sizeof wire);
+    wire[n - 3] ^= 0x40; /* flip a bit of the tag */
+    assert_int_equal(cio__tls_feed(p.s, wire, n), 0);
+    assert_int_equal(cio__tls_read(p.s, buf, sizeof buf), CIO_ETLS);
+    assert_string_equal(cio__tls_message(p.s),
+                        "decryption failed or bad record mac");
+    assert_true(cio__tls_out_pending(p.s) > 0); /* its alert for the peer */
+    move(p.s, p.c);
+    assert_int_equal(cio__tls_read(p.c, buf, sizeof buf), CIO_ETLS);
+    assert_non_null(strstr(cio__tls_message(p.c), "bad record mac"));
+    pair_free(&p);
+}
+
 static void test_alpn(void **state) {
     (void)state;
     const char *const cl[] = {"h2", "http/1.1", NULL};
@@ -426,6 +448,16 @@ static void test_versions_and_ciphers(void **state) {
     pair_run(&p, c, server_ctx(certs.server, certs.server_key), "localhost");
     assert_int_equal(p.rc, 0);
     assert_string_equal(cio__tls_cipher(p.s), "TLS_AES_128_GCM_SHA256");
+    pair_free(&p);
+
+    /* a setting made on the SSL_CTX itself, which cio has no option for */
+    c = client_ctx(certs.ca);
+    SSL_CTX *raw = cio_tls_context_ssl_ctx(c);
+    assert_non_null(raw);
+    assert_int_equal(SSL_CTX_set_max_proto_version(raw, TLS1_2_VERSION), 1);
+    pair_run(&p, c, server_ctx(certs.server, certs.server_key), "localhost");
+    assert_int_equal(p.rc, 0);
+    assert_string_equal(cio__tls_version(p.c), "TLSv1.2");
     pair_free(&p);
 
     /* a 1.3-only client and a 1.2-only server share no version */
@@ -556,6 +588,7 @@ int main(void) {
         cmocka_unit_test(test_ssl_cert_file),
         cmocka_unit_test(test_plain_text),
         cmocka_unit_test(test_truncation),
+        cmocka_unit_test(test_damaged_record),
         cmocka_unit_test(test_alpn),
         cmocka_unit_test(test_client_certificates),
         cmocka_unit_test(test_versions_and_ciphers),
