@@ -229,6 +229,9 @@ bool cio__future_remove_node(cio_future *f, cio__node *n);
 
 /* Task internals used by the loop. */
 void cio__task_step(cio__node *node, bool discard); /* a task's step node */
+/* Where the task that owns coroutine `c` was created (the overflow report
+ * of src/coro asks; safe in a signal handler). */
+void cio__task_origin(const cio__coro *c, const char **file, int *line);
 void cio__task_free(cio__task *t);
 void cio__task_memory_free(cio_loop *loop); /* the loop object is going */
 int cio__task_cancel(cio__task *t, const char *msg);

@@ -184,6 +184,12 @@ void cio__task_free(cio__task *t) {
 
 static void task_main(void *arg);
 
+void cio__task_origin(const cio__coro *c, const char **file, int *line) {
+    const cio__task *t = cio__container_of(c, cio__task, coro);
+    *file = t->created_file;
+    *line = t->created_line;
+}
+
 /* The scheduler's side of a task: start it or resume it, and clean up after
  * it once it has finished. */
 void cio__task_step(cio__node *node, bool discard) {

@@ -1,20 +1,28 @@
-/* stack.c - task stacks: reserved lazily, guarded while the mapping budget
- * allows, pooled warm.
+/* stack.c - task stacks: reserved lazily, every one guarded where the kernel
+ * has guard regions, pooled warm.
  *
  * A stack is address space reserved with mmap; the kernel commits a page only
  * when the task first touches it, so a task that sleeps at once costs one
- * resident page whatever the stack's size.
+ * resident page whatever the stack's size. Stacks are carved from slabs of
+ * many stacks in one mapping: one mmap and one munmap per slab, not per task.
  *
- * Guard pages. Each guarded stack has a PROT_NONE page below it, so an
- * overflow faults instead of corrupting a neighbour. But a guard splits a
+ * Guard regions (Linux 6.13+). madvise(MADV_GUARD_INSTALL) makes a range
+ * fault on access without a mapping of its own and without memory, so every
+ * slot of a slab starts with a 64 KiB guard region below its stack: any
+ * overflow by recursion, and any frame under 64 KiB (any frame at all in
+ * code built with -fstack-clash-protection, which touches every page it
+ * allocates), faults in the guard and is reported. Probed once; the
+ * environment variable CIO_GUARD_REGIONS=0 forces the fallback.
+ *
+ * The fallback: guard pages, then canaries. A PROT_NONE guard page splits a
  * mapping in two and Linux limits a process to vm.max_map_count mappings
- * (65,530 by default). So guards are handed out from a process-wide budget,
- * a quarter of that limit (CIO_GUARD_BUDGET overrides it). Past the budget,
- * stacks are carved from guard-less slabs of many stacks in one mapping,
- * and each carries a canary just below its lowest byte, checked at every
- * switch away from it. The canary lives in the top bytes of the slot below,
- * which that slot never uses; so a stack in use costs no extra page for its
- * canary while its neighbour is in use too.
+ * (65,530 by default). So guard pages are handed out from a process-wide
+ * budget, a quarter of that limit (CIO_GUARD_BUDGET overrides it), each
+ * stack its own mapping. Past the budget, stacks are carved from guard-less
+ * slabs, and each carries a 64-byte canary just below its lowest byte,
+ * checked at every switch away from it. The canary lives in the top bytes
+ * of the slot below, which that slot never uses; so a stack in use costs no
+ * extra page for its canary while its neighbour is in use too.
  *
  * The pool. Stacks of tasks that finished go to a warm list (up to
  * WARM_MAX per size, untouched: reusing one costs no system call and no
@@ -53,12 +61,12 @@
 #define WARM_MAX 64
 #define SLAB_MAX_SLOTS 256
 #define SLAB_MAX_BYTES ((size_t)64 << 20)
-#define SLOT_RESERVE 64 /* a slot's top bytes: the canary of the one above */
-#define CANARY_WORDS 2
-#define CANARY_MAGIC 0x63696f5f73746b21ull /* "cio_stk!" */
+/* a slot's top bytes: the canary of the one above */
+#define SLOT_RESERVE (CIO__CANARY_WORDS * sizeof(uint64_t))
+#define CANARY_MAGIC CIO__CANARY_MAGIC
 
 struct cio__slab {
-    char *base; /* one canary page, then the slots */
+    char *base; /* canary slabs: one canary page, then the slots */
     size_t map_len;
     size_t slot_size;
     unsigned nslots;
@@ -76,6 +84,7 @@ typedef struct size_class {
 } size_class;
 
 struct cio__stack_pool {
+    bool regions; /* guard regions: fixed when the pool is made */
     size_class *classes;
     cio__stack **guarded; /* every guarded stack, to unmap them at the end */
     size_t nguarded, guarded_cap;
@@ -83,18 +92,23 @@ struct cio__stack_pool {
 };
 
 static size_t page_size;
-static bool thp_always; /* transparent huge pages unless told otherwise */
+static bool thp_always;     /* transparent huge pages unless told otherwise */
+static bool kernel_regions; /* the kernel has guard regions */
+static atomic_bool use_regions; /* and the pools made now use them */
 static atomic_long guard_budget;
 static pthread_once_t budget_once = PTHREAD_ONCE_INIT;
 
+static bool env_is(const char *name, const char *value) {
+    const char *env = getenv(name);
+    return env && strcmp(env, value) == 0;
+}
+
 static void init_budget(void) {
     page_size = (size_t)sysconf(_SC_PAGESIZE);
-    FILE *thp = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
-    if (thp) {
-        char mode[64] = "";
-        thp_always = fgets(mode, sizeof mode, thp) && strstr(mode, "[always]");
-        fclose(thp);
-    }
+    thp_always = cio__os_thp_always();
+    kernel_regions = cio__os_guard_regions();
+    atomic_store(&use_regions,
+                 kernel_regions && !env_is("CIO_GUARD_REGIONS", "0"));
     long budget = -1;
     const char *env = getenv("CIO_GUARD_BUDGET");
     if (env && *env) {
@@ -103,17 +117,20 @@ static void init_budget(void) {
         if (*end == '\0' && v >= 0)
             budget = v;
     }
-    if (budget < 0) {
-        long max_maps = 65530;
-        FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
-        if (f) {
-            if (fscanf(f, "%ld", &max_maps) != 1)
-                max_maps = 65530;
-            fclose(f);
-        }
-        budget = max_maps / 4; /* each guard costs two mappings */
-    }
+    if (budget < 0) /* each guard page costs two mappings */
+        budget = cio__os_max_map_count() / 4;
     atomic_store(&guard_budget, budget);
+}
+
+bool cio__stack_guard_regions(void) {
+    pthread_once(&budget_once, init_budget);
+    return atomic_load(&use_regions);
+}
+
+bool cio__stack_set_guard_regions(bool on) {
+    pthread_once(&budget_once, init_budget);
+    atomic_store(&use_regions, on && kernel_regions);
+    return atomic_load(&use_regions);
 }
 
 static bool take_guard(void) {
@@ -134,20 +151,16 @@ static uint64_t canary_value(const uint64_t *at) {
 }
 
 static void write_canary(cio__stack *s) {
-    for (int i = 0; i < CANARY_WORDS; i++)
+    for (int i = 0; i < CIO__CANARY_WORDS; i++)
         s->canary[i] = canary_value(&s->canary[i]);
-}
-
-bool cio__stack_canary_ok(const cio__stack *s) {
-    for (int i = 0; i < CANARY_WORDS; i++)
-        if (s->canary[i] != canary_value(&s->canary[i]))
-            return false;
-    return true;
 }
 
 cio__stack_pool *cio__stack_pool_new(void) {
     pthread_once(&budget_once, init_budget);
-    return calloc(1, sizeof(cio__stack_pool));
+    cio__stack_pool *pool = calloc(1, sizeof(cio__stack_pool));
+    if (pool)
+        pool->regions = atomic_load(&use_regions);
+    return pool;
 }
 
 static size_class *class_for(cio__stack_pool *pool, size_t size) {
@@ -196,14 +209,17 @@ static cio__stack *new_guarded(cio__stack_pool *pool, size_t size) {
     return s;
 }
 
-static cio__slab *new_slab(size_t size) {
-    size_t slot = size + page_size; /* room for the slot reserve */
+/* A slab's slot: with guard regions, the guard and then the stack; else
+ * the stack and a page of room for the reserve (the canary of the slot
+ * above), with one canary page at the slab's base for the lowest slot. */
+static cio__slab *new_slab(size_t size, bool regions) {
+    size_t slot = regions ? CIO__REGION_GUARD + size : size + page_size;
     size_t n = SLAB_MAX_BYTES / slot;
     n = n < 1 ? 1 : n > SLAB_MAX_SLOTS ? SLAB_MAX_SLOTS : n;
     cio__slab *sl = calloc(1, sizeof *sl + n * sizeof(cio__stack));
     if (!sl)
         return NULL;
-    sl->map_len = page_size + n * slot;
+    sl->map_len = (regions ? 0 : page_size) + n * slot;
     sl->base =
         mmap(NULL, sl->map_len, PROT_READ | PROT_WRITE,
              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
@@ -211,30 +227,44 @@ static cio__slab *new_slab(size_t size) {
         free(sl);
         return NULL;
     }
-    (void)madvise(sl->base, sl->map_len, MADV_NOHUGEPAGE);
+    if (thp_always || !regions) /* a canary slab touches sparse pages */
+        (void)madvise(sl->base, sl->map_len, MADV_NOHUGEPAGE);
     sl->slot_size = slot;
     sl->nslots = (unsigned)n;
     return sl;
 }
 
+/* The next slot of the class's newest slab: its guard region installed (a
+ * guard outlives MADV_DONTNEED, so this is once per slot), or its canary
+ * written at each cio__stack_get. */
 static cio__stack *carve(cio__stack_pool *pool, size_class *c) {
     cio__slab *sl = c->slabs;
     if (!sl || sl->carved == sl->nslots) {
-        sl = new_slab(c->size);
+        sl = new_slab(c->size, pool->regions);
         if (!sl)
             return NULL;
         sl->next = c->slabs;
         c->slabs = sl;
     }
     cio__stack *s = &sl->stacks[sl->carved];
-    s->lo = sl->base + page_size + (size_t)sl->carved * sl->slot_size;
-    s->hi = s->lo + sl->slot_size - SLOT_RESERVE;
+    char *slot = sl->base + (size_t)sl->carved * sl->slot_size;
+    if (pool->regions) {
+        if (madvise(slot, CIO__REGION_GUARD, CIO_MADV_GUARD_INSTALL) != 0)
+            return NULL; /* ENOMEM for its page table: the slot stays free */
+        s->guard = slot;
+        s->lo = slot + CIO__REGION_GUARD;
+        s->hi = slot + sl->slot_size;
+        pool->stats.regions++;
+    } else {
+        s->lo = slot + page_size;
+        s->hi = s->lo + sl->slot_size - SLOT_RESERVE;
+        s->canary = (uint64_t *)(void *)s->lo - CIO__CANARY_WORDS;
+        pool->stats.slab++;
+    }
     s->size = c->size;
-    s->canary = (uint64_t *)(void *)s->lo - CANARY_WORDS;
     s->slab = sl;
     s->vg_id = VALGRIND_STACK_REGISTER(s->lo, s->hi);
     sl->carved++;
-    pool->stats.slab++;
     return s;
 }
 
@@ -256,7 +286,7 @@ cio__stack *cio__stack_get(cio__stack_pool *pool, size_t size) {
     } else if ((s = c->cold) != NULL) {
         c->cold = s->next;
         pool->stats.cold--;
-    } else if (take_guard()) {
+    } else if (!pool->regions && take_guard()) {
         s = new_guarded(pool, size);
         if (!s)
             atomic_fetch_add(&guard_budget, 1);
@@ -266,6 +296,7 @@ cio__stack *cio__stack_get(cio__stack_pool *pool, size_t size) {
     if (!s)
         return NULL;
     s->next = NULL;
+    s->owner = NULL;
     s->in_use = true;
 #if defined(CIO_ASAN)
     /* the address may have held a stack of a closed loop whose abandoned
@@ -284,10 +315,15 @@ static cio__stack *slot_above(const cio__stack *s) {
     return i + 1 < sl->carved ? (cio__stack *)&sl->stacks[i + 1] : NULL;
 }
 
-/* Return the pages of a stack to the kernel. A slab slot's top bytes hold
+const cio__stack *cio__stack_above(const cio__stack *s) {
+    const cio__stack *above = s->slab ? slot_above(s) : NULL;
+    return above && above->in_use ? above : NULL;
+}
+
+/* Return the pages of a stack to the kernel. A canary slot's top bytes hold
  * the canary of the slot above, which is rewritten if that slot is in use. */
 static void trim(cio__stack *s) {
-    if (!s->slab) {
+    if (!s->canary) {
         (void)madvise(s->lo, (size_t)(s->hi - s->lo), MADV_DONTNEED);
         return;
     }
@@ -302,6 +338,7 @@ static void trim(cio__stack *s) {
 void cio__stack_put(cio__stack_pool *pool, cio__stack *s) {
     size_class *c = class_for(pool, s->size); /* exists: get made it */
     s->in_use = false;
+    s->owner = NULL;
     pool->stats.in_use--;
     if (c->nwarm < WARM_MAX) {
         s->next = c->warm;
