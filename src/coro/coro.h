@@ -57,6 +57,7 @@ typedef struct cio__stack {
     const struct cio__coro *owner;
     unsigned vg_id; /* valgrind's stack id */
     bool in_use;
+    unsigned char state; /* the pool's: in use, warm, dirty or cold */
 } cio__stack;
 
 /* A guard-less stack's canary fills the 64 bytes below it: the top of the
@@ -78,8 +79,11 @@ cio__stack *cio__stack_get(cio__stack_pool *pool, size_t size);
 /* Give a stack back: kept warm, or trimmed (MADV_DONTNEED) once the pool
  * holds enough warm ones. */
 void cio__stack_put(cio__stack_pool *pool, cio__stack *stack);
-/* Give the pages of up to `max` finished stacks back to the kernel (for an
- * idle moment); returns how many it trimmed. */
+/* Give the pages of finished stacks back to the kernel, in at most `max`
+ * system calls (for an idle moment); returns how many stacks it trimmed.
+ * A slab whose stacks are all finished is trimmed in one call; the rest
+ * only once the pool has idled: no stack taken or given back since the
+ * previous call. */
 size_t cio__stack_pool_trim(cio__stack_pool *pool, size_t max);
 /* Whether a guard-less stack's canary still holds (true for a guarded one:
  * it has none). */

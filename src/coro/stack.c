@@ -65,26 +65,35 @@
 #define SLOT_RESERVE (CIO__CANARY_WORDS * sizeof(uint64_t))
 #define CANARY_MAGIC CIO__CANARY_MAGIC
 
+enum { IN_USE, WARM, DIRTY, COLD }; /* cio__stack.state */
+
 struct cio__slab {
-    char *base; /* canary slabs: one canary page, then the slots */
+    char *slots; /* the first slot (canary slabs: after one canary page) */
+    char *base;
     size_t map_len;
     size_t slot_size;
     unsigned nslots;
     unsigned carved; /* slots handed out at least once */
+    unsigned busy;   /* slots in use or warm */
+    unsigned ndirty; /* slots dirty */
     struct cio__slab *next;
     cio__stack stacks[];
 };
 
 typedef struct size_class {
     size_t size;
-    cio__stack *warm, *dirty, *cold;
+    cio__stack *warm;
+    cio__stack *spare;        /* slab stacks, dirty or cold, newest first */
+    cio__stack *dirty, *cold; /* stacks with a guard page of their own */
     unsigned nwarm;
-    cio__slab *slabs; /* newest first; only the newest has uncarved slots */
+    size_t slab_dirty; /* dirty stacks in the class's slabs */
+    cio__slab *slabs;  /* newest first; only the newest has uncarved slots */
     struct size_class *next;
 } size_class;
 
 struct cio__stack_pool {
     bool regions; /* guard regions: fixed when the pool is made */
+    bool traffic; /* a stack taken or given back since the last trim */
     size_class *classes;
     cio__stack **guarded; /* every guarded stack, to unmap them at the end */
     size_t nguarded, guarded_cap;
@@ -229,6 +238,7 @@ static cio__slab *new_slab(size_t size, bool regions) {
     }
     if (thp_always || !regions) /* a canary slab touches sparse pages */
         (void)madvise(sl->base, sl->map_len, MADV_NOHUGEPAGE);
+    sl->slots = sl->base + (regions ? 0 : page_size);
     sl->slot_size = slot;
     sl->nslots = (unsigned)n;
     return sl;
@@ -247,7 +257,7 @@ static cio__stack *carve(cio__stack_pool *pool, size_class *c) {
         c->slabs = sl;
     }
     cio__stack *s = &sl->stacks[sl->carved];
-    char *slot = sl->base + (size_t)sl->carved * sl->slot_size;
+    char *slot = sl->slots + (size_t)sl->carved * sl->slot_size;
     if (pool->regions) {
         if (madvise(slot, CIO__REGION_GUARD, CIO_MADV_GUARD_INSTALL) != 0)
             return NULL; /* ENOMEM for its page table: the slot stays free */
@@ -256,7 +266,7 @@ static cio__stack *carve(cio__stack_pool *pool, size_class *c) {
         s->hi = slot + sl->slot_size;
         pool->stats.regions++;
     } else {
-        s->lo = slot + page_size;
+        s->lo = slot;
         s->hi = s->lo + sl->slot_size - SLOT_RESERVE;
         s->canary = (uint64_t *)(void *)s->lo - CIO__CANARY_WORDS;
         pool->stats.slab++;
@@ -265,6 +275,7 @@ static cio__stack *carve(cio__stack_pool *pool, size_class *c) {
     s->slab = sl;
     s->vg_id = VALGRIND_STACK_REGISTER(s->lo, s->hi);
     sl->carved++;
+    sl->busy++;
     return s;
 }
 
@@ -280,6 +291,16 @@ cio__stack *cio__stack_get(cio__stack_pool *pool, size_t size) {
         c->warm = s->next;
         c->nwarm--;
         pool->stats.warm--;
+    } else if ((s = c->spare) != NULL) {
+        c->spare = s->next;
+        s->slab->busy++;
+        if (s->state == DIRTY) {
+            s->slab->ndirty--;
+            c->slab_dirty--;
+            pool->stats.dirty--;
+        } else {
+            pool->stats.cold--;
+        }
     } else if ((s = c->dirty) != NULL) {
         c->dirty = s->next;
         pool->stats.dirty--;
@@ -298,6 +319,8 @@ cio__stack *cio__stack_get(cio__stack_pool *pool, size_t size) {
     s->next = NULL;
     s->owner = NULL;
     s->in_use = true;
+    s->state = IN_USE;
+    pool->traffic = true;
 #if defined(CIO_ASAN)
     /* the address may have held a stack of a closed loop whose abandoned
      * frames left poisoned redzones in ASan's shadow */
@@ -320,19 +343,89 @@ const cio__stack *cio__stack_above(const cio__stack *s) {
     return above && above->in_use ? above : NULL;
 }
 
-/* Return the pages of a stack to the kernel. A canary slot's top bytes hold
- * the canary of the slot above, which is rewritten if that slot is in use. */
-static void trim(cio__stack *s) {
-    if (!s->canary) {
-        (void)madvise(s->lo, (size_t)(s->hi - s->lo), MADV_DONTNEED);
-        return;
-    }
-    cio__stack *above = slot_above(s);
-    if (above && above->in_use && !cio__stack_canary_ok(above))
-        return; /* keep the evidence: the overflow is reported at its switch */
-    (void)madvise(s->lo, s->slab->slot_size, MADV_DONTNEED);
-    if (above && above->in_use)
+/* Return the pages of a stack with a guard page of its own. */
+static void trim_paged(cio__stack *s) {
+    (void)madvise(s->lo, (size_t)(s->hi - s->lo), MADV_DONTNEED);
+}
+
+/* Return the pages of slots [i, j) of a slab, none of them in use or warm,
+ * in one call; returns how many dirty ones became cold. Guard regions stay
+ * (MADV_DONTNEED keeps them). The top bytes of slot j-1 hold the canary of
+ * slot j, rewritten if that one is in use. */
+static size_t trim_slots(cio__stack_pool *pool, size_class *c, cio__slab *sl,
+                         unsigned i, unsigned j) {
+    cio__stack *above = j < sl->carved ? &sl->stacks[j] : NULL;
+    bool keep_canary = above && above->in_use && above->canary;
+    if (keep_canary && !cio__stack_canary_ok(above))
+        return 0; /* keep the evidence: the overflow is reported at its switch
+                   */
+    (void)madvise(sl->slots + (size_t)i * sl->slot_size,
+                  (size_t)(j - i) * sl->slot_size, MADV_DONTNEED);
+    if (keep_canary)
         write_canary(above);
+    size_t n = 0;
+    for (unsigned k = i; k < j; k++) {
+        if (sl->stacks[k].state == DIRTY) {
+            sl->stacks[k].state = COLD;
+            n++;
+        }
+    }
+    sl->ndirty -= (unsigned)n;
+    c->slab_dirty -= n;
+    pool->stats.dirty -= n;
+    pool->stats.cold += n;
+    return n;
+}
+
+/* The dirty slots of a slab in runs of finished neighbours, one call per
+ * run, at most `*calls_left` calls. */
+static size_t trim_runs(cio__stack_pool *pool, size_class *c, cio__slab *sl,
+                        size_t *calls_left) {
+    size_t done = 0;
+    unsigned i = 0;
+    while (i<sl->carved && * calls_left> 0) {
+        if (sl->stacks[i].state != DIRTY) {
+            i++;
+            continue;
+        }
+        unsigned j = i;
+        while (j < sl->carved &&
+               (sl->stacks[j].state == DIRTY || sl->stacks[j].state == COLD))
+            j++;
+        done += trim_slots(pool, c, sl, i, j);
+        (*calls_left)--;
+        i = j;
+    }
+    return done;
+}
+
+static size_t trim_class(cio__stack_pool *pool, size_class *c, bool idle,
+                         size_t *calls_left) {
+    size_t done = 0;
+    for (cio__slab *sl = c->slabs; sl && c->slab_dirty && *calls_left > 0;
+         sl = sl->next) {
+        if (sl->ndirty == 0)
+            continue;
+        if (sl->busy == 0) { /* every slot finished: the slab in one call */
+            done += trim_slots(pool, c, sl, 0, sl->carved);
+            (*calls_left)--;
+        } else if (idle) {
+            done += trim_runs(pool, c, sl, calls_left);
+        }
+    }
+    cio__stack *s;
+    while (idle && *calls_left > 0 && (s = c->dirty) != NULL) {
+        c->dirty = s->next;
+        trim_paged(s);
+        s->state = COLD;
+        s->next = c->cold;
+        c->cold = s;
+        pool->stats.dirty--;
+        pool->stats.cold++;
+        (*calls_left)--;
+        done++;
+    }
+    return done;
 }
 
 void cio__stack_put(cio__stack_pool *pool, cio__stack *s) {
@@ -340,32 +433,35 @@ void cio__stack_put(cio__stack_pool *pool, cio__stack *s) {
     s->in_use = false;
     s->owner = NULL;
     pool->stats.in_use--;
+    pool->traffic = true;
     if (c->nwarm < WARM_MAX) {
+        s->state = WARM;
         s->next = c->warm;
         c->warm = s;
         c->nwarm++;
         pool->stats.warm++;
         return;
     }
-    s->next = c->dirty;
-    c->dirty = s;
+    s->state = DIRTY;
     pool->stats.dirty++;
+    if (s->slab) {
+        s->slab->busy--;
+        s->slab->ndirty++;
+        c->slab_dirty++;
+        s->next = c->spare;
+        c->spare = s;
+    } else {
+        s->next = c->dirty;
+        c->dirty = s;
+    }
 }
 
 size_t cio__stack_pool_trim(cio__stack_pool *pool, size_t max) {
-    size_t done = 0;
-    for (size_class *c = pool->classes; c && done < max; c = c->next) {
-        cio__stack *s;
-        while (done < max && (s = c->dirty) != NULL) {
-            c->dirty = s->next;
-            trim(s);
-            s->next = c->cold;
-            c->cold = s;
-            pool->stats.dirty--;
-            pool->stats.cold++;
-            done++;
-        }
-    }
+    bool idle = !pool->traffic;
+    pool->traffic = false;
+    size_t done = 0, calls_left = max;
+    for (size_class *c = pool->classes; c && calls_left > 0; c = c->next)
+        done += trim_class(pool, c, idle, &calls_left);
     return done;
 }
 
