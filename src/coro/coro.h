@@ -124,6 +124,11 @@ long cio__os_max_map_count(void); /* vm.max_map_count */
 bool cio__os_thp_always(void);    /* transparent huge pages for every map */
 long cio__os_thread_count(void);  /* the process's threads, -1 if unknown */
 bool cio__os_guard_regions(void); /* madvise(MADV_GUARD_INSTALL) works */
+/* Guard regions of `len` bytes at base, base + stride, ... (n of them, at
+ * most CIO__GUARD_BATCH) in one system call; false if that cannot be done
+ * (nothing or some installed: install them one by one then). */
+#define CIO__GUARD_BATCH 256
+bool cio__os_guard_strided(char *base, size_t stride, size_t n, size_t len);
 
 /* ---- coroutines -------------------------------------------------------- */
 

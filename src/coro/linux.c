@@ -2,10 +2,17 @@
  * libuv keeps src/unix/linux.c): other systems get the defaults below. */
 #include "coro/coro.h"
 
+#include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#endif
 
 #if defined(__linux__)
 static long read_long(const char *path, long fallback) {
@@ -78,6 +85,41 @@ bool cio__os_guard_regions(void) {
     munmap(m, (size_t)page * 2);
     return ok;
 #else
+    return false;
+#endif
+}
+
+bool cio__os_guard_strided(char *base, size_t stride, size_t n, size_t len) {
+#if defined(__linux__) && defined(SYS_process_madvise) &&                      \
+    defined(SYS_pidfd_open)
+    /* process_madvise on the process itself takes any advice since Linux
+     * 6.13 (the version that brought guard regions), and many ranges in
+     * one call. Older kernels, seccomp filters: false, and the caller
+     * installs them one by one. */
+    static atomic_bool refused; /* once refused, always refused */
+    struct iovec iov[CIO__GUARD_BATCH];
+    if (n == 0 || n > CIO__GUARD_BATCH || atomic_load(&refused))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        iov[i].iov_base = base + i * stride;
+        iov[i].iov_len = len;
+    }
+    long pidfd = syscall(SYS_pidfd_open, (long)getpid(), 0L);
+    long done = pidfd < 0
+                    ? -1
+                    : syscall(SYS_process_madvise, pidfd, iov, (unsigned long)n,
+                              (long)CIO_MADV_GUARD_INSTALL, 0L);
+    int err = errno;
+    if (pidfd >= 0)
+        close((int)pidfd);
+    if (done < 0 && (err == ENOSYS || err == EPERM || err == EINVAL))
+        atomic_store(&refused, true);
+    return done >= 0 && (size_t)done == n * len;
+#else
+    (void)base;
+    (void)stride;
+    (void)n;
+    (void)len;
     return false;
 #endif
 }

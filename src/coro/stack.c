@@ -26,11 +26,15 @@
  *
  * The pool. Stacks of tasks that finished go to a warm list (up to
  * WARM_MAX per size, untouched: reusing one costs no system call and no
- * page fault); beyond that to a dirty list, whose pages are given back to
- * the kernel (MADV_DONTNEED) a few at a time when the loop has nothing else
- * to do (cio__stack_pool_trim), after which they are cold. A system call per
- * finished task would otherwise cost a burst of short tasks more than the
- * tasks themselves. Nothing is unmapped before the pool is freed.
+ * page fault); beyond that they are dirty, and their pages are given back
+ * to the kernel (MADV_DONTNEED) when the loop has nothing else to do
+ * (cio__stack_pool_trim), after which they are cold. A slab whose stacks
+ * have all finished is trimmed in one call; the dirty stacks of a slab
+ * still in use wait until the pool has idled (no stack taken or given back
+ * between two trims), then go in one call per run of finished neighbours.
+ * A system call per finished task would cost a burst of short tasks, or a
+ * crowd of sleepers waking up, more than the tasks themselves. Nothing is
+ * unmapped before the pool is freed, and then one munmap per slab.
  */
 #include "coro/coro.h"
 
@@ -54,12 +58,13 @@
 #endif
 #endif
 #if !defined(CIO_HAVE_VALGRIND)
+#define RUNNING_ON_VALGRIND 0
 #define VALGRIND_STACK_REGISTER(lo, hi) 0u
 #define VALGRIND_STACK_DEREGISTER(id) ((void)(id))
 #endif
 
 #define WARM_MAX 64
-#define SLAB_MAX_SLOTS 256
+#define SLAB_MAX_SLOTS CIO__GUARD_BATCH
 #define SLAB_MAX_BYTES ((size_t)64 << 20)
 /* a slot's top bytes: the canary of the one above */
 #define SLOT_RESERVE (CIO__CANARY_WORDS * sizeof(uint64_t))
@@ -74,6 +79,7 @@ struct cio__slab {
     size_t slot_size;
     unsigned nslots;
     unsigned carved; /* slots handed out at least once */
+    bool guards;     /* every slot's guard region is installed */
     unsigned busy;   /* slots in use or warm */
     unsigned ndirty; /* slots dirty */
     struct cio__slab *next;
@@ -241,12 +247,17 @@ static cio__slab *new_slab(size_t size, bool regions) {
     sl->slots = sl->base + (regions ? 0 : page_size);
     sl->slot_size = slot;
     sl->nslots = (unsigned)n;
+    /* every guard in one system call where the kernel allows it (valgrind
+     * knows no process_madvise: one by one there) */
+    sl->guards = regions && !RUNNING_ON_VALGRIND &&
+                 cio__os_guard_strided(sl->slots, slot, n, CIO__REGION_GUARD);
     return sl;
 }
 
-/* The next slot of the class's newest slab: its guard region installed (a
- * guard outlives MADV_DONTNEED, so this is once per slot), or its canary
- * written at each cio__stack_get. */
+/* The next slot of the class's newest slab: its guard region installed if
+ * the slab's were not all installed at once (a guard outlives MADV_DONTNEED,
+ * so this is once per slot), or its canary written at each
+ * cio__stack_get. */
 static cio__stack *carve(cio__stack_pool *pool, size_class *c) {
     cio__slab *sl = c->slabs;
     if (!sl || sl->carved == sl->nslots) {
@@ -259,7 +270,8 @@ static cio__stack *carve(cio__stack_pool *pool, size_class *c) {
     cio__stack *s = &sl->stacks[sl->carved];
     char *slot = sl->slots + (size_t)sl->carved * sl->slot_size;
     if (pool->regions) {
-        if (madvise(slot, CIO__REGION_GUARD, CIO_MADV_GUARD_INSTALL) != 0)
+        if (!sl->guards &&
+            madvise(slot, CIO__REGION_GUARD, CIO_MADV_GUARD_INSTALL) != 0)
             return NULL; /* ENOMEM for its page table: the slot stays free */
         s->guard = slot;
         s->lo = slot + CIO__REGION_GUARD;
