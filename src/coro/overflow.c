@@ -128,36 +128,36 @@ void cio__coro_overflowed(const cio__coro *c) {
     overflowed(c, NULL);
 }
 
-/* The interrupted context's stack pointer, or NULL. */
-static const char *interrupted_sp(const void *uctx) {
+/* The interrupted context's stack pointer, or 0. */
+static uintptr_t interrupted_sp(const void *uctx) {
     const ucontext_t *uc = uctx;
 #if defined(__x86_64__)
-    return (const char *)(uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+    return (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
 #elif defined(__aarch64__)
-    return (const char *)(uintptr_t)uc->uc_mcontext.sp;
+    return (uintptr_t)uc->uc_mcontext.sp;
 #else
     (void)uc;
-    return NULL;
+    return 0;
 #endif
 }
 
 /* Whether `sp` lies on the thread's alternate signal stack (a handler of
  * the program's that faulted, not a task below its stack). */
-static bool on_altstack(const char *sp) {
+static bool on_altstack(uintptr_t sp) {
     stack_t ss;
     if (sigaltstack(NULL, &ss) != 0 || (ss.ss_flags & SS_DISABLE))
         return false;
-    const char *lo = ss.ss_sp;
-    return sp >= lo && sp < lo + ss.ss_size;
+    uintptr_t lo = (uintptr_t)ss.ss_sp;
+    return sp >= lo && sp - lo < ss.ss_size;
 }
 
 /* Whether the running coroutine `c` overflowed: see the top of the file. */
-static bool is_overflow(const cio__coro *c, const char *addr, const char *sp) {
+static bool is_overflow(const cio__coro *c, const char *addr, uintptr_t sp) {
     const cio__stack *s = c->stack;
     if (s->guard && addr >= s->guard && addr < s->lo)
         return true;
-    if (sp && sp < s->lo && (uintptr_t)(s->lo - sp) < FAR_BELOW &&
-        !on_altstack(sp))
+    uintptr_t lo = (uintptr_t)s->lo;
+    if (sp && sp < lo && lo - sp < FAR_BELOW && !on_altstack(sp))
         return true;
     return !cio__stack_canary_ok(s);
 }
