@@ -317,6 +317,28 @@ static void test_guard_regions(void **state) {
     cio__stack_pool_free(pool);
 }
 
+/* What linux.c reads: this test program runs one thread; the mapping
+ * limit is positive; guard regions are what the kernel answers. */
+static void test_os_readers(void **state) {
+    (void)state;
+#if defined(__linux__)
+    assert_int_equal(cio__os_thread_count(), 1);
+    assert_true(cio__os_max_map_count() > 0);
+    FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+    long want = 0;
+    if (f) {
+        assert_int_equal(fscanf(f, "%ld", &want), 1);
+        fclose(f);
+        assert_int_equal(cio__os_max_map_count(), want);
+    }
+#else
+    assert_int_equal(cio__os_thread_count(), -1);
+#endif
+    (void)cio__os_thp_always(); /* either answer is right */
+    if (getenv("CIO_GUARD_REGIONS") == NULL)
+        assert_int_equal(cio__stack_guard_regions(), cio__os_guard_regions());
+}
+
 static int regions_back_on(void **state) {
     (void)state;
     cio__stack_set_guard_regions(true);
@@ -335,6 +357,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_slab_canary, regions_back_on),
         cmocka_unit_test_teardown(test_fallback_budget, regions_back_on),
         cmocka_unit_test(test_guard_regions),
+        cmocka_unit_test(test_os_readers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
