@@ -147,7 +147,7 @@ typedef struct cio_loop_options {
  * Overflow. A task that runs past the end of its stack ends the process
  * with "cio: task 'NAME' overflowed its N KiB stack (created at FILE:LINE)"
  * on stderr and SIGABRT. Below every stack lies a guard that faults: 64 KiB
- * on Linux 6.13 and later (guard regions); on older kernels one page for
+ * on Linux 6.13 and later (guard regions); on older kernels the same for
  * the first stacks (a quarter of vm.max_map_count), then a canary checked
  * at every switch. A single frame larger than the guard (a big local
  * array) could jump over it, so build the code your tasks run with

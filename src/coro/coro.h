@@ -46,7 +46,7 @@ typedef struct cio__stack {
     char *lo;    /* lowest usable byte */
     char *hi;    /* one past the highest usable byte */
     size_t size; /* the size asked for, reported on overflow */
-    /* [guard, lo) faults: a guard region or a PROT_NONE page; NULL for a
+    /* [guard, lo) faults: a guard region or PROT_NONE pages; NULL for a
      * guard-less stack, which has a canary instead */
     char *guard;
     uint64_t *canary;        /* CIO__CANARY_WORDS just below lo, or NULL */
@@ -64,8 +64,9 @@ typedef struct cio__stack {
  * slot below, which that slot never uses. */
 #define CIO__CANARY_WORDS 8
 #define CIO__CANARY_MAGIC 0x63696f5f73746b21ull /* "cio_stk!" */
-/* The guard region below every stack where the kernel has them. */
-#define CIO__REGION_GUARD ((size_t)64 * 1024)
+/* The guard below every guarded stack: a guard region where the kernel has
+ * them, else PROT_NONE pages (address space, no memory, either way). */
+#define CIO__GUARD_SIZE ((size_t)64 * 1024)
 /* MADV_GUARD_INSTALL (Linux 6.13) for headers that predate it. */
 #define CIO_MADV_GUARD_INSTALL 102
 

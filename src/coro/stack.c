@@ -14,15 +14,15 @@
  * allocates), faults in the guard and is reported. Probed once; the
  * environment variable CIO_GUARD_REGIONS=0 forces the fallback.
  *
- * The fallback: guard pages, then canaries. A PROT_NONE guard page splits a
- * mapping in two and Linux limits a process to vm.max_map_count mappings
- * (65,530 by default). So guard pages are handed out from a process-wide
- * budget, a quarter of that limit (CIO_GUARD_BUDGET overrides it), each
- * stack its own mapping. Past the budget, stacks are carved from guard-less
- * slabs, and each carries a 64-byte canary just below its lowest byte,
- * checked at every switch away from it. The canary lives in the top bytes
- * of the slot below, which that slot never uses; so a stack in use costs no
- * extra page for its canary while its neighbour is in use too.
+ * The fallback: guard pages, then canaries. A PROT_NONE guard (64 KiB of
+ * address space, no memory) splits a mapping in two and Linux limits a process
+ * to vm.max_map_count mappings (65,530 by default). So guard pages are handed
+ * out from a process-wide budget, a quarter of that limit (CIO_GUARD_BUDGET
+ * overrides it), each stack its own mapping. Past the budget, stacks are carved
+ * from guard-less slabs, and each carries a 64-byte canary just below its
+ * lowest byte, checked at every switch away from it. The canary lives in the
+ * top bytes of the slot below, which that slot never uses; so a stack in use
+ * costs no extra page for its canary while its neighbour is in use too.
  *
  * The pool. Stacks of tasks that finished go to a warm list (up to
  * WARM_MAX per size, untouched: reusing one costs no system call and no
@@ -204,18 +204,18 @@ static cio__stack *new_guarded(cio__stack_pool *pool, size_t size) {
     if (!s)
         return NULL;
     char *mem =
-        mmap(NULL, page_size + size, PROT_READ | PROT_WRITE,
+        mmap(NULL, CIO__GUARD_SIZE + size, PROT_READ | PROT_WRITE,
              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-    if (mem == MAP_FAILED || mprotect(mem, page_size, PROT_NONE) != 0) {
+    if (mem == MAP_FAILED || mprotect(mem, CIO__GUARD_SIZE, PROT_NONE) != 0) {
         if (mem != MAP_FAILED)
-            munmap(mem, page_size + size);
+            munmap(mem, CIO__GUARD_SIZE + size);
         free(s);
         return NULL;
     }
     if (thp_always) /* else no huge page comes unasked: spare the call */
-        (void)madvise(mem + page_size, size, MADV_NOHUGEPAGE);
+        (void)madvise(mem + CIO__GUARD_SIZE, size, MADV_NOHUGEPAGE);
     s->guard = mem;
-    s->lo = mem + page_size;
+    s->lo = mem + CIO__GUARD_SIZE;
     s->hi = s->lo + size;
     s->size = size;
     s->vg_id = VALGRIND_STACK_REGISTER(s->lo, s->hi);
@@ -228,7 +228,7 @@ static cio__stack *new_guarded(cio__stack_pool *pool, size_t size) {
  * the stack and a page of room for the reserve (the canary of the slot
  * above), with one canary page at the slab's base for the lowest slot. */
 static cio__slab *new_slab(size_t size, bool regions) {
-    size_t slot = regions ? CIO__REGION_GUARD + size : size + page_size;
+    size_t slot = regions ? CIO__GUARD_SIZE + size : size + page_size;
     size_t n = SLAB_MAX_BYTES / slot;
     n = n < 1 ? 1 : n > SLAB_MAX_SLOTS ? SLAB_MAX_SLOTS : n;
     cio__slab *sl = calloc(1, sizeof *sl + n * sizeof(cio__stack));
@@ -250,7 +250,7 @@ static cio__slab *new_slab(size_t size, bool regions) {
     /* every guard in one system call where the kernel allows it (valgrind
      * knows no process_madvise: one by one there) */
     sl->guards = regions && !RUNNING_ON_VALGRIND &&
-                 cio__os_guard_strided(sl->slots, slot, n, CIO__REGION_GUARD);
+                 cio__os_guard_strided(sl->slots, slot, n, CIO__GUARD_SIZE);
     return sl;
 }
 
@@ -271,10 +271,10 @@ static cio__stack *carve(cio__stack_pool *pool, size_class *c) {
     char *slot = sl->slots + (size_t)sl->carved * sl->slot_size;
     if (pool->regions) {
         if (!sl->guards &&
-            madvise(slot, CIO__REGION_GUARD, CIO_MADV_GUARD_INSTALL) != 0)
+            madvise(slot, CIO__GUARD_SIZE, CIO_MADV_GUARD_INSTALL) != 0)
             return NULL; /* ENOMEM for its page table: the slot stays free */
         s->guard = slot;
-        s->lo = slot + CIO__REGION_GUARD;
+        s->lo = slot + CIO__GUARD_SIZE;
         s->hi = slot + sl->slot_size;
         pool->stats.regions++;
     } else {
@@ -499,7 +499,7 @@ void cio__stack_pool_free(cio__stack_pool *pool) {
         cio__stack *s = pool->guarded[i];
         VALGRIND_STACK_DEREGISTER(s->vg_id);
         unpoison(s->lo, s->size); /* abandoned frames leave redzones */
-        munmap(s->guard, page_size + s->size);
+        munmap(s->guard, CIO__GUARD_SIZE + s->size);
         free(s);
     }
     atomic_fetch_add(&guard_budget, (long)pool->nguarded);

@@ -247,11 +247,13 @@ static void test_fallback_budget(void **state) {
         assert_int_equal(s[i]->guard != NULL, paged);
         assert_int_equal(s[i]->canary != NULL, !paged);
         if (paged)
-            assert_ptr_equal(s[i]->guard + getpagesize(), s[i]->lo);
+            assert_ptr_equal(s[i]->guard + CIO__GUARD_SIZE, s[i]->lo);
     }
     assert_int_equal(cio__guard_budget_left(), 0);
     if (!faults_hidden())
-        assert_true(write_faults(s[0]->lo - 1)); /* the guard page */
+        assert_true(write_faults(s[0]->lo - 1)); /* the guard, both ends */
+    if (!faults_hidden())
+        assert_true(write_faults(s[0]->guard));
     for (int i = 0; i < N; i++)
         cio__stack_put(pool, s[i]);
     cio__stack_pool_free(pool);
@@ -276,7 +278,7 @@ static void test_guard_regions(void **state) {
     for (int i = 0; i < N; i++) {
         s[i] = cio__stack_get(pool, 16 * 1024);
         assert_non_null(s[i]);
-        assert_ptr_equal(s[i]->guard + CIO__REGION_GUARD, s[i]->lo);
+        assert_ptr_equal(s[i]->guard + CIO__GUARD_SIZE, s[i]->lo);
         assert_null(s[i]->canary);
         s[i]->hi[-1] = 1;
         s[i]->lo[0] = 1; /* the whole stack is usable */
@@ -291,7 +293,7 @@ static void test_guard_regions(void **state) {
     if (!faults_hidden()) {
         assert_true(write_faults(s[N - 1]->lo - 1));
         assert_true(write_faults(s[N - 1]->guard));
-        assert_true(write_faults(s[0]->lo - CIO__REGION_GUARD / 2));
+        assert_true(write_faults(s[0]->lo - CIO__GUARD_SIZE / 2));
     }
     /* a slab whose stacks all finished is trimmed in one system call, the
      * rest once the pool has idled; trimming keeps the guards */
