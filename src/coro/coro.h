@@ -4,8 +4,9 @@
  * pointer plus the stack it runs on; the thread's own stack is represented by
  * a "main" coroutine that is never started, only switched away from and back
  * to. Every switch goes through cio__coro_switch(), which also tells the
- * sanitizers and valgrind which stack is live and checks the canary of a
- * guard-less stack.
+ * sanitizers and valgrind which stack is live and checks the stack being
+ * left (its stack pointer inside it, the canary of a guard-less one). The
+ * layer's few Linux-only readings live in linux.c.
  */
 #ifndef CIO_CORO_H
 #define CIO_CORO_H
