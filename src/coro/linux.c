@@ -3,6 +3,7 @@
 #include "coro/coro.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -82,6 +83,14 @@ bool cio__os_guard_regions(void) {
     if (m == MAP_FAILED)
         return false;
     bool ok = madvise(m, (size_t)page, CIO_MADV_GUARD_INSTALL) == 0;
+    /* and the guard is real: the kernel cannot read it either (an emulator
+     * such as qemu-user answers 0 to advice it ignores) */
+    int fds[2];
+    if (ok && pipe2(fds, O_CLOEXEC) == 0) {
+        ok = write(fds[1], m, 1) < 0 && errno == EFAULT;
+        close(fds[0]);
+        close(fds[1]);
+    }
     munmap(m, (size_t)page * 2);
     return ok;
 #else
