@@ -191,7 +191,17 @@ static inline __attribute__((always_inline)) const char *cio__coro_sp(void) {
 #endif
 }
 
-/* The checks of a coroutine being left: its stack pointer is inside its
+/* A stack pointer up to this far below a stack is taken for its overflow
+ * (a large local array); further away it is on some other stack (code that
+ * switched stacks itself). */
+#define CIO__FAR_BELOW ((uintptr_t)1 << 30)
+
+/* Whether `sp` lies below `lo` by at most CIO__FAR_BELOW (one compare). */
+static inline bool cio__sp_below(uintptr_t sp, uintptr_t lo) {
+    return lo - sp - 1 < CIO__FAR_BELOW;
+}
+
+/* The checks of a coroutine being left: its stack pointer is not below its
  * stack (a frame that jumped the guard or the canary and suspends is caught
  * here) and its canary holds. Records it as the stack's owner. */
 static inline __attribute__((always_inline)) void
@@ -199,7 +209,8 @@ cio__coro_check_leaving(cio__coro *from) {
     cio__stack *s = from->stack;
     if (!s)
         return;
-    if (cio__coro_sp() < s->lo || !cio__stack_canary_ok(s))
+    if (cio__sp_below((uintptr_t)cio__coro_sp(), (uintptr_t)s->lo) ||
+        !cio__stack_canary_ok(s))
         cio__coro_overflowed(from);
     s->owner = from;
 }

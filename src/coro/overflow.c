@@ -27,9 +27,6 @@
 #include <unistd.h>
 
 #define ALTSTACK_SIZE ((size_t)64 * 1024)
-/* A stack pointer this far below a stack is still taken for its overflow
- * (a large local array); further away it is some other stack. */
-#define FAR_BELOW ((uintptr_t)1 << 30)
 
 static _Atomic(cio__coro_origin_fn) origin_fn;
 
@@ -156,8 +153,7 @@ static bool is_overflow(const cio__coro *c, const char *addr, uintptr_t sp) {
     const cio__stack *s = c->stack;
     if (s->guard && addr >= s->guard && addr < s->lo)
         return true;
-    uintptr_t lo = (uintptr_t)s->lo;
-    if (sp && sp < lo && lo - sp < FAR_BELOW && !on_altstack(sp))
+    if (sp && cio__sp_below(sp, (uintptr_t)s->lo) && !on_altstack(sp))
         return true;
     return !cio__stack_canary_ok(s);
 }
