@@ -237,6 +237,7 @@ static cio__stack *new_guarded(cio__stack_pool *pool, size_t size) {
 #define RECORD_CHUNK ((size_t)2 << 20)
 #define RECORD_ALIGN 64
 
+#if !defined(CIO_ASAN) && !defined(CIO_TSAN)
 static void *new_record_chunk(void) {
     /* twice the size, to align a 2 MiB window inside it */
     size_t len = 2 * RECORD_CHUNK;
@@ -255,7 +256,6 @@ static void *new_record_chunk(void) {
 }
 
 static cio__slab *slab_record(cio__stack_pool *pool, size_t bytes) {
-#if !defined(CIO_ASAN) && !defined(CIO_TSAN)
     bytes = (bytes + RECORD_ALIGN - 1) & ~(size_t)(RECORD_ALIGN - 1);
     if (pool->nslabs >= SMALL_SLABS && bytes <= RECORD_CHUNK - RECORD_ALIGN) {
         if ((size_t)(pool->chunk_end - pool->chunk_at) < bytes) {
@@ -271,12 +271,20 @@ static cio__slab *slab_record(cio__stack_pool *pool, size_t bytes) {
         pool->chunk_at += bytes; /* fresh mappings read as zero */
         return sl;
     }
-#endif
     cio__slab *sl = calloc(1, bytes);
     if (sl)
         sl->malloced = true;
     return sl;
 }
+#else
+static cio__slab *slab_record(cio__stack_pool *pool, size_t bytes) {
+    (void)pool;
+    cio__slab *sl = calloc(1, bytes);
+    if (sl)
+        sl->malloced = true;
+    return sl;
+}
+#endif
 
 static void slab_record_free(cio__slab *sl) {
     if (sl->malloced)
