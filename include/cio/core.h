@@ -196,7 +196,19 @@ typedef struct cio_loop_options {
 
 /* 256 KiB of address space per task. Only the pages a task touches become
  * resident (a task that sleeps at once costs one 4 KiB page); the size only
- * bounds how deep a task may recurse. */
+ * bounds how deep a task may recurse.
+ *
+ * Overflow. A task that runs past the end of its stack ends the process
+ * with "cio: task 'NAME' overflowed its N KiB stack (created at FILE:LINE)"
+ * on stderr and SIGABRT. Below every stack lies a guard that faults: 64 KiB
+ * on Linux 6.13 and later (guard regions); on older kernels the same for
+ * the first stacks (a quarter of vm.max_map_count), then a canary checked
+ * at every switch. A single frame larger than the guard (a big local
+ * array) could jump over it, so build the code your tasks run with
+ * -fstack-clash-protection (GCC 8+, Clang 11+; cio itself is built with
+ * it): then every frame touches each page as it grows and the guard always
+ * catches it. docs/design.md ("Stacks") says what is caught where the
+ * kernel has no guard regions. */
 #define CIO_STACK_DEFAULT ((size_t)256 * 1024)
 #define CIO_STACK_MIN ((size_t)16 * 1024)
 /* The largest stack a loop or a task may ask for (1 GiB of address space

@@ -312,6 +312,9 @@ void cio__task_memory_free(cio_loop *loop); /* the loop object is going */
 int cio__task_cancel(cio__task *t, const char *msg);
 void cio__task_abandon(cio__task *t); /* loop closing: drop a pending task */
 const char *cio__task_name(const cio__task *t, char *buf, size_t cap);
+/* Where the task that owns coroutine `c` was created (the overflow report
+ * of src/coro asks; safe in a signal handler). */
+void cio__task_origin(const cio__coro *c, const char **file, int *line);
 
 /* The inbox: other threads post work that runs on the loop's thread.
  * cio__inbox_get takes a reference (atomic), safe to use after the loop

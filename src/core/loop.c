@@ -127,6 +127,7 @@ static bool open_resources(cio_loop *loop) {
     loop->stacks = cio__stack_pool_new();
     if (!loop->stacks)
         goto close_uv;
+    cio__coro_set_origin(cio__task_origin); /* for the overflow report */
     uv_timer_init(&loop->uv, &loop->wake);
     rc = cio__inbox_open(loop);
     if (rc == 0)

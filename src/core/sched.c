@@ -150,25 +150,10 @@ static void on_wake(uv_timer_t *t) {
     (void)t; /* only here to end the blocking poll */
 }
 
-/* Whether the calling thread is the process's only one (Linux: field 20 of
- * /proc/self/stat; elsewhere assume not, and wait rather than give up). */
+/* Whether the calling thread is the process's only one (src/coro/linux.c
+ * knows; where it does not, assume not, and wait rather than give up). */
 static bool only_thread(void) {
-    FILE *f = fopen("/proc/self/stat", "r");
-    if (!f)
-        return false;
-    char buf[1024];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    /* the command name (field 2) may hold spaces: count after its ')' */
-    const char *p = strrchr(buf, ')');
-    long threads = 0;
-    if (p && sscanf(p + 1,
-                    " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-                    "%*u %*u %*d %*d %*d %*d %ld",
-                    &threads) == 1)
-        return threads == 1;
-    return false;
+    return cio__os_thread_count() == 1;
 }
 
 /* Block until I/O or the earliest timer; under virtual time, jump the clock

@@ -55,6 +55,12 @@ const char *cio__task_name(const cio__task *t, char *buf, size_t cap) {
     return buf;
 }
 
+void cio__task_origin(const cio__coro *c, const char **file, int *line) {
+    const cio__task *t = cio__container_of(c, cio__task, coro);
+    *file = t->created_file;
+    *line = t->created_line;
+}
+
 /* How a returning task finishes: a raised error, a standing cancellation,
  * or its result. */
 void cio__task_finish(cio__task *t, void *ret) {

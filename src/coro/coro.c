@@ -3,8 +3,8 @@
  * The switch itself is a few instructions of assembly (switch_*.S) or, in
  * the fallback build, swapcontext(). Around it go the annotations that let
  * AddressSanitizer, ThreadSanitizer and valgrind follow a program whose
- * stack pointer jumps between stacks, and the canary check of guard-less
- * stacks.
+ * stack pointer jumps between stacks, and the checks of the stack being left
+ * (its stack pointer inside it, the canary of a guard-less one).
  */
 #include "coro/coro.h"
 
@@ -41,9 +41,7 @@ void cio__coro_init_main(cio__coro *main) {
  * the real switch, not in a function that returns on the other fiber. */
 static inline __attribute__((always_inline)) void
 before_switch(cio__coro *from, cio__coro *to, bool exiting) {
-    if (from->stack && from->stack->canary &&
-        !cio__stack_canary_ok(from->stack))
-        cio__coro_overflowed(from);
+    cio__coro_check_leaving(from);
     switched_from = from;
     cio__coro_current = to;
 #if defined(CIO_ASAN)

@@ -4,8 +4,9 @@
  * pointer plus the stack it runs on; the thread's own stack is represented by
  * a "main" coroutine that is never started, only switched away from and back
  * to. Every switch goes through cio__coro_switch(), which also tells the
- * sanitizers and valgrind which stack is live and checks the canary of a
- * guard-less stack.
+ * sanitizers and valgrind which stack is live and checks the stack being
+ * left (its stack pointer inside it, the canary of a guard-less one). The
+ * layer's few Linux-only readings live in linux.c.
  */
 #ifndef CIO_CORO_H
 #define CIO_CORO_H
@@ -40,17 +41,35 @@
 typedef struct cio__stack_pool cio__stack_pool;
 typedef struct cio__slab cio__slab;
 
+struct cio__coro;
+
 typedef struct cio__stack {
-    char *lo;                /* lowest usable byte */
-    char *hi;                /* one past the highest usable byte */
-    size_t size;             /* the size asked for, reported on overflow */
-    char *guard;             /* the PROT_NONE page below lo, or NULL */
-    uint64_t *canary;        /* just below lo for guard-less stacks, or NULL */
-    cio__slab *slab;         /* the slab a guard-less stack belongs to */
-    struct cio__stack *next; /* in the pool's warm or cold list */
-    unsigned vg_id;          /* valgrind's stack id */
+    char *lo;    /* lowest usable byte */
+    char *hi;    /* one past the highest usable byte */
+    size_t size; /* the size asked for, reported on overflow */
+    /* [guard, lo) faults: a guard region or PROT_NONE pages; NULL for a
+     * guard-less stack, which has a canary instead */
+    char *guard;
+    uint64_t *canary;        /* CIO__CANARY_WORDS just below lo, or NULL */
+    cio__slab *slab;         /* the slab the stack was carved from, or NULL */
+    struct cio__stack *next; /* in the pool's warm, dirty or cold list */
+    /* the coroutine that last left the stack (set at every switch away),
+     * for the report of a neighbour's crash */
+    const struct cio__coro *owner;
+    unsigned vg_id; /* valgrind's stack id */
     bool in_use;
+    unsigned char state; /* the pool's: in use, warm, dirty or cold */
 } cio__stack;
+
+/* A guard-less stack's canary fills the 64 bytes below it: the top of the
+ * slot below, which that slot never uses. */
+#define CIO__CANARY_WORDS 8
+#define CIO__CANARY_MAGIC 0x63696f5f73746b21ull /* "cio_stk!" */
+/* The guard below every guarded stack: a guard region where the kernel has
+ * them, else PROT_NONE pages (address space, no memory, either way). */
+#define CIO__GUARD_SIZE ((size_t)64 * 1024)
+/* MADV_GUARD_INSTALL (Linux 6.13) for headers that predate it. */
+#define CIO_MADV_GUARD_INSTALL 102
 
 /* A pool of stacks for one thread's loop. NULL on ENOMEM. */
 cio__stack_pool *cio__stack_pool_new(void);
@@ -62,19 +81,56 @@ cio__stack *cio__stack_get(cio__stack_pool *pool, size_t size);
 /* Give a stack back: kept warm, or trimmed (MADV_DONTNEED) once the pool
  * holds enough warm ones. */
 void cio__stack_put(cio__stack_pool *pool, cio__stack *stack);
-/* Give the pages of up to `max` finished stacks back to the kernel (for an
- * idle moment); returns how many it trimmed. */
+/* Give the pages of finished stacks back to the kernel, in at most `max`
+ * system calls (for an idle moment); returns how many stacks it trimmed.
+ * A slab whose stacks are all finished is trimmed in one call; the rest
+ * only once the pool has idled: no stack taken or given back since the
+ * previous call. */
 size_t cio__stack_pool_trim(cio__stack_pool *pool, size_t max);
-/* Whether a guard-less stack's canary still holds. */
-bool cio__stack_canary_ok(const cio__stack *stack);
-/* Counters for tests and benchmarks. */
+/* Whether a guard-less stack's canary still holds (true for a guarded one:
+ * it has none). */
+static inline bool cio__stack_canary_ok(const cio__stack *s) {
+    if (!s->canary)
+        return true;
+    uint64_t diff = 0;
+    for (int i = 0; i < CIO__CANARY_WORDS; i++)
+        diff |= s->canary[i] ^
+                (CIO__CANARY_MAGIC ^ (uint64_t)(uintptr_t)&s->canary[i]);
+    return diff == 0;
+}
+/* The in-use guard-less stack just above `s` in its slab (the one whose
+ * overflow lands in `s` first), or NULL. Safe in a signal handler. */
+const cio__stack *cio__stack_above(const cio__stack *s);
+/* Counters for tests and benchmarks: stacks created with a guard region,
+ * with a guard page, without a guard (slab), and where they are now. */
 typedef struct cio__stack_stats {
-    size_t guarded, slab, in_use, warm, dirty, cold;
+    size_t regions, guarded, slab, in_use, warm, dirty, cold;
 } cio__stack_stats;
 void cio__stack_pool_stats(const cio__stack_pool *pool, cio__stack_stats *out);
-/* How many guard pages the process may still create (the budget is derived
- * from vm.max_map_count, or from the environment variable CIO_GUARD_BUDGET). */
+/* Whether pools made now give their stacks guard regions
+ * (madvise(MADV_GUARD_INSTALL), Linux 6.13+): probed once per process; the
+ * environment variable CIO_GUARD_REGIONS=0 turns them off (the fallback
+ * below). */
+bool cio__stack_guard_regions(void);
+/* Turn guard regions on (where the kernel has them) or off for pools made
+ * from now on; returns what pools will get. For tests of the fallback. */
+bool cio__stack_set_guard_regions(bool on);
+/* Without guard regions: how many guard pages the process may still create
+ * (the budget is derived from vm.max_map_count, or from the environment
+ * variable CIO_GUARD_BUDGET). */
 long cio__guard_budget_left(void);
+
+/* ---- what the system says (linux.c; defaults elsewhere) ---------------- */
+
+long cio__os_max_map_count(void); /* vm.max_map_count */
+bool cio__os_thp_always(void);    /* transparent huge pages for every map */
+long cio__os_thread_count(void);  /* the process's threads, -1 if unknown */
+bool cio__os_guard_regions(void); /* madvise(MADV_GUARD_INSTALL) works */
+/* Guard regions of `len` bytes at base, base + stride, ... (n of them, at
+ * most CIO__GUARD_BATCH) in one system call; false if that cannot be done
+ * (nothing or some installed: install them one by one then). */
+#define CIO__GUARD_BATCH 256
+bool cio__os_guard_strided(char *base, size_t stride, size_t n, size_t len);
 
 /* ---- coroutines -------------------------------------------------------- */
 
@@ -111,9 +167,53 @@ void cio__coro_init_main(cio__coro *main);
  * never return: it ends with cio__coro_exit(). */
 void cio__coro_start(cio__coro *c, cio__stack *stack, cio__coro_fn fn,
                      void *arg);
-/* Print "cio: task 'NAME' overflowed its N KiB stack" and abort. Safe in a
- * signal handler. */
+/* Print "cio: task 'NAME' overflowed its N KiB stack (created at
+ * FILE:LINE)" and abort. Safe in a signal handler. */
 __attribute__((noreturn)) void cio__coro_overflowed(const cio__coro *c);
+/* The owner's answer to "where was this coroutine created" for the report
+ * (the core's tasks: where cio_create_task was called). Set once. */
+typedef void (*cio__coro_origin_fn)(const cio__coro *c, const char **file,
+                                    int *line);
+void cio__coro_set_origin(cio__coro_origin_fn fn);
+
+/* The stack pointer of the caller. */
+static inline __attribute__((always_inline)) const char *cio__coro_sp(void) {
+#if defined(__x86_64__)
+    const char *sp;
+    __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+    return sp;
+#elif defined(__aarch64__)
+    const char *sp;
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+    return sp;
+#else
+    return (const char *)__builtin_frame_address(0);
+#endif
+}
+
+/* A stack pointer up to this far below a stack is taken for its overflow
+ * (a large local array); further away it is on some other stack (code that
+ * switched stacks itself). */
+#define CIO__FAR_BELOW ((uintptr_t)1 << 30)
+
+/* Whether `sp` lies below `lo` by at most CIO__FAR_BELOW (one compare). */
+static inline bool cio__sp_below(uintptr_t sp, uintptr_t lo) {
+    return lo - sp - 1 < CIO__FAR_BELOW;
+}
+
+/* The checks of a coroutine being left: its stack pointer is not below its
+ * stack (a frame that jumped the guard or the canary and suspends is caught
+ * here) and its canary holds. Records it as the stack's owner. */
+static inline __attribute__((always_inline)) void
+cio__coro_check_leaving(cio__coro *from) {
+    cio__stack *s = from->stack;
+    if (!s)
+        return;
+    if (cio__sp_below((uintptr_t)cio__coro_sp(), (uintptr_t)s->lo) ||
+        !cio__stack_canary_ok(s))
+        cio__coro_overflowed(from);
+    s->owner = from;
+}
 
 /* Suspend `from` (the running coroutine) and resume `to`. */
 extern CIO_TLS cio__coro *cio__coro_current; /* read by the SIGSEGV handler */
@@ -125,9 +225,7 @@ void cio__coro_switch(cio__coro *from, cio__coro *to);
 #else
 /* The plain build's switch is inline: it is the hottest path in cio. */
 static inline void cio__coro_switch(cio__coro *from, cio__coro *to) {
-    if (from->stack && from->stack->canary &&
-        !cio__stack_canary_ok(from->stack))
-        cio__coro_overflowed(from);
+    cio__coro_check_leaving(from);
     cio__coro_current = to;
     cio__ctx_switch(&from->sp, to->sp);
 }

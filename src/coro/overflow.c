@@ -1,21 +1,38 @@
 /* overflow.c - turning a stack overflow into a message that names the task.
  *
- * A guarded stack overflows into its PROT_NONE page and the kernel raises
- * SIGSEGV. The handler runs on an alternate signal stack (the faulting stack
- * has no room left), checks whether the fault address lies in the running
- * coroutine's guard page, and if so reports the task and aborts. Any other
- * SIGSEGV is passed on to whatever handler was installed before ours.
+ * An overflow that reaches a guard (region or page) below a stack faults, and
+ * so does one that runs past a slab's end or into unmapped memory. The
+ * SIGSEGV handler runs on an alternate signal stack (the faulting stack has
+ * no room left) and blames the running coroutine when
+ *   - the fault address lies in its guard, or
+ *   - the interrupted stack pointer lies below its stack (a frame that
+ *     jumped the guard or the canary, faulting further down), or
+ *   - its canary (guard-less stacks) is broken.
+ * A guard-less stack can also be written by the task above it in its slab
+ * without any fault: when the task below then crashes, the broken canary of
+ * the task above (which lives in the crashed task's top bytes) names the
+ * culprit; without that evidence the report names the crashed task and the
+ * one above it as the suspect. Any other SIGSEGV is passed on to whatever
+ * handler was installed before ours.
  */
 #include "coro/coro.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #define ALTSTACK_SIZE ((size_t)64 * 1024)
+
+static _Atomic(cio__coro_origin_fn) origin_fn;
+
+void cio__coro_set_origin(cio__coro_origin_fn fn) {
+    atomic_store(&origin_fn, fn);
+}
 
 static struct sigaction previous_segv;
 static pthread_once_t handler_once = PTHREAD_ONCE_INIT;
@@ -43,35 +60,134 @@ static size_t append_u64(char *buf, size_t at, size_t cap, uint64_t v) {
     return at;
 }
 
-void cio__coro_overflowed(const cio__coro *c) {
-    char msg[256];
-    size_t n = append(msg, 0, sizeof msg, "cio: task '");
+static size_t append_task(char *buf, size_t at, size_t cap,
+                          const cio__coro *c) {
+    at = append(buf, at, cap, "task '");
     if (c->name) {
-        n = append(msg, n, sizeof msg, c->name);
+        at = append(buf, at, cap, c->name);
     } else {
-        n = append(msg, n, sizeof msg, "Task-");
-        n = append_u64(msg, n, sizeof msg, c->id);
+        at = append(buf, at, cap, "Task-");
+        at = append_u64(buf, at, cap, c->id);
     }
-    n = append(msg, n, sizeof msg, "' overflowed its ");
-    n = append_u64(msg, n, sizeof msg, c->stack ? c->stack->size / 1024 : 0);
-    n = append(msg, n, sizeof msg, " KiB stack\n");
+    return append(buf, at, cap, "'");
+}
+
+static size_t append_origin(char *buf, size_t at, size_t cap,
+                            const cio__coro *c) {
+    cio__coro_origin_fn fn = atomic_load(&origin_fn);
+    const char *file = NULL;
+    int line = 0;
+    if (fn)
+        fn(c, &file, &line);
+    if (!file)
+        return at;
+    at = append(buf, at, cap, " (created at ");
+    at = append(buf, at, cap, file);
+    at = append(buf, at, cap, ":");
+    at = append_u64(buf, at, cap, (uint64_t)(line > 0 ? line : 0));
+    return append(buf, at, cap, ")");
+}
+
+static void put_stderr(const char *msg, size_t n) {
     ssize_t unused = write(STDERR_FILENO, msg, n);
     (void)unused;
+}
+
+__attribute__((noreturn)) static void die(void) {
     /* abort() must not run on the broken stack's signal: restore defaults */
     signal(SIGABRT, SIG_DFL);
     abort();
 }
 
+/* "cio: task 'X' overflowed its N KiB stack (created at F:L)", and what it
+ * overflowed into if that is known. */
+__attribute__((noreturn)) static void overflowed(const cio__coro *c,
+                                                 const cio__coro *victim) {
+    char msg[768];
+    size_t n = append(msg, 0, sizeof msg, "cio: ");
+    n = append_task(msg, n, sizeof msg, c);
+    n = append(msg, n, sizeof msg, " overflowed its ");
+    n = append_u64(msg, n, sizeof msg, c->stack ? c->stack->size / 1024 : 0);
+    n = append(msg, n, sizeof msg, " KiB stack");
+    n = append_origin(msg, n, sizeof msg, c);
+    if (victim) {
+        n = append(msg, n, sizeof msg, " into the stack of ");
+        n = append_task(msg, n, sizeof msg, victim);
+        n = append_origin(msg, n, sizeof msg, victim);
+        n = append(msg, n, sizeof msg, ", which then crashed");
+    }
+    n = append(msg, n, sizeof msg, "\n");
+    put_stderr(msg, n);
+    die();
+}
+
+void cio__coro_overflowed(const cio__coro *c) {
+    overflowed(c, NULL);
+}
+
+/* The interrupted context's stack pointer, or 0. */
+static uintptr_t interrupted_sp(const void *uctx) {
+    const ucontext_t *uc = uctx;
+#if defined(__x86_64__)
+    return (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+#elif defined(__aarch64__)
+    return (uintptr_t)uc->uc_mcontext.sp;
+#else
+    (void)uc;
+    return 0;
+#endif
+}
+
+/* Whether `sp` lies on the thread's alternate signal stack (a handler of
+ * the program's that faulted, not a task below its stack). */
+static bool on_altstack(uintptr_t sp) {
+    stack_t ss;
+    if (sigaltstack(NULL, &ss) != 0 || (ss.ss_flags & SS_DISABLE))
+        return false;
+    uintptr_t lo = (uintptr_t)ss.ss_sp;
+    return sp >= lo && sp - lo < ss.ss_size;
+}
+
+/* Whether the running coroutine `c` overflowed: see the top of the file. */
+static bool is_overflow(const cio__coro *c, const char *addr, uintptr_t sp) {
+    const cio__stack *s = c->stack;
+    if (s->guard && addr >= s->guard && addr < s->lo)
+        return true;
+    if (sp && cio__sp_below(sp, (uintptr_t)s->lo) && !on_altstack(sp))
+        return true;
+    return !cio__stack_canary_ok(s);
+}
+
+/* A crash on a guard-less stack with the task above it in use: with its
+ * canary broken, that task overflowed into this one; else it is named as
+ * the likely cause (a frame of it may have jumped its canary). */
+static void blame_above(const cio__coro *c) {
+    const cio__stack *above = cio__stack_above(c->stack);
+    if (!above || !above->owner || above->owner == c)
+        return;
+    if (!cio__stack_canary_ok(above))
+        overflowed(above->owner, c);
+    char msg[768];
+    size_t n = append(msg, 0, sizeof msg, "cio: ");
+    n = append_task(msg, n, sizeof msg, c);
+    n = append_origin(msg, n, sizeof msg, c);
+    n = append(msg, n, sizeof msg, " crashed on a guard-less stack; ");
+    n = append_task(msg, n, sizeof msg, above->owner);
+    n = append_origin(msg, n, sizeof msg, above->owner);
+    n = append(msg, n, sizeof msg,
+               ", whose stack lies just above, may have overflowed into it "
+               "with a frame that jumped its canary\n");
+    put_stderr(msg, n);
+}
+
 static void on_segv(int sig, siginfo_t *info, void *uctx) {
     const cio__coro *c = cio__coro_current;
-    const char *addr = info->si_addr;
-    if (c && c->stack && c->stack->guard && addr >= c->stack->guard &&
-        addr < c->stack->lo)
-        cio__coro_overflowed(c);
-    /* A guard-less stack that ran far enough to fault broke its canary on
-     * the way down. */
-    if (c && c->stack && c->stack->canary && !cio__stack_canary_ok(c->stack))
-        cio__coro_overflowed(c);
+    if (c && c->stack) {
+        if (is_overflow(c, info->si_addr, interrupted_sp(uctx)))
+            overflowed(c, NULL);
+        if (c->stack->canary)
+            blame_above(c);
+    }
     if (previous_segv.sa_flags & SA_SIGINFO) {
         if (previous_segv.sa_sigaction) {
             previous_segv.sa_sigaction(sig, info, uctx);
