@@ -104,6 +104,12 @@ static void resume(cio_http_response *r) {
     if (r->paused && r->easy &&
         (!r->stream || r->body.len - r->taken < STREAM_LOW)) {
         r->paused = false;
+        /* libcurl 7.88 sometimes loses track of the socket of a connection
+         * whose transfer was paused: the next transfer on it sends its
+         * request and is never told the answer came (seen under valgrind's
+         * timing). Such a connection is closed after its transfer rather
+         * than reused. */
+        curl_easy_setopt(r->easy, CURLOPT_FORBID_REUSE, 1L);
         /* may deliver the held-back bytes at once, through on_write */
         curl_easy_pause(r->easy, CURLPAUSE_CONT);
     }
