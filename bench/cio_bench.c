@@ -6,6 +6,10 @@
  *                                   two one-slot queues
  *   cio-bench w3  [-n N] [--seed S] N tasks each sleep a pseudo-random
  *                                   0-1000 ms (the peers' LCG), then finish
+ *   cio-bench http-client [--url URL] [-n N] [-c C] [--http2]
+ *                                   W5: N GETs of a JSON document, C in
+ *                                   flight, each body parsed and checked
+ *                                   (bench/http_client.c)
  *
  * Options: --stack-size BYTES (the loop's default task stack, 0 = cio's
  * default); for w1, --gather joins with cio_gather (as the Python peers do)
@@ -366,7 +370,8 @@ static void *w3(void *arg) {
 
 static int usage(void) {
     fprintf(stderr, "usage: cio-bench w1 [-n N] | w2a [-m M] | w2b [-m M] |"
-                    " w3 [-n N] [--seed S]\n"
+                    " w3 [-n N] [--seed S] |\n"
+                    "       http-client [--url URL] [-n N] [-c C] [--http2]\n"
                     "       [--stack-size BYTES] [--gather (w1)]\n"
                     "defaults: w1 -n 1000000, w2a -m 1000000, w2b -m 200000,"
                     " w3 -n 100000 --seed 42\n");
@@ -383,9 +388,22 @@ static int parse_num(const char *s, long long *out) {
     return 0;
 }
 
+int cio_bench_http_client(int argc, char **argv); /* http_client.c */
+
 int main(int argc, char **argv) {
     if (argc < 2)
         return usage();
+    if (strcmp(argv[1], "http-client") == 0) {
+        int rc = cio_bench_http_client(argc, argv);
+        fflush(stdout);
+        if (rc != 2) {
+            struct rusage ru;
+            getrusage(RUSAGE_SELF, &ru);
+            metric_l("minflt", ru.ru_minflt, "count");
+            metric_l("peak_rss", peak_rss_kib(), "KiB");
+        }
+        return rc;
+    }
     bench_args a = {.cmd = argv[1], .n = -1, .m = -1, .seed = 42};
     cio_task_fn fn;
     long dn = 0, dm = 0;
