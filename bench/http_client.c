@@ -50,7 +50,8 @@ static bool fetch_one(w5 *w) {
     int rc = cio_http_get(w->s, w->url, &r);
     if (rc != 0) {
         if (w->errors < 5)
-            fprintf(stderr, "cio-bench http-client: %s\n", cio_last_error_message());
+            fprintf(stderr, "cio-bench http-client: %s\n",
+                    cio_last_error_message());
         return false;
     }
     json_t *doc = NULL;
@@ -86,7 +87,8 @@ static void *run(void *arg) {
     };
     w->s = cio_http_session_new(NULL, &o);
     if (!w->s) {
-        fprintf(stderr, "cio-bench http-client: %s\n", cio_last_error_message());
+        fprintf(stderr, "cio-bench http-client: %s\n",
+                cio_last_error_message());
         return NULL;
     }
     cio_future **tasks = calloc((size_t)w->c, sizeof *tasks);
@@ -107,13 +109,16 @@ static void *run(void *arg) {
     printf("METRIC w5.wall %.6f s\n", dt);
     printf("METRIC w5.req_per_s %.1f req/s\n", (double)w->ok / dt);
     printf("METRIC w5.client_cpu %.3f s\n", cpu);
-    printf("METRIC w5.cpu_per_req %.1f us\n", cpu * 1e6 / (double)(done ? done : 1));
+    printf("METRIC w5.cpu_per_req %.1f us\n",
+           cpu * 1e6 / (double)(done ? done : 1));
     return NULL;
 }
 
 int cio_bench_http_client(int argc, char **argv) {
-    w5 w = {.url = "http://127.0.0.1:28080/ip.json", .want = "203.0.113.7",
-            .n = 20000, .c = 64};
+    w5 w = {.url = "http://127.0.0.1:28080/ip.json",
+            .want = "203.0.113.7",
+            .n = 20000,
+            .c = 64};
     for (int i = 2; i < argc; i++) {
         const char *o = argv[i];
         if (o[0] == '-' && o[1] == '-')

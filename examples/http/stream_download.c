@@ -27,7 +27,8 @@ static void *amain(void *arg) {
         long total = len ? atol(len) : 0, done = 0;
         static char chunk[65536];
         ssize_t n;
-        while ((n = cio_http_response_read_chunk(resp, chunk, sizeof chunk)) > 0) {
+        while ((n = cio_http_response_read_chunk(resp, chunk, sizeof chunk)) >
+               0) {
             fwrite(chunk, 1, (size_t)n, f);
             done += n;
             printf("\r%ld/%ld bytes", done, total);

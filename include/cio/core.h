@@ -87,22 +87,23 @@ extern "C" {
 #define CIO_EOVERRELEASE (-10207)   /* bounded semaphore / task_done overflow */
 #define CIO_EHASWAITERS (-10208)    /* freeing an object tasks still wait on */
 #define CIO_ESHUTDOWN (-10301)      /* the executor has been shut down */
+
 /* HTTP client (cio/http.h) */
-#define CIO_EHTTP (-10500)                /* another HTTP transfer failure */
-#define CIO_EHTTP_CONNECT (-10501)        /* connection refused / failed */
-#define CIO_EHTTP_RESOLVE (-10502)        /* host name did not resolve */
-#define CIO_EHTTP_TLS (-10503)            /* TLS handshake or verification */
-#define CIO_EHTTP_TIMEOUT_TOTAL (-10504)  /* the total timeout expired */
-#define CIO_EHTTP_TIMEOUT_CONNECT (-10505) /* the connect timeout expired */
-#define CIO_EHTTP_TIMEOUT_SOCK_READ (-10506) /* the sock_read timeout expired */
-#define CIO_EHTTP_REDIRECTS (-10507)      /* too many redirects */
-#define CIO_EHTTP_TOO_LARGE (-10508)      /* body larger than max_body */
-#define CIO_EHTTP_STATUS (-10509)         /* status >= 400 (raise_for_status) */
-#define CIO_EHTTP_JSON (-10510)           /* the body is not valid JSON */
-#define CIO_EHTTP_CONTENT_TYPE (-10511)   /* not a JSON content type */
-#define CIO_EHTTP_PAYLOAD (-10512)        /* connection closed mid-body */
-#define CIO_EHTTP_CLOSED (-10513)         /* the session is closed */
-#define CIO_EHTTP_DECODE (-10514)         /* text not valid in its charset */
+#define CIO_EHTTP (-10500)                   /* another transfer failure */
+#define CIO_EHTTP_CONNECT (-10501)           /* connection refused / failed */
+#define CIO_EHTTP_RESOLVE (-10502)           /* host name did not resolve */
+#define CIO_EHTTP_TLS (-10503)               /* TLS handshake, verification */
+#define CIO_EHTTP_TIMEOUT_TOTAL (-10504)     /* the total timeout expired */
+#define CIO_EHTTP_TIMEOUT_CONNECT (-10505)   /* the connect timeout expired */
+#define CIO_EHTTP_TIMEOUT_SOCK_READ (-10506) /* the sock_read one expired */
+#define CIO_EHTTP_REDIRECTS (-10507)         /* too many redirects */
+#define CIO_EHTTP_TOO_LARGE (-10508)         /* body larger than max_body */
+#define CIO_EHTTP_STATUS (-10509)            /* status >= 400 (raise...) */
+#define CIO_EHTTP_JSON (-10510)              /* the body is not valid JSON */
+#define CIO_EHTTP_CONTENT_TYPE (-10511)      /* not a JSON content type */
+#define CIO_EHTTP_PAYLOAD (-10512)           /* connection closed mid-body */
+#define CIO_EHTTP_CLOSED (-10513)            /* the session is closed */
+#define CIO_EHTTP_DECODE (-10514)            /* text invalid in its charset */
 
 /* A sentence describing `code` (0, a cio code or a negated errno value).
  * Never NULL; the string is static. */

@@ -56,7 +56,7 @@ typedef enum cio_http_version {
     CIO_HTTP_VERSION_2_TLS,       /* as DEFAULT, and wait to multiplex on a
                                      connection being set up rather than open
                                      another (many streams, one connection) */
-    CIO_HTTP_VERSION_2_PRIOR,     /* HTTP/2 without TLS, prior knowledge (h2c) */
+    CIO_HTTP_VERSION_2_PRIOR, /* HTTP/2 without TLS, prior knowledge (h2c) */
 } cio_http_version;
 
 /* aiohttp's ClientTimeout, in seconds. 0 takes the default (total 300 s,
@@ -77,26 +77,26 @@ typedef struct cio_http_session_options {
     /* "Name: value" lines sent with every request, NULL-terminated; a
      * request's own header of the same name replaces one of these. */
     const char *const *headers;
-    const char *user_agent;   /* default "cio/<version> libcurl/<version>" */
-    bool no_cookies;          /* default: a cookie jar kept across requests */
-    int limit;                /* connections in total: 0 = 100, -1 = no limit */
-    int limit_per_host;       /* 0 = no limit */
-    long max_redirects;       /* 0 = 10, -1 = do not follow redirects */
-    cio_http_timeout timeout; /* see cio_http_timeout */
-    bool raise_for_status;    /* a status >= 400 fails with CIO_EHTTP_STATUS */
-    long dns_cache_seconds;   /* 0 = 60, -1 = never expire */
-    cio_http_version version; /* default version of the session's requests */
-    size_t max_body;          /* largest body read, in bytes; 0 = no limit */
+    const char *user_agent; /* default "cio/<version> libcurl/<version>" */
     /* TLS. The peer is verified unless tls_no_verify. CA certificates:
      * ca_file / ca_path, else the environment's SSL_CERT_FILE /
      * SSL_CERT_DIR, else the system's store. */
-    bool tls_no_verify;
     const char *ca_file, *ca_path;
     const char *client_cert, *client_key; /* PEM files for client auth */
     /* Proxies: `proxy` ("http://host:port", "socks5h://..."); without one,
      * the environment's http_proxy / https_proxy / no_proxy are used only
      * when trust_env is set (aiohttp's trust_env). */
     const char *proxy;
+    cio_http_timeout timeout; /* see cio_http_timeout */
+    long max_redirects;       /* 0 = 10, -1 = do not follow redirects */
+    long dns_cache_seconds;   /* 0 = 60, -1 = never expire */
+    size_t max_body;          /* largest body read, in bytes; 0 = no limit */
+    int limit;                /* connections in total: 0 = 100, -1 = no limit */
+    int limit_per_host;       /* 0 = no limit */
+    cio_http_version version; /* default version of the session's requests */
+    bool no_cookies;          /* default: a cookie jar kept across requests */
+    bool raise_for_status;    /* a status >= 400 fails with CIO_EHTTP_STATUS */
+    bool tls_no_verify;
     bool trust_env;
 } cio_http_session_options;
 
@@ -104,8 +104,8 @@ typedef struct cio_http_session_options {
  * (CIO_EINVAL for a bad option, CIO_ENOMEM, CIO_ENOLOOP). Each session has
  * its own connection pool (keep-alive, its limits), DNS cache, TLS session
  * cache and cookie jar, as an aiohttp ClientSession has its connector. */
-CIO_API cio_http_session *cio_http_session_new(
-    cio_loop *loop, const cio_http_session_options *opts);
+CIO_API cio_http_session *
+cio_http_session_new(cio_loop *loop, const cio_http_session_options *opts);
 
 /* Close the session: requests still in flight are cancelled (their tasks
  * get CIO_ECANCELED) and awaited; streaming responses still being received
@@ -148,7 +148,7 @@ typedef struct cio_http_request {
     const char *const *form; /* key, value, ..., NULL; percent-encoded */
     const cio_http_part *parts;
     size_t nparts;
-    const json_t *json; /* serialized compactly, application/json */
+    const json_t *json;          /* serialized compactly, application/json */
     const char *user, *password; /* basic authentication */
     const char *bearer;          /* Authorization: Bearer <token> */
     cio_http_timeout timeout;    /* fields not 0 replace the session's */

@@ -41,10 +41,10 @@ struct cio_http_response {
     cio__session *session; /* while the transfer runs, else NULL */
     CURL *easy;            /* while the transfer runs, else NULL */
     struct cio_http_response *prev, *next; /* the session's active list */
-    cio__parking *waiter;  /* the task waiting on this transfer, if any */
+    cio__parking *waiter; /* the task waiting on this transfer, if any */
     struct curl_slist *headers_out;
     curl_mime *mime;
-    char *body_out;    /* request body the transfer owns (JSON, form) */
+    char *body_out; /* request body the transfer owns (JSON, form) */
     char errbuf[CURL_ERROR_SIZE];
     uv_timer_t *read_timer; /* sock_read */
     double sock_read, t_connect, t_total, started;
@@ -53,12 +53,12 @@ struct cio_http_response {
     int status;
     bool in_status; /* a final (non-1xx) status line has been seen */
     bool headers_done, done, paused, stream, too_large;
-    bool in_send;  /* its task waits in cio_http_request_send */
-    bool orphan;   /* released while a task waited on it */
-    bool follow;   /* libcurl follows redirects for it */
+    bool in_send;    /* its task waits in cio_http_request_send */
+    bool orphan;     /* released while a task waited on it */
+    bool follow;     /* libcurl follows redirects for it */
     size_t received; /* body bytes received in all */
-    int error;     /* when done: 0 or a cio code */
-    char *message; /* its sentence */
+    int error;       /* when done: 0 or a cio code */
+    char *message;   /* its sentence */
     char *reason, *url, *version, *ctype, *charset;
     cio__headers hdr;
     cio__hop *hops;
@@ -79,7 +79,7 @@ struct cio__session {
     size_t nactive;
     CURL **pool; /* idle easy handles */
     size_t npool, pool_cap;
-    cio__parking *closer; /* the task waiting in cio_http_session_close */
+    cio__parking *closer;    /* the task waiting in cio_http_session_close */
     struct cio__sock *socks; /* sockets libcurl asked to watch */
     bool closing, registered;
     /* options, copied */

@@ -24,7 +24,8 @@ static int set_url(cio__session *s, CURL *e, const cio_http_request *req) {
     if (!s->base_url && !req->params)
         return curl_easy_setopt(e, CURLOPT_URL, req->url) == CURLE_OK
                    ? 0
-                   : bad(CIO_ENOMEM, "cio_http_request_send: %s", "out of memory");
+                   : bad(CIO_ENOMEM, "cio_http_request_send: %s",
+                         "out of memory");
     CURLU *u = curl_url();
     if (!u)
         return bad(CIO_ENOMEM, "cio_http_request_send: %s", "out of memory");
@@ -36,14 +37,16 @@ static int set_url(cio__session *s, CURL *e, const cio_http_request *req) {
     for (const char *const *p = req->params; !uc && p && p[0]; p += 2) {
         if (!p[1]) {
             curl_url_cleanup(u);
-            return bad(CIO_EINVAL, "cio_http_request_send: parameter '%s' has "
-                                   "no value (params come in pairs)",
+            return bad(CIO_EINVAL,
+                       "cio_http_request_send: parameter '%s' has "
+                       "no value (params come in pairs)",
                        p[0]);
         }
         char *kv = NULL;
         if (asprintf(&kv, "%s=%s", p[0], p[1]) < 0) {
             curl_url_cleanup(u);
-            return bad(CIO_ENOMEM, "cio_http_request_send: %s", "out of memory");
+            return bad(CIO_ENOMEM, "cio_http_request_send: %s",
+                       "out of memory");
         }
         uc = curl_url_set(u, CURLUPART_QUERY, kv,
                           CURLU_APPENDQUERY | CURLU_URLENCODE);
@@ -89,8 +92,9 @@ static int set_headers(cio__session *s, cio_http_response *r,
             rc = add_line(r, s->headers[i]);
     for (const char *const *h = req->headers; !rc && h && *h; h++) {
         if (!strchr(*h, ':'))
-            return bad(CIO_EINVAL, "cio_http_request_send: header '%s' is not "
-                                   "'Name: value'",
+            return bad(CIO_EINVAL,
+                       "cio_http_request_send: header '%s' is not "
+                       "'Name: value'",
                        *h);
         rc = add_line(r, *h);
     }
@@ -109,12 +113,14 @@ static char *encode_form(CURL *e, const char *const *form) {
     for (const char *const *p = form; p[0]; p += 2) {
         if (!p[1]) {
             cio__buf_free(&b);
-            cio__set_error(CIO_EINVAL, "cio_http_request_send: form field '%s' "
-                                       "has no value (fields come in pairs)",
+            cio__set_error(CIO_EINVAL,
+                           "cio_http_request_send: form field '%s' "
+                           "has no value (fields come in pairs)",
                            p[0]);
             return NULL;
         }
-        char *k = curl_easy_escape(e, p[0], 0), *v = curl_easy_escape(e, p[1], 0);
+        char *k = curl_easy_escape(e, p[0], 0),
+             *v = curl_easy_escape(e, p[1], 0);
         int rc = (!k || !v) ? CIO_ENOMEM : 0;
         if (!rc && p != form)
             rc = cio__buf_append(&b, "&", 1);
@@ -182,7 +188,8 @@ static int set_body(cio_http_response *r, const cio_http_request *req,
     if (req->body) {
         data = req->body;
         len = req->body_len;
-        *ctype = req->content_type ? req->content_type : "application/octet-stream";
+        *ctype =
+            req->content_type ? req->content_type : "application/octet-stream";
     } else if (req->text) {
         data = req->text;
         len = strlen(req->text);
@@ -228,8 +235,9 @@ static int set_method(CURL *e, const char *m, bool has_body) {
     while (methods[i] && strcmp(methods[i], m) != 0)
         i++;
     if (!methods[i])
-        return bad(CIO_EINVAL, "cio_http_request_send: unknown method '%s' "
-                               "(GET POST PUT PATCH DELETE HEAD OPTIONS)",
+        return bad(CIO_EINVAL,
+                   "cio_http_request_send: unknown method '%s' "
+                   "(GET POST PUT PATCH DELETE HEAD OPTIONS)",
                    m);
     if (strcmp(m, "HEAD") == 0)
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
@@ -267,9 +275,10 @@ static void set_limits(cio__session *s, cio_http_response *r,
     if (r->max_body)
         curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)r->max_body);
     cio_http_version v = req->version ? req->version : s->version;
-    long cv = v == CIO_HTTP_VERSION_1_1     ? CURL_HTTP_VERSION_1_1
-              : v == CIO_HTTP_VERSION_2_PRIOR ? CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
-                                              : CURL_HTTP_VERSION_2TLS;
+    long cv = v == CIO_HTTP_VERSION_1_1 ? CURL_HTTP_VERSION_1_1
+              : v == CIO_HTTP_VERSION_2_PRIOR
+                  ? CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
+                  : CURL_HTTP_VERSION_2TLS;
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, cv);
     if (v == CIO_HTTP_VERSION_2_TLS || v == CIO_HTTP_VERSION_2_PRIOR)
         curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
@@ -308,7 +317,8 @@ static int set_auth(CURL *e, const cio_http_request *req) {
     if (req->user || req->password) {
         curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
         curl_easy_setopt(e, CURLOPT_USERNAME, req->user ? req->user : "");
-        curl_easy_setopt(e, CURLOPT_PASSWORD, req->password ? req->password : "");
+        curl_easy_setopt(e, CURLOPT_PASSWORD,
+                         req->password ? req->password : "");
     } else if (req->bearer) {
         curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
         curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, req->bearer);
@@ -365,7 +375,8 @@ static int check_send(cio__session *s, const cio_http_request *req,
     return 0;
 }
 
-int cio_http_request_send(cio_http_session *session, const cio_http_request *req,
+int cio_http_request_send(cio_http_session *session,
+                          const cio_http_request *req,
                           cio_http_response **out) {
     cio__session *s = session ? &session->s : NULL;
     int rc = check_send(s, req, out);
@@ -391,7 +402,7 @@ int cio_http_request_send(cio_http_session *session, const cio_http_request *req
     cio__cleanup_pop(&c);
     if (rc) {
         if (rc != CIO_EHTTP_CLOSED) /* CLOSED: wait freed it already */
-            cio__response_free(r); /* takes it out of libcurl first */
+            cio__response_free(r);  /* takes it out of libcurl first */
         return bad(rc, "cio_http_request_send: %s",
                    rc == CIO_ECANCELED ? "cancelled" : "the session closed");
     }

@@ -7,7 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
-#define STREAM_LOW (16 * 1024) /* a paused stream resumes below this */
+/* A paused stream resumes below this */
+#define STREAM_LOW ((size_t)16 * 1024)
 
 int cio_http_response_status(const cio_http_response *r) {
     return r ? r->status : 0;
@@ -126,14 +127,16 @@ static int outcome(const cio_http_response *r) {
 static int read_all(cio_http_response *r, const char *who) {
     if (!r->done) {
         if (!cio__current_task)
-            return fail(CIO_ENOTASK, who, "the body is still arriving: call "
-                                          "from a task");
+            return fail(CIO_ENOTASK, who,
+                        "the body is still arriving: call "
+                        "from a task");
         r->stream = false; /* no more pauses: the caller wants it all */
         resume(r);
         int rc = cio__response_wait(r, CIO__WAIT_DONE);
         if (rc)
-            return fail(rc, who, rc == CIO_ECANCELED ? "cancelled"
-                                                     : "the response was released");
+            return fail(rc, who,
+                        rc == CIO_ECANCELED ? "cancelled"
+                                            : "the response was released");
     }
     return outcome(r);
 }
@@ -156,9 +159,10 @@ int cio_http_response_read(cio_http_response *r, const char **data,
 static int convert(cio_http_response *r, const char *src, size_t n) {
     const char *from = r->charset ? r->charset : "utf-8";
     iconv_t cd = iconv_open("UTF-8", from);
-    if (cd == (iconv_t)-1) {
-        cio__set_error(CIO_EHTTP_DECODE, "cio_http_response_text: unknown "
-                                         "charset '%s'",
+    if (cd == (iconv_t)-1) { // NOLINT(performance-no-int-to-ptr): iconv's API
+        cio__set_error(CIO_EHTTP_DECODE,
+                       "cio_http_response_text: unknown "
+                       "charset '%s'",
                        from);
         return CIO_EHTTP_DECODE;
     }
@@ -169,8 +173,9 @@ static int convert(cio_http_response *r, const char *src, size_t n) {
     if (!out)
         rc = fail(CIO_ENOMEM, "cio_http_response_text", "out of memory");
     else if (iconv(cd, &in, &in_left, &at, &out_left) == (size_t)-1) {
-        cio__set_error(CIO_EHTTP_DECODE, "cio_http_response_text: byte %zu is "
-                                         "not valid %s",
+        cio__set_error(CIO_EHTTP_DECODE,
+                       "cio_http_response_text: byte %zu is "
+                       "not valid %s",
                        n - in_left, from);
         rc = CIO_EHTTP_DECODE;
     }
@@ -215,10 +220,12 @@ int cio_http_response_json(cio_http_response *r, json_t **out, unsigned flags) {
     if (!r || !out || (flags & ~CIO_HTTP_JSON_ANY_TYPE))
         return fail(CIO_EINVAL, "cio_http_response_json",
                     "NULL argument or unknown flag");
-    if (!(flags & CIO_HTTP_JSON_ANY_TYPE) && r->ctype && !is_json_type(r->ctype)) {
-        cio__set_error(CIO_EHTTP_CONTENT_TYPE, "attempt to decode JSON with "
-                                               "unexpected content type '%s' "
-                                               "(%s)",
+    if (!(flags & CIO_HTTP_JSON_ANY_TYPE) && r->ctype &&
+        !is_json_type(r->ctype)) {
+        cio__set_error(CIO_EHTTP_CONTENT_TYPE,
+                       "attempt to decode JSON with "
+                       "unexpected content type '%s' "
+                       "(%s)",
                        r->ctype, r->url ? r->url : "?");
         return CIO_EHTTP_CONTENT_TYPE;
     }
@@ -240,7 +247,8 @@ int cio_http_response_json(cio_http_response *r, json_t **out, unsigned flags) {
 ssize_t cio_http_response_read_chunk(cio_http_response *r, void *buf,
                                      size_t cap) {
     if (!r || (!buf && cap))
-        return fail(CIO_EINVAL, "cio_http_response_read_chunk", "NULL argument");
+        return fail(CIO_EINVAL, "cio_http_response_read_chunk",
+                    "NULL argument");
     while (r->body.len == r->taken && !r->done) {
         if (!cio__current_task)
             return fail(CIO_ENOTASK, "cio_http_response_read_chunk",
@@ -257,6 +265,8 @@ ssize_t cio_http_response_read_chunk(cio_http_response *r, void *buf,
     if (avail == 0)
         return outcome(r);
     size_t k = avail < cap ? avail : cap;
+    if (k == 0) /* cap 0: nothing asked for */
+        return 0;
     memcpy(buf, r->body.data + r->taken, k);
     r->taken += k;
     if (r->taken == r->body.len && r->stream) {

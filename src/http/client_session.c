@@ -6,7 +6,8 @@
 #include <string.h>
 
 static CURLSHcode share_all(CURLSH *sh) {
-    CURLSHcode c = curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
+    CURLSHcode c =
+        curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
     if (!c)
         c = curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     if (!c)
@@ -53,8 +54,9 @@ static int copy_headers(cio__session *s, const char *const *h) {
         return CIO_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         if (!strchr(h[i], ':')) {
-            cio__set_error(CIO_EINVAL, "cio_http_session_new: header '%s' is "
-                                       "not 'Name: value'",
+            cio__set_error(CIO_EINVAL,
+                           "cio_http_session_new: header '%s' is "
+                           "not 'Name: value'",
                            h[i]);
             return CIO_EINVAL;
         }
@@ -74,8 +76,10 @@ static int check_opts(const cio_http_session_options *o) {
     else if (o->version < CIO_HTTP_VERSION_DEFAULT ||
              o->version > CIO_HTTP_VERSION_2_PRIOR)
         why = "unknown HTTP version";
-    else if ((o->timeout.total < 0 && o->timeout.total != CIO_HTTP_NO_TIMEOUT) ||
-             (o->timeout.connect < 0 && o->timeout.connect != CIO_HTTP_NO_TIMEOUT) ||
+    else if ((o->timeout.total < 0 &&
+              o->timeout.total != CIO_HTTP_NO_TIMEOUT) ||
+             (o->timeout.connect < 0 &&
+              o->timeout.connect != CIO_HTTP_NO_TIMEOUT) ||
              (o->timeout.sock_read < 0 &&
               o->timeout.sock_read != CIO_HTTP_NO_TIMEOUT))
         why = "a timeout is negative (use CIO_HTTP_NO_TIMEOUT for none)";
@@ -90,8 +94,8 @@ static int configure(cio__session *s, const cio_http_session_options *o) {
     bool failed = false;
     char ua[96];
     s->base_url = dup_opt(o->base_url, &failed);
-    s->user_agent = dup_opt(o->user_agent ? o->user_agent : user_agent(ua, sizeof ua),
-                            &failed);
+    s->user_agent = dup_opt(
+        o->user_agent ? o->user_agent : user_agent(ua, sizeof ua), &failed);
     s->proxy = dup_opt(o->proxy, &failed);
     s->ca_file = dup_opt(o->ca_file, &failed);
     s->ca_path = dup_opt(o->ca_path, &failed);
@@ -198,8 +202,9 @@ static size_t stop_active(cio__session *s) {
             cio_cancel(&r->waiter->task->fut, "the HTTP session is closing");
             waiting++;
         } else {
-            cio__transfer_fail(r, CIO_EHTTP_CLOSED, "the HTTP session was "
-                                                    "closed during the transfer");
+            cio__transfer_fail(r, CIO_EHTTP_CLOSED,
+                               "the HTTP session was "
+                               "closed during the transfer");
         }
     }
     return waiting;

@@ -13,7 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
-#define STREAM_HIGH (64 * 1024) /* bytes buffered before a stream pauses */
+/* Bytes buffered before a stream pauses */
+#define STREAM_HIGH ((size_t)64 * 1024)
 
 int cio__buf_append(cio__buf *b, const void *p, size_t n) {
     if (b->len + n + 1 > b->cap) {
@@ -50,8 +51,10 @@ static int headers_add(cio__headers *h, const char *name, size_t nlen,
         h->cap = cap;
     }
     size_t at = h->text.len;
-    if (cio__buf_append(&h->text, name, nlen) || cio__buf_append(&h->text, "", 1) ||
-        cio__buf_append(&h->text, value, vlen) || cio__buf_append(&h->text, "", 1))
+    if (cio__buf_append(&h->text, name, nlen) ||
+        cio__buf_append(&h->text, "", 1) ||
+        cio__buf_append(&h->text, value, vlen) ||
+        cio__buf_append(&h->text, "", 1))
         return CIO_ENOMEM;
     h->off[h->n++] = at;
     return 0;
@@ -183,7 +186,8 @@ static void status_line(cio_http_response *r, const char *line, size_t n) {
     r->in_status = true;
     free(r->version);
     r->version = dup_n(line, sp ? (size_t)(sp - line) : n);
-    const char *reason = sp ? memchr(sp + 1, ' ', n - (size_t)(sp + 1 - line)) : NULL;
+    const char *reason =
+        sp ? memchr(sp + 1, ' ', n - (size_t)(sp + 1 - line)) : NULL;
     size_t rl = reason ? n - (size_t)(reason + 1 - line) : 0;
     free(r->reason);
     r->reason = dup_n(reason ? reason + 1 : "", rl);
@@ -345,9 +349,8 @@ static int map_error(cio_http_response *r, CURLcode rc, const char **what) {
         return CIO_EHTTP_TLS;
     case CURLE_OPERATION_TIMEDOUT: {
         int code = timeout_code(r);
-        *what = code == CIO_EHTTP_TIMEOUT_CONNECT
-                    ? "connect timeout expired"
-                    : "total timeout expired";
+        *what = code == CIO_EHTTP_TIMEOUT_CONNECT ? "connect timeout expired"
+                                                  : "total timeout expired";
         return code;
     }
     case CURLE_TOO_MANY_REDIRECTS:

@@ -55,7 +55,8 @@ bool hs_wait_port(int port, double seconds) {
     double end = now_s() + seconds;
     while (now_s() < end) {
         int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t)port)};
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
         close(fd);
@@ -154,21 +155,24 @@ static bool nginx_conf(hs_server *sv, unsigned flags, const char *cert_dir) {
                  "    location / { add_header X-Conn $connection; }\n"
                  "    location = /latin1.txt { types { } default_type "
                  "\"text/plain; charset=iso-8859-1\"; }\n  }\n",
-                 sv->port2, (flags & HS_H2) ? " http2" : "", cert_dir, cert_dir);
-    snprintf(conf, sizeof conf,
-             "daemon off;\nmaster_process off;\nworker_processes 1;\n"
-             "pid %s/nginx.pid;\nerror_log %s/error.log warn;\n"
-             "events { worker_connections 1024; }\n"
-             "http {\n  types { application/json json; text/html html; }\n"
-             "  default_type application/octet-stream;\n  access_log off;\n"
-             "  keepalive_requests 1000000;\n  http2_max_concurrent_streams 128;\n"
-             "  client_body_temp_path %s/t1; proxy_temp_path %s/t2;\n"
-             "  fastcgi_temp_path %s/t3; uwsgi_temp_path %s/t4; scgi_temp_path %s/t5;\n"
-             "  server { listen 127.0.0.1:%d%s; root www;\n"
-             "    location / { add_header X-Conn $connection; }\n"
-             "    location = /latin1.txt { types { } default_type "
-             "\"text/plain; charset=iso-8859-1\"; }\n  }\n%s}\n",
-             d, d, d, d, d, d, d, sv->port, (flags & HS_H2C) ? " http2" : "", tls);
+                 sv->port2, (flags & HS_H2) ? " http2" : "", cert_dir,
+                 cert_dir);
+    snprintf(
+        conf, sizeof conf,
+        "daemon off;\nmaster_process off;\nworker_processes 1;\n"
+        "pid %s/nginx.pid;\nerror_log %s/error.log warn;\n"
+        "events { worker_connections 1024; }\n"
+        "http {\n  types { application/json json; text/html html; }\n"
+        "  default_type application/octet-stream;\n  access_log off;\n"
+        "  keepalive_requests 1000000;\n  http2_max_concurrent_streams 128;\n"
+        "  client_body_temp_path %s/t1; proxy_temp_path %s/t2;\n"
+        "  fastcgi_temp_path %s/t3; uwsgi_temp_path %s/t4; scgi_temp_path "
+        "%s/t5;\n"
+        "  server { listen 127.0.0.1:%d%s; root www;\n"
+        "    location / { add_header X-Conn $connection; }\n"
+        "    location = /latin1.txt { types { } default_type "
+        "\"text/plain; charset=iso-8859-1\"; }\n  }\n%s}\n",
+        d, d, d, d, d, d, d, sv->port, (flags & HS_H2C) ? " http2" : "", tls);
     return write_file(d, "nginx.conf", conf, strlen(conf));
 }
 
@@ -204,10 +208,11 @@ bool hs_nginx_start(hs_server *sv, unsigned flags, const char *cert_dir) {
         sv->port2 = (flags & HS_TLS) ? hs_free_port() : 0;
         if (!nginx_conf(sv, flags, cert_dir))
             return false;
-        char *argv[] = {"nginx", "-p", sv->dir, "-c", "nginx.conf", "-e",
-                        "error.log", NULL};
+        char *argv[] = {"nginx",      "-p", sv->dir,     "-c",
+                        "nginx.conf", "-e", "error.log", NULL};
         sv->pid = spawn(argv, -1);
-        if (hs_wait_port(sv->port, 10) && (!sv->port2 || hs_wait_port(sv->port2, 10)))
+        if (hs_wait_port(sv->port, 10) &&
+            (!sv->port2 || hs_wait_port(sv->port2, 10)))
             return true;
         hs_stop(sv);
     }
@@ -258,8 +263,9 @@ bool hs_s_server_start(hs_server *sv, const char *cert_dir) {
         snprintf(accept, sizeof accept, "127.0.0.1:%d", sv->port);
         snprintf(cert, sizeof cert, "%s/cert.pem", cert_dir);
         snprintf(key, sizeof key, "%s/key.pem", cert_dir);
-        char *argv[] = {"openssl", "s_server", "-accept", accept, "-cert", cert,
-                        "-key", key, "-www", "-quiet", NULL};
+        char *argv[] = {"openssl", "s_server", "-accept", accept,
+                        "-cert",   cert,       "-key",    key,
+                        "-www",    "-quiet",   NULL};
         sv->pid = spawn(argv, -1);
         if (hs_wait_port(sv->port, 10))
             return true;

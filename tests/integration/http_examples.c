@@ -33,11 +33,13 @@ static void test_examples(void **state) {
         skip();
     }
     char cmd[512];
-    snprintf(cmd, sizeof cmd, "examples/http/http_get_json %s", NGINX("/ip.json"));
+    snprintf(cmd, sizeof cmd, "examples/http/http_get_json %s",
+             NGINX("/ip.json"));
     const char *out = run_example(cmd);
     assert_string_equal(out, "200 application/json\n203.0.113.7\n");
 
-    snprintf(cmd, sizeof cmd, "examples/http/http_post_json %s", FAULT("/echo"));
+    snprintf(cmd, sizeof cmd, "examples/http/http_post_json %s",
+             FAULT("/echo"));
     out = run_example(cmd);
     assert_non_null(strstr(out, "\"method\": \"POST\""));
     assert_non_null(strstr(out, "{\\\"name\\\":\\\"cio\\\",\\\"n\\\":3}"));

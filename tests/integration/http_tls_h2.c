@@ -45,7 +45,8 @@ static void *fetch_one(void *arg) {
     }
     json_t *doc = NULL;
     if (cio_http_response_json(r, &doc, 0) == 0) {
-        f->ok = strcmp(json_string_value(json_object_get(doc, "ip")), "203.0.113.7") == 0;
+        f->ok = strcmp(json_string_value(json_object_get(doc, "ip")),
+                       "203.0.113.7") == 0;
         json_decref(doc);
     }
     const char *c = cio_http_response_header(r, "x-conn");
@@ -100,7 +101,8 @@ static void *h2_body(void *arg) {
     const char *data;
     size_t len;
     CHECK_INT(cio_http_response_read(r, &data, &len), 0);
-    CHECK(len == 1 << 20 && data[0] == 'a' && data[len - 1] == (char)('a' + (len - 1) % 26));
+    CHECK(len == 1 << 20 && data[0] == 'a' &&
+          data[len - 1] == (char)('a' + (len - 1) % 26));
     cio_http_response_release(r);
     cio_http_session_close(s);
 
@@ -115,7 +117,8 @@ static void *h2_body(void *arg) {
      * layer"; the curl program does the same against this nginx). */
     cio_http_session_options o = {.version = CIO_HTTP_VERSION_2_PRIOR};
     s = cio_http_session_new(NULL, &o);
-    CHECK_INT(fetch_many(s, ht_url("http", h2c.port, "/ip.json"), 1, "HTTP/2"), 1);
+    CHECK_INT(fetch_many(s, ht_url("http", h2c.port, "/ip.json"), 1, "HTTP/2"),
+              1);
     cio_http_session_close(s);
     return NULL;
 }

@@ -89,8 +89,8 @@ static void *methods_body(void *arg) {
     cio_http_session *s = cio_http_session_new(NULL, &o);
     const char *hdrs[] = {"X-Both: request", "X-Multi: 1", NULL};
     const char *params[] = {"a b", "x&y=z", "ü", "1", NULL};
-    cio_http_request req = {.url = FAULT("/echo?k=v"), .params = params,
-                            .headers = hdrs};
+    cio_http_request req = {
+        .url = FAULT("/echo?k=v"), .params = params, .headers = hdrs};
     json_t *d = get_json(s, &req);
     CHECK_STR(jstr(d, "method", NULL), "GET");
     CHECK_STR(jstr(d, "query", "a b"), "x&y=z");
@@ -98,12 +98,13 @@ static void *methods_body(void *arg) {
     CHECK_STR(jstr(d, "query", "ü"), "1");
     CHECK_STR(jstr(d, "headers", "x-session"), "s");
     CHECK_STR(jstr(d, "headers", "x-both"), "request");
-    CHECK(strncmp(jstr(d, "headers", "user-agent"), "cio/" CIO_VERSION_STRING
-                  " libcurl/", 17) == 0);
+    CHECK(strncmp(jstr(d, "headers", "user-agent"),
+                  "cio/" CIO_VERSION_STRING " libcurl/", 17) == 0);
     json_decref(d);
 
     json_t *j = json_pack("{s:i,s:s}", "n", 42, "s", "é");
-    req = (cio_http_request){.method = "POST", .url = FAULT("/echo"), .json = j};
+    req =
+        (cio_http_request){.method = "POST", .url = FAULT("/echo"), .json = j};
     d = get_json(s, &req);
     CHECK_STR(jstr(d, "method", NULL), "POST");
     CHECK_STR(jstr(d, "headers", "content-type"), "application/json");
@@ -113,7 +114,8 @@ static void *methods_body(void *arg) {
     json_decref(d);
     json_decref(j);
 
-    req = (cio_http_request){.method = "PUT", .url = FAULT("/echo"), .text = "hi"};
+    req = (cio_http_request){
+        .method = "PUT", .url = FAULT("/echo"), .text = "hi"};
     d = get_json(s, &req);
     CHECK_STR(jstr(d, "method", NULL), "PUT");
     CHECK_STR(jstr(d, "body", NULL), "hi");
@@ -121,31 +123,41 @@ static void *methods_body(void *arg) {
     json_decref(d);
 
     const char *form[] = {"name", "a&b c", "x", "=", NULL};
-    req = (cio_http_request){.method = "PATCH", .url = FAULT("/echo"), .form = form};
+    req = (cio_http_request){
+        .method = "PATCH", .url = FAULT("/echo"), .form = form};
     d = get_json(s, &req);
     CHECK_STR(jstr(d, "method", NULL), "PATCH");
     CHECK_STR(jstr(d, "body", NULL), "name=a%26b%20c&x=%3D");
-    CHECK_STR(jstr(d, "headers", "content-type"), "application/x-www-form-urlencoded");
+    CHECK_STR(jstr(d, "headers", "content-type"),
+              "application/x-www-form-urlencoded");
     json_decref(d);
 
     static const char raw[] = {1, 'A', 2};
-    req = (cio_http_request){.method = "POST", .url = FAULT("/echo"), .body = raw,
-                             .body_len = 3, .content_type = "application/x-raw"};
+    req = (cio_http_request){.method = "POST",
+                             .url = FAULT("/echo"),
+                             .body = raw,
+                             .body_len = 3,
+                             .content_type = "application/x-raw"};
     d = get_json(s, &req);
-    CHECK_STR(jstr(d, "body", NULL), "\x01" "A\x02");
+    CHECK_STR(jstr(d, "body", NULL), "\x01"
+                                     "A\x02");
     CHECK_STR(jstr(d, "headers", "content-length"), "3");
     CHECK_STR(jstr(d, "headers", "content-type"), "application/x-raw");
     json_decref(d);
 
     cio_http_part parts[] = {{.name = "field", .data = "value", .len = 5},
-                             {.name = "file", .data = "abc", .len = 3,
-                              .filename = "a.txt", .content_type = "text/plain"}};
-    req = (cio_http_request){.method = "POST", .url = FAULT("/echo"), .parts = parts,
-                             .nparts = 2};
+                             {.name = "file",
+                              .data = "abc",
+                              .len = 3,
+                              .filename = "a.txt",
+                              .content_type = "text/plain"}};
+    req = (cio_http_request){
+        .method = "POST", .url = FAULT("/echo"), .parts = parts, .nparts = 2};
     d = get_json(s, &req);
-    CHECK(strncmp(jstr(d, "headers", "content-type"), "multipart/form-data; boundary=",
-                  30) == 0);
-    CHECK(strstr(jstr(d, "body", NULL), "name=\"file\"; filename=\"a.txt\"") != NULL);
+    CHECK(strncmp(jstr(d, "headers", "content-type"),
+                  "multipart/form-data; boundary=", 30) == 0);
+    CHECK(strstr(jstr(d, "body", NULL), "name=\"file\"; filename=\"a.txt\"") !=
+          NULL);
     CHECK(strstr(jstr(d, "body", NULL), "value") != NULL);
     json_decref(d);
 
@@ -167,7 +179,8 @@ static void *methods_body(void *arg) {
     CHECK_INT((int)len, 0);
     cio_http_response_release(r);
 
-    req = (cio_http_request){.url = FAULT("/echo"), .user = "user", .password = "pass"};
+    req = (cio_http_request){
+        .url = FAULT("/echo"), .user = "user", .password = "pass"};
     d = get_json(s, &req);
     CHECK_STR(jstr(d, "headers", "authorization"), "Basic dXNlcjpwYXNz");
     json_decref(d);

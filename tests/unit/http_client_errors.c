@@ -34,17 +34,22 @@ static void check_words(const char *msg, const char *words, int line) {
                   msg ? msg : "(null)", words);
 }
 
-/* ---- connecting ----------------------------------------------------------- */
+/* ---- connecting -----------------------------------------------------------
+ */
 
 static void *connect_body(void *arg) {
     (void)arg;
     cio_http_session *s = cio_http_session_new(NULL, NULL);
     cio_http_request req = {.url = ht_url("http", hs_free_port(), "/")};
-    CHECK_FAILS(s, &req, CIO_EHTTP_CONNECT, "cannot connect (http://127.0.0.1:");
-    check_words(cio_last_error_message(), "Couldn't connect to server", __LINE__);
+    CHECK_FAILS(s, &req, CIO_EHTTP_CONNECT,
+                "cannot connect (http://127.0.0.1:");
+    check_words(cio_last_error_message(), "Couldn't connect to server",
+                __LINE__);
     /* a 70-character label: glibc refuses it before any DNS query is sent */
-    req.url = "http://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-              "aaa.invalid/";
+    req.url =
+        "http://"
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "aaa.invalid/";
     CHECK_FAILS(s, &req, CIO_EHTTP_RESOLVE, "cannot resolve the host");
     check_words(cio_last_error_message(), "Could not resolve host", __LINE__);
     cio_http_session_close(s);
@@ -57,7 +62,8 @@ static void test_refused_and_unknown_host(void **state) {
     ht_run(connect_body, NULL);
 }
 
-/* ---- TLS ------------------------------------------------------------------ */
+/* ---- TLS ------------------------------------------------------------------
+ */
 
 static void *tls_body(void *arg) {
     (void)arg;
@@ -119,11 +125,13 @@ static void *timeouts_body(void *arg) {
     /* headers never come, then a body stops half-way */
     req = (cio_http_request){.url = FAULT("/slow?delay=3"),
                              .timeout = {.sock_read = 0.3, .total = 5}};
-    CHECK_FAILS(s, &req, CIO_EHTTP_TIMEOUT_SOCK_READ, "sock_read timeout (0.300 s)");
+    CHECK_FAILS(s, &req, CIO_EHTTP_TIMEOUT_SOCK_READ,
+                "sock_read timeout (0.300 s)");
     req.url = FAULT("/slowbody?delay=3");
     CHECK_FAILS(s, &req, CIO_EHTTP_TIMEOUT_SOCK_READ, "sent nothing");
     /* a per-request total replaces the session's */
-    req = (cio_http_request){.url = FAULT("/slow?delay=0.5"), .timeout = {.total = 3}};
+    req = (cio_http_request){.url = FAULT("/slow?delay=0.5"),
+                             .timeout = {.total = 3}};
     cio_http_response *r = NULL;
     CHECK_INT(cio_http_request_send(s, &req, &r), 0);
     cio_http_response_release(r);
@@ -159,7 +167,8 @@ static void *limits_body(void *arg) {
     cio_http_response_release(r);
 
     /* streamed: the limit ends the stream */
-    req = (cio_http_request){.url = FAULT("/chunked?n=100000&c=500"), .max_body = 5000,
+    req = (cio_http_request){.url = FAULT("/chunked?n=100000&c=500"),
+                             .max_body = 5000,
                              .stream = true};
     CHECK_INT(cio_http_request_send(s, &req, &r), 0);
     char buf[1024];
@@ -175,7 +184,8 @@ static void *limits_body(void *arg) {
     CHECK_INT(cio_http_get(s, FAULT("/status/404"), &r), 0);
     CHECK_INT(cio_http_response_status(r), 404);
     CHECK_INT(cio_http_response_raise_for_status(r), CIO_EHTTP_STATUS);
-    check_words(cio_last_error_message(), "404 Not Found for http://", __LINE__);
+    check_words(cio_last_error_message(), "404 Not Found for http://",
+                __LINE__);
     cio_http_response_release(r);
     cio_http_session_close(s);
 
@@ -194,7 +204,8 @@ static void test_redirects_sizes_statuses(void **state) {
     ht_run(limits_body, NULL);
 }
 
-/* ---- bodies: JSON, content type, cut connection --------------------------- */
+/* ---- bodies: JSON, content type, cut connection ---------------------------
+ */
 
 static void *bodies_body(void *arg) {
     (void)arg;
@@ -204,8 +215,8 @@ static void *bodies_body(void *arg) {
     CHECK_INT(cio_http_get(s, FAULT("/badjson"), &r), 0);
     CHECK_INT(cio_http_response_json(r, &doc, 0), CIO_EHTTP_JSON);
     CHECK(doc == NULL);
-    check_words(cio_last_error_message(), "invalid JSON at line 2, column 7: ",
-                __LINE__);
+    check_words(cio_last_error_message(),
+                "invalid JSON at line 2, column 7: ", __LINE__);
     check_words(cio_last_error_message(), "unexpected token", __LINE__);
     cio_http_response_release(r);
 
@@ -225,12 +236,14 @@ static void *bodies_body(void *arg) {
     CHECK_INT(cio_http_response_read(r, &data, &len), 0);
     CHECK_INT((int)len, 0);
     CHECK_STR(data, "");
-    CHECK_INT(cio_http_response_json(r, &doc, CIO_HTTP_JSON_ANY_TYPE), CIO_EHTTP_JSON);
+    CHECK_INT(cio_http_response_json(r, &doc, CIO_HTTP_JSON_ANY_TYPE),
+              CIO_EHTTP_JSON);
     cio_http_response_release(r);
 
     cio_http_request req = {.url = FAULT("/drop")};
-    CHECK_FAILS(s, &req, CIO_EHTTP_PAYLOAD, "connection closed before the whole "
-                                            "response came");
+    CHECK_FAILS(s, &req, CIO_EHTTP_PAYLOAD,
+                "connection closed before the whole "
+                "response came");
     check_words(cio_last_error_message(), "900 bytes remaining", __LINE__);
     req.stream = true; /* streamed: the bytes that came, then the error */
     CHECK_INT(cio_http_request_send(s, &req, &r), 0);
@@ -267,7 +280,8 @@ static void *decode_body(void *arg) {
         check_words(cio_last_error_message(), cases[i][1], __LINE__);
         const char *data;
         size_t n;
-        CHECK_INT(cio_http_response_read(r, &data, &n), 0); /* bytes still there */
+        CHECK_INT(cio_http_response_read(r, &data, &n),
+                  0); /* bytes still there */
         CHECK_INT((int)n, 3);
         cio_http_response_release(r);
     }
@@ -281,7 +295,8 @@ static void test_decode_errors(void **state) {
     ht_run(decode_body, NULL);
 }
 
-/* ---- a session closed under a streaming response -------------------------- */
+/* ---- a session closed under a streaming response --------------------------
+ */
 
 static void *closed_body(void *arg) {
     (void)arg;
@@ -328,8 +343,8 @@ static void *bad_input_body(void *arg) {
     CHECK_FAILS(s, &req, CIO_EINVAL, "parameter 'k' has no value");
     req = (cio_http_request){.url = FAULT("/echo"), .form = odd};
     CHECK_FAILS(s, &req, CIO_EINVAL, "form field 'k' has no value");
-    req = (cio_http_request){.url = FAULT("/echo"), .text = "a", .body = "b",
-                             .body_len = 1};
+    req = (cio_http_request){
+        .url = FAULT("/echo"), .text = "a", .body = "b", .body_len = 1};
     CHECK_FAILS(s, &req, CIO_EINVAL, "more than one body");
     const char *bad_hdr[] = {"no colon", NULL};
     req = (cio_http_request){.url = FAULT("/echo"), .headers = bad_hdr};
@@ -337,11 +352,12 @@ static void *bad_input_body(void *arg) {
     req = (cio_http_request){.url = FAULT("/echo"), .bearer = "t", .user = "u"};
     CHECK_FAILS(s, &req, CIO_EINVAL, "both basic");
     cio_http_part part = {.name = NULL};
-    req = (cio_http_request){.url = FAULT("/echo"), .parts = &part, .nparts = 1};
+    req =
+        (cio_http_request){.url = FAULT("/echo"), .parts = &part, .nparts = 1};
     CHECK_FAILS(s, &req, CIO_EINVAL, "needs a name");
     cio_http_part nofile = {.name = "f", .path = "/nonexistent/file"};
-    req = (cio_http_request){.method = "POST", .url = FAULT("/echo"),
-                             .parts = &nofile, .nparts = 1};
+    req = (cio_http_request){
+        .method = "POST", .url = FAULT("/echo"), .parts = &nofile, .nparts = 1};
     CHECK_FAILS(s, &req, CIO_EINVAL, "multipart part 'f'");
     CHECK_INT((int)cio_http_session_active(s), 0);
     /* the session still works after all that */
