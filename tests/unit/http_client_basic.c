@@ -2,9 +2,8 @@
  * the fault fixture): GET with JSON, response fields and headers, every
  * method and body kind, query parameters, session and request headers,
  * authentication, cookies, proxies (explicit and trust_env), redirects and
- * their history, charsets,
- * decompression, streaming with back-pressure, keep-alive, cancellation
- * and closing a session with requests in flight. */
+ * their history, charsets, decompression, streaming with back-pressure,
+ * keep-alive, cancellation and closing a session with requests in flight. */
 #include "common/http_test.h"
 #include "http/client_internal.h"
 
