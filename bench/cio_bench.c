@@ -18,6 +18,10 @@
  *   cio-bench idle-conns [-n N]     N idle connections to a cio server (their
  *                                   handlers parked in read): resident memory
  *                                   per connection (stream + handler task)
+ *   cio-bench http-client [--url URL] [-n N] [-c C] [--http2]
+ *                                   W5: N GETs of a JSON document, C in
+ *                                   flight, each body parsed and checked
+ *                                   (bench/http_client.c)
  *
  * Options: --stack-size BYTES (the loop's default task stack, 0 = cio's
  * default); for w1, --gather joins with cio_gather (as the Python peers do)
@@ -547,7 +551,8 @@ static int usage(void) {
             " w3 -n 100000 --seed 42\n"
             "       echo-server [--port P (28001)] |"
             " idle-conns [-n N (5000)] |"
-            " http-server [--port P (28080)]\n");
+            " http-server [--port P (28080)] |\n"
+            "       http-client [--url URL] [-n N] [-c C] [--http2]\n");
     return 2;
 }
 
@@ -561,9 +566,22 @@ static int parse_num(const char *s, long long *out) {
     return 0;
 }
 
+int cio_bench_http_client(int argc, char **argv); /* http_client.c */
+
 int main(int argc, char **argv) {
     if (argc < 2)
         return usage();
+    if (strcmp(argv[1], "http-client") == 0) {
+        int rc = cio_bench_http_client(argc, argv);
+        fflush(stdout);
+        if (rc != 2) {
+            struct rusage ru;
+            getrusage(RUSAGE_SELF, &ru);
+            metric_l("minflt", ru.ru_minflt, "count");
+            metric_l("peak_rss", peak_rss_kib(), "KiB");
+        }
+        return rc;
+    }
     bench_args a = {.cmd = argv[1], .n = -1, .m = -1, .seed = 42};
     cio_task_fn fn;
     long dn = 0, dm = 0;

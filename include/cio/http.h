@@ -77,26 +77,26 @@ typedef struct cio_http_session_options {
     /* "Name: value" lines sent with every request, NULL-terminated; a
      * request's own header of the same name replaces one of these. */
     const char *const *headers;
-    const char *user_agent;   /* default "cio/<version> libcurl/<version>" */
-    bool no_cookies;          /* default: a cookie jar kept across requests */
-    int limit;                /* connections in total: 0 = 100, -1 = no limit */
-    int limit_per_host;       /* 0 = no limit */
-    long max_redirects;       /* 0 = 10, -1 = do not follow redirects */
-    cio_http_timeout timeout; /* see cio_http_timeout */
-    bool raise_for_status;    /* a status >= 400 fails with CIO_EHTTP_STATUS */
-    long dns_cache_seconds;   /* 0 = 60, -1 = never expire */
-    cio_http_version version; /* default version of the session's requests */
-    size_t max_body;          /* largest body read, in bytes; 0 = no limit */
+    const char *user_agent; /* default "cio/<version> libcurl/<version>" */
     /* TLS. The peer is verified unless tls_no_verify. CA certificates:
      * ca_file / ca_path, else the environment's SSL_CERT_FILE /
      * SSL_CERT_DIR, else the system's store. */
-    bool tls_no_verify;
     const char *ca_file, *ca_path;
     const char *client_cert, *client_key; /* PEM files for client auth */
     /* Proxies: `proxy` ("http://host:port", "socks5h://..."); without one,
      * the environment's http_proxy / https_proxy / no_proxy are used only
      * when trust_env is set (aiohttp's trust_env). */
     const char *proxy;
+    cio_http_timeout timeout; /* see cio_http_timeout */
+    long max_redirects;       /* 0 = 10, -1 = do not follow redirects */
+    long dns_cache_seconds;   /* 0 = 60, -1 = never expire */
+    size_t max_body;          /* largest body read, in bytes; 0 = no limit */
+    int limit;                /* connections in total: 0 = 100, -1 = no limit */
+    int limit_per_host;       /* 0 = no limit */
+    cio_http_version version; /* default version of the session's requests */
+    bool no_cookies;          /* default: a cookie jar kept across requests */
+    bool raise_for_status;    /* a status >= 400 fails with CIO_EHTTP_STATUS */
+    bool tls_no_verify;
     bool trust_env;
 } cio_http_session_options;
 

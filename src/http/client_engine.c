@@ -267,6 +267,10 @@ void cio__engine_remove(cio_http_response *r) {
 CURL *cio__engine_easy(cio__session *s) {
     if (s->npool) {
         CURL *e = s->pool[--s->npool];
+        /* libcurl 7.88's reset drops (leaks) a cookie file list that no
+         * transfer consumed yet (a request cancelled before it started):
+         * clearing the option first frees it. */
+        curl_easy_setopt(e, CURLOPT_COOKIEFILE, NULL);
         curl_easy_reset(e);
         return e;
     }

@@ -7,7 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
-#define STREAM_LOW (16 * 1024) /* a paused stream resumes below this */
+/* A paused stream resumes below this */
+#define STREAM_LOW ((size_t)16 * 1024)
 
 int cio_http_response_status(const cio_http_response *r) {
     return r ? r->status : 0;
@@ -104,6 +105,12 @@ static void resume(cio_http_response *r) {
     if (r->paused && r->easy &&
         (!r->stream || r->body.len - r->taken < STREAM_LOW)) {
         r->paused = false;
+        /* libcurl 7.88 sometimes loses track of the socket of a connection
+         * whose transfer was paused: the next transfer on it sends its
+         * request and is never told the answer came (seen under valgrind's
+         * timing). Such a connection is closed after its transfer rather
+         * than reused. */
+        curl_easy_setopt(r->easy, CURLOPT_FORBID_REUSE, 1L);
         /* may deliver the held-back bytes at once, through on_write */
         curl_easy_pause(r->easy, CURLPAUSE_CONT);
     }
@@ -152,7 +159,7 @@ int cio_http_response_read(cio_http_response *r, const char **data,
 static int convert(cio_http_response *r, const char *src, size_t n) {
     const char *from = r->charset ? r->charset : "utf-8";
     iconv_t cd = iconv_open("UTF-8", from);
-    if (cd == (iconv_t)-1) {
+    if (cd == (iconv_t)-1) { // NOLINT(performance-no-int-to-ptr): iconv's API
         cio__set_error(CIO_EHTTP_DECODE,
                        "cio_http_response_text: unknown "
                        "charset '%s'",
@@ -258,6 +265,8 @@ ssize_t cio_http_response_read_chunk(cio_http_response *r, void *buf,
     if (avail == 0)
         return outcome(r);
     size_t k = avail < cap ? avail : cap;
+    if (k == 0) /* cap 0: nothing asked for */
+        return 0;
     memcpy(buf, r->body.data + r->taken, k);
     r->taken += k;
     if (r->taken == r->body.len && r->stream) {

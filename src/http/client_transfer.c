@@ -13,7 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
-#define STREAM_HIGH (64 * 1024) /* bytes buffered before a stream pauses */
+/* Bytes buffered before a stream pauses */
+#define STREAM_HIGH ((size_t)64 * 1024)
 
 int cio__hbuf_append(cio__hbuf *b, const void *p, size_t n) {
     if (b->len + n + 1 > b->cap) {

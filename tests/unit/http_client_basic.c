@@ -1,9 +1,9 @@
 /* Unit tests of the HTTP client against real servers on 127.0.0.1 (nginx,
  * the fault fixture): GET with JSON, response fields and headers, every
  * method and body kind, query parameters, session and request headers,
- * authentication, cookies, redirects and their history, charsets,
- * decompression, streaming with back-pressure, keep-alive, cancellation
- * and closing a session with requests in flight. */
+ * authentication, cookies, proxies (explicit and trust_env), redirects and
+ * their history, charsets, decompression, streaming with back-pressure,
+ * keep-alive, cancellation and closing a session with requests in flight. */
 #include "common/http_test.h"
 #include "http/client_internal.h"
 
@@ -249,6 +249,49 @@ static void test_session_cookies_redirects(void **state) {
     ht_run(session_body, NULL);
 }
 
+/* ---- proxies --------------------------------------------------------------
+ */
+
+/* The fault fixture answers absolute-form requests too, so it serves as an
+ * HTTP proxy: the host below resolves nowhere (a 70-character label fails
+ * in the resolver before any query), so only a proxy can answer for it. */
+#define NOWHERE                                                                \
+    "http://"                                                                  \
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"       \
+    "aaaa.invalid/echo"
+
+static void *proxy_body(void *arg) {
+    (void)arg;
+    char proxy[64];
+    snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", ht_fault.port);
+    cio_http_session_options o = {.proxy = proxy};
+    cio_http_session *s = cio_http_session_new(NULL, &o);
+    cio_http_request req = {.url = NOWHERE};
+    json_t *d = get_json(s, &req);
+    CHECK(strncmp(jstr(d, "headers", "host"), "aaaa", 4) == 0);
+    json_decref(d);
+    cio_http_session_close(s);
+
+    /* the environment's proxy: only with trust_env */
+    setenv("http_proxy", proxy, 1);
+    s = cio_http_session_new(NULL, NULL);
+    cio_http_response *r = NULL;
+    CHECK_INT(cio_http_get(s, NOWHERE, &r), CIO_EHTTP_RESOLVE);
+    cio_http_session_close(s);
+    o = (cio_http_session_options){.trust_env = true};
+    s = cio_http_session_new(NULL, &o);
+    CHECK_INT(ht_get_status(s, NOWHERE), 200);
+    cio_http_session_close(s);
+    unsetenv("http_proxy");
+    return NULL;
+}
+
+static void test_proxies(void **state) {
+    (void)state;
+    HT_REQUIRE_SERVERS();
+    ht_run(proxy_body, NULL);
+}
+
 /* ---- text, charsets, decompression ------------------------------------- */
 
 static void *text_body(void *arg) {
@@ -418,6 +461,7 @@ int main(void) {
         CIO_TEST(test_get),
         CIO_TEST(test_methods_bodies_headers),
         CIO_TEST(test_session_cookies_redirects),
+        CIO_TEST(test_proxies),
         CIO_TEST(test_text_and_decompression),
         CIO_TEST(test_streaming),
         CIO_TEST(test_cancel_and_close),
