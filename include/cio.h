@@ -28,5 +28,7 @@
 #include "cio/combine.h"
 #include "cio/sync.h"
 #include "cio/thread.h"
+/* The short forms (CIO_MAIN, CIO_TRY, cio_gather_all, cio_close...). */
+#include "cio/sugar.h"
 
 #endif /* CIO_H */

@@ -85,8 +85,8 @@ extern "C" {
 #define CIO_ENOTLOCKED (-10205)     /* releasing (or waiting on) a free lock */
 #define CIO_ENOTOWNER (-10206)      /* the lock is held by another task */
 #define CIO_EOVERRELEASE (-10207)   /* bounded semaphore / task_done overflow */
-#define CIO_EHASWAITERS (-10208)    /* freeing an object tasks still wait on */
 #define CIO_ESHUTDOWN (-10301)      /* the executor has been shut down */
+#define CIO_ECLOSED (-10800)        /* the object was closed (cio_close) */
 
 /* A sentence describing `code` (0, a cio code or a negated errno value).
  * Never NULL; the string is static. */

@@ -58,8 +58,9 @@ const char *cio_strerror(int code) {
         return "released more times than acquired (a bounded semaphore above "
                "its initial value, or task_done() called more times than "
                "items were put)";
-    case CIO_EHASWAITERS:
-        return "tasks are still waiting on it, so it cannot be freed";
+    case CIO_ECLOSED:
+        return "the object was closed (while the task waited on it, or "
+               "before this call)";
     case CIO_ESHUTDOWN:
         return "the executor has been shut down: it accepts no new work";
     default:
