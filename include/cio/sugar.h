@@ -35,24 +35,35 @@ extern "C" {
 /* Integers as results                                                      */
 /* ------------------------------------------------------------------------ */
 
-/* A task's result and a task's argument are `void *`; small integers
- * travel in them without casts:
+/* A task's result and a task's argument are `void *`; integers travel in
+ * them without casts. They are longs: on the platforms cio runs on (LP64
+ * and 32-bit POSIX systems) a long is exactly as wide as a pointer, so any
+ * long survives the round trip.
  *
  *     static void *square(void *arg) {
  *         return cio_from_int(cio_int(arg) * cio_int(arg));
  *     }
  *     ... cio_create_task(square, cio_from_int(7)) ...
- *     printf("%ld\n", (long)cio_result_int(task));  // 49
+ *     printf("%ld\n", cio_result_int(task));  // 49
  */
-static inline intptr_t cio_int(const void *p) {
-    return (intptr_t)p;
+static inline long cio_int(const void *p) {
+    return (long)(intptr_t)p;
 }
-static inline void *cio_from_int(intptr_t n) {
-    return (void *)n;
+static inline void *cio_from_int(long n) {
+    return (void *)(intptr_t)n;
 }
 /* cio_int(cio_future_result(future)): 0 for NULL, pending or failed. */
-static inline intptr_t cio_result_int(cio_future *future) {
-    return (intptr_t)cio_future_result(future);
+static inline long cio_result_int(cio_future *future) {
+    return cio_int(cio_future_result(future));
+}
+
+/* The name of a future's state, "PENDING", "RUNNING", "DONE" or
+ * "CANCELLED" (asyncio's fut._state): cio_state_name(cio_future_state(f)).
+ *
+ *     printf("task '%s': %s\n", cio_task_get_name(t), cio_state_of(t));
+ */
+static inline const char *cio_state_of(const cio_future *future) {
+    return cio_state_name(cio_future_state(future));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -101,6 +112,11 @@ CIO_API void *cio_raise_if(int err);
  * else "UNKNOWN". Never NULL; the string is static. */
 CIO_API const char *cio_err_name(int code);
 
+/* The time of the running loop (else of this thread's current loop; 0
+ * without either): asyncio's loop.time(), monotonic seconds (virtual under
+ * virtual_time). */
+CIO_API double cio_time(void);
+
 /* ------------------------------------------------------------------------ */
 /* main                                                                     */
 /* ------------------------------------------------------------------------ */
@@ -127,6 +143,38 @@ CIO_API int cio_main_ex(cio_task_fn fn, void *arg,
         (void)argc;                                                            \
         return cio_main((fn), argv);                                           \
     }
+
+/* main() and the main task in one: the block that follows is the body of
+ * a task function whose parameter is named `arg` (the program's argv), run
+ * by cio_main. asyncio.run(main()) with `async def main(): ...`.
+ *
+ *     CIO_ASYNC_MAIN(argv) {
+ *         printf("hello, %s\n", ((char **)argv)[1]);
+ *         return NULL;
+ *     }
+ */
+#define CIO_ASYNC_MAIN(arg)                                                    \
+    static void *cio_async_main_(void *arg);                                   \
+    CIO_MAIN(cio_async_main_)                                                  \
+    static void *cio_async_main_(void *arg)
+
+/* A program whose main coroutine only gathers coroutines,
+ * `asyncio.run(main())` with `async def main(): await asyncio.gather(f(),
+ * g())`: the whole of main() in one line.
+ *
+ *     CIO_MAIN_ALL({foo, NULL}, {bar, NULL})
+ */
+#define CIO_MAIN_ALL(...)                                                      \
+    static void *cio_main_all_(void *arg) {                                    \
+        (void)arg;                                                             \
+        return cio_raise_if(cio_gather_all(NULL, __VA_ARGS__));                \
+    }                                                                          \
+    CIO_MAIN(cio_main_all_)
+
+/* asyncio.create_task(fn(arg), name=NAME): cio_create_task with a name. */
+#define cio_create_named_task(tname, fn, arg)                                  \
+    cio_create_task_at(NULL, (fn), (arg), &(cio_task_options){.name = (tname)},\
+                       __FILE__, __LINE__)
 
 /* ------------------------------------------------------------------------ */
 /* Many tasks in one call                                                   */
@@ -171,6 +219,39 @@ CIO_API int cio_gather_calls_at(const cio_call *calls, size_t n, void **results,
                         sizeof((const cio_call[]){__VA_ARGS__}) /              \
                             sizeof(cio_call),                                  \
                         (results), __FILE__, __LINE__)
+
+/* Create one task per call into tasks[0..n) (new references, released
+ * with cio_release_all), all or none: if creating one fails, those made are
+ * cancelled, awaited when in a task (else left to finish cancelled), and
+ * released, tasks[] is all NULL, and the error is returned with its
+ * message recorded (cio_raise_if passes it on). 0 on success; CIO_EINVAL
+ * for NULL arrays (n > 0) or a NULL fn. May be called outside a task (the
+ * tasks then go to the thread's current loop).
+ *
+ *     cio_future *t[2];
+ *     CIO_TRY(cio_create_all(t, {fetch, "a.example"}, {fetch, "b.example"}));
+ */
+#define cio_create_tasks(tasks, calls, n)                                      \
+    cio_create_tasks_at((tasks), (calls), (n), __FILE__, __LINE__)
+CIO_API int cio_create_tasks_at(cio_future **tasks, const cio_call *calls,
+                                size_t n, const char *file, int line);
+#define cio_create_all(tasks, ...)                                             \
+    cio_create_tasks_at((tasks), (const cio_call[]){__VA_ARGS__},              \
+                        sizeof((const cio_call[]){__VA_ARGS__}) /              \
+                            sizeof(cio_call),                                  \
+                        __FILE__, __LINE__)
+
+/* asyncio.gather(*[fn(i) for i in range(start, stop)]): cio_gather_calls
+ * of fn over the integers start..stop-1, each task's argument
+ * cio_from_int(i), with the same rules. An empty range returns 0.
+ * CIO_EINVAL for a NULL fn.
+ *
+ *     int err = cio_gather_range(worker, 0, nworkers, NULL);
+ */
+#define cio_gather_range(fn, start, stop, results)                             \
+    cio_gather_range_at((fn), (start), (stop), (results), __FILE__, __LINE__)
+CIO_API int cio_gather_range_at(cio_task_fn fn, long start, long stop,
+                                void **results, const char *file, int line);
 
 /* ------------------------------------------------------------------------ */
 /* One verb to give things back                                             */

@@ -27,6 +27,35 @@ static int check(const cio_call *calls, size_t n) {
     return cio_current_task() ? 0 : CIO_ENOTASK;
 }
 
+int cio_create_tasks_at(cio_future **tasks, const cio_call *calls, size_t n,
+                        const char *file, int line) {
+    int err = !tasks && n > 0 ? CIO_EINVAL : check(calls, n);
+    if (err && err != CIO_ENOTASK) {
+        cio__set_error(err, "cio_create_tasks: %s", cio_strerror(err));
+        return err;
+    }
+    for (size_t made = 0; made < n; made++) {
+        tasks[made] = cio_create_task_at(NULL, calls[made].fn, calls[made].arg,
+                                         NULL, file, line);
+        if (tasks[made])
+            continue;
+        /* keep the creation error; undo what was made */
+        int code = cio_last_error();
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s", cio_last_error_message());
+        if (cio_current_task())
+            cio_cancel_all_at(tasks, made, file, line);
+        else
+            for (size_t i = 0; i < made; i++)
+                cio_cancel(tasks[i], NULL);
+        cio_release_all(tasks, made);
+        memset(tasks, 0, n * sizeof *tasks);
+        cio__set_error(code, "%s", msg);
+        return code;
+    }
+    return 0;
+}
+
 int cio_gather_calls_at(const cio_call *calls, size_t n, void **results,
                         const char *file, int line) {
     if (results)
@@ -42,29 +71,35 @@ int cio_gather_calls_at(const cio_call *calls, size_t n, void **results,
         cio__set_error(CIO_ENOMEM, "cio_gather_calls: out of memory");
         return CIO_ENOMEM;
     }
-    size_t made = 0;
-    for (; made < n; made++) {
-        t[made] = cio_create_task_at(NULL, calls[made].fn, calls[made].arg,
-                                     NULL, file, line);
-        if (!t[made])
-            break;
-    }
-    if (made < n) { /* keep the creation error; undo what was made */
-        int code = cio_last_error();
-        char msg[256];
-        snprintf(msg, sizeof msg, "%s", cio_last_error_message());
-        cio_cancel_all_at(t, made, file, line);
-        cio__set_error(code, "%s", msg);
-        err = code;
-    } else {
+    err = cio_create_tasks_at(t, calls, n, file, line);
+    if (err == 0) {
         err = cio_gather_at(t, n, results, 0, file, line);
         if (err) {
             cio_cancel_all_at(t, n, file, line);
             err = record_failure(t, n, err);
         }
+        cio_release_all(t, n);
     }
-    cio_release_all(t, made);
     if (t != stack)
         free(t);
+    return err;
+}
+
+int cio_gather_range_at(cio_task_fn fn, long start, long stop,
+                        void **results, const char *file, int line) {
+    if (!fn) {
+        cio__set_error(CIO_EINVAL, "cio_gather_range: no function");
+        return CIO_EINVAL;
+    }
+    size_t n = stop > start ? (size_t)stop - (size_t)start : 0;
+    cio_call *calls = n ? calloc(n, sizeof *calls) : NULL;
+    if (n && !calls) {
+        cio__set_error(CIO_ENOMEM, "cio_gather_range: out of memory");
+        return CIO_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        calls[i] = (cio_call){fn, cio_from_int(start + (long)i)};
+    int err = cio_gather_calls_at(calls, n, results, file, line);
+    free(calls);
     return err;
 }

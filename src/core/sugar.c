@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+_Static_assert(sizeof(long) == sizeof(void *), "cio_int: a long holds a pointer");
+
 void *cio_reraise(void) {
     int code = cio_last_error();
     if (code >= 0)
@@ -62,6 +64,10 @@ const char *cio_err_name(int code) {
             return s;
     }
     return "UNKNOWN";
+}
+
+double cio_time(void) {
+    return cio_loop_time(cio_get_loop());
 }
 
 /* cio_main's task: fn itself, run in the main task (so that the program's

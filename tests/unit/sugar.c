@@ -284,6 +284,63 @@ static void test_gather_calls_cancelled(void **state) {
     checks_assert();
 }
 
+/* ---- create_tasks, gather_range, named tasks, cio_time, cio_state_of ---- */
+
+static void *create_main(void *arg) {
+    (void)arg;
+    cio_future *t[3] = {NULL, NULL, NULL};
+    CHECK_INT(
+        cio_create_all(t, {square, cio_from_int(3)}, {square, cio_from_int(4)}),
+        0);
+    CHECK_STR(cio_state_of(t[0]), "PENDING");
+    CHECK_INT(cio_gather(t, 2, NULL), 0);
+    CHECK_STR(cio_state_of(t[1]), "DONE");
+    CHECK_INT(cio_result_int(t[0]) + cio_result_int(t[1]), 25);
+    cio_release_all(t, 2);
+    /* all or none: a NULL fn is refused before anything is made */
+    CHECK_INT(cio_create_all(t, {square, NULL}, {NULL, NULL}), CIO_EINVAL);
+    CHECK_INT(cio_create_tasks(NULL, NULL, 1), CIO_EINVAL);
+    CHECK_INT(cio_create_tasks(t, NULL, 0), 0);
+    CHECK_INT(cio_all_tasks(NULL, NULL, 0), 1);
+    /* range: fn over start..stop-1 */
+    void *r[5];
+    CHECK_INT(cio_gather_range(square, -2, 3, r), 0);
+    for (int i = 0; i < 5; i++)
+        CHECK_INT(cio_int(r[i]), (i - 2) * (i - 2));
+    CHECK_INT(cio_gather_range(square, 3, 3, NULL), 0);
+    CHECK_INT(cio_gather_range(square, 5, 1, NULL), 0);
+    CHECK_INT(cio_gather_range(NULL, 0, 1, NULL), CIO_EINVAL);
+    CHECK_INT(cio_gather_range(fail_with, 0, 2, NULL), -EPIPE);
+    CHECK_STR(cio_last_error_message(), "pipe 0 broke");
+    /* a named task */
+    cio_future *n = cio_create_named_task("squarer", square, NULL);
+    CHECK_STR(cio_task_get_name(n), "squarer");
+    CHECK_INT(cio_await(n, NULL), 0);
+    cio_close(n);
+    /* the loop's clock, virtual here */
+    double t0 = cio_time();
+    CHECK_INT(cio_sleep(2.5), 0);
+    CHECK(cio_time() - t0 >= 2.5 && cio_time() - t0 < 2.6);
+    CHECK(cio_time() == cio_loop_time(cio_get_running_loop()));
+    return NULL;
+}
+
+static void test_create_and_range(void **state) {
+    (void)state;
+    assert_int_equal(run_vt(create_main, NULL, NULL), 0);
+    assert_true(cio_time() == 0.0); /* no loop */
+    /* outside a task: made on the current loop, undone by cancelling */
+    cio_loop *loop = cio_loop_new(vt_opts());
+    cio_future *t[2];
+    assert_int_equal(cio_create_all(t, {square, NULL}, {sleeper, NULL}), 0);
+    assert_int_equal(cio_loop_run_until_done(loop, t[0], NULL), 0);
+    assert_int_equal(cio_cancel(t[1], NULL), 1);
+    assert_int_equal(cio_loop_run_until_done(loop, t[1], NULL), CIO_ECANCELED);
+    cio_release_all(t, 2);
+    assert_int_equal(cio_loop_close(loop), 0);
+    checks_assert();
+}
+
 /* ---- cio_close ---------------------------------------------------------- */
 
 static void *noop_work(void *arg) {
@@ -343,9 +400,13 @@ static void test_close(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        CIO_TEST(test_ints),         CIO_TEST(test_reraise_and_raise_if),
-        CIO_TEST(test_err_name),     CIO_TEST(test_main),
-        CIO_TEST(test_gather_calls), CIO_TEST(test_gather_calls_cancelled),
+        CIO_TEST(test_ints),
+        CIO_TEST(test_reraise_and_raise_if),
+        CIO_TEST(test_err_name),
+        CIO_TEST(test_main),
+        CIO_TEST(test_gather_calls),
+        CIO_TEST(test_gather_calls_cancelled),
+        CIO_TEST(test_create_and_range),
         CIO_TEST(test_close),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
