@@ -173,8 +173,9 @@ CIO_API int cio_main_ex(cio_task_fn fn, void *arg,
 
 /* asyncio.create_task(fn(arg), name=NAME): cio_create_task with a name. */
 #define cio_create_named_task(tname, fn, arg)                                  \
-    cio_create_task_at(NULL, (fn), (arg), &(cio_task_options){.name = (tname)},\
-                       __FILE__, __LINE__)
+    cio_create_task_at(NULL, (fn), (arg),                                      \
+                       &(cio_task_options){.name = (tname)}, __FILE__,         \
+                       __LINE__)
 
 /* ------------------------------------------------------------------------ */
 /* Many tasks in one call                                                   */

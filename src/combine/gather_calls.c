@@ -85,8 +85,8 @@ int cio_gather_calls_at(const cio_call *calls, size_t n, void **results,
     return err;
 }
 
-int cio_gather_range_at(cio_task_fn fn, long start, long stop,
-                        void **results, const char *file, int line) {
+int cio_gather_range_at(cio_task_fn fn, long start, long stop, void **results,
+                        const char *file, int line) {
     if (!fn) {
         cio__set_error(CIO_EINVAL, "cio_gather_range: no function");
         return CIO_EINVAL;

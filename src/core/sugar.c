@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-_Static_assert(sizeof(long) == sizeof(void *), "cio_int: a long holds a pointer");
+_Static_assert(sizeof(long) == sizeof(void *),
+               "cio_int: a long holds a pointer");
 
 void *cio_reraise(void) {
     int code = cio_last_error();
