@@ -8,7 +8,10 @@ set -euo pipefail
 
 packages=(cmake pkg-config gcc libc6-dev make libuv1-dev libcurl4-openssl-dev
           libjansson-dev libssl-dev libcmocka-dev valgrind)
-# extra packages a target needs (make lint: clang-format clang-tidy cppcheck)
+packages+=(lcov) # make coverage
+# extra packages a target needs (make lint: clang-format clang-tidy cppcheck;
+# make clang: clang; make aarch64: gcc-aarch64-linux-gnu
+# libc6-dev-arm64-cross qemu-user)
 packages+=("$@")
 
 missing=()

@@ -9,7 +9,6 @@
  * ASan/LeakSanitizer and valgrind nothing may leak.
  *
  * ctest-wrap: malloc calloc realloc strdup vasprintf mmap
- * ctest-labels: novalgrind
  * ctest-timeout: 600
  */
 #include "../cio_test.h"
