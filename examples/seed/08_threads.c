@@ -41,11 +41,10 @@
  *     148933 primes; slept 1.0 s; at 1.00 seconds
  */
 #include <cio.h>
-#include <time.h>
+#include <unistd.h>
 
-static cio_loop *loop; /* its clock may be read from any thread */
 static double start;
-static double tic(void) { return cio_loop_time(loop) - start; }
+static double tic(void) { return cio_time() - start; }
 
 static void *count_primes(void *arg) { /* CPU-bound */
     long n = cio_int(arg), count = 0;
@@ -57,8 +56,7 @@ static void *count_primes(void *arg) { /* CPU-bound */
 }
 
 static void *blocking_sleep(void *arg) { /* blocks its thread */
-    double s = *(double *)arg;
-    nanosleep(&(struct timespec){(time_t)s, (long)((s - (long)s) * 1e9)}, 0);
+    usleep((useconds_t)(*(double *)arg * 1e6));
     return arg;
 }
 
@@ -69,19 +67,18 @@ static void *ticker(void *arg) {
 }
 
 CIO_ASYNC_MAIN(arg) {
-    start = cio_loop_time(loop = cio_get_running_loop());
-    cio_future *t = cio_create_task(ticker, NULL);
+    start = cio_time();
     double seconds = 1.0;
     void *r[2];
     cio_future *f[] = {
+        cio_create_task(ticker, NULL),
         cio_run_in_executor(NULL, count_primes, cio_from_int(2000000)),
         cio_to_thread(blocking_sleep, &seconds)};
-    int err = t && f[0] && f[1] ? cio_gather(f, 2, r) : cio_last_error();
-    cio_cancel(t, NULL); /* cio_main awaits it */
+    int err = f[0] && f[1] && f[2] ? cio_gather(f + 1, 2, r) : cio_last_error();
+    cio_cancel(f[0], NULL); /* the ticker; cio_main awaits it */
     if (!err)
         printf("%ld primes; slept %.1f s; at %.2f seconds\n", cio_int(r[0]),
                *(double *)r[1], tic());
-    cio_release_all(f, 2);
-    cio_close(t);
+    cio_release_all(f, 3);
     return cio_raise_if(err);
 }

@@ -50,7 +50,7 @@ static inline long cio_int(const void *p) {
     return (long)(intptr_t)p;
 }
 static inline void *cio_from_int(long n) {
-    return (void *)(intptr_t)n;
+    return (void *)(intptr_t)n; /* NOLINT(performance-no-int-to-ptr) */
 }
 /* cio_int(cio_future_result(future)): 0 for NULL, pending or failed. */
 static inline long cio_result_int(cio_future *future) {
@@ -153,10 +153,13 @@ CIO_API int cio_main_ex(cio_task_fn fn, void *arg,
  *         return NULL;
  *     }
  */
+/* (arg names a parameter: it cannot be parenthesized) */
+/* NOLINTBEGIN(bugprone-macro-parentheses) */
 #define CIO_ASYNC_MAIN(arg)                                                    \
     static void *cio_async_main_(void *arg);                                   \
     CIO_MAIN(cio_async_main_)                                                  \
     static void *cio_async_main_(void *arg)
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 /* A program whose main coroutine only gathers coroutines,
  * `asyncio.run(main())` with `async def main(): await asyncio.gather(f(),

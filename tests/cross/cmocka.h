@@ -15,18 +15,19 @@ struct CMUnitTest {
     void (*fn)(void **state);
 };
 
-#define cmocka_unit_test(f) {#f, f}
+#define cmocka_unit_test(f)                                                    \
+    { #f, f }
 
 static inline void cross_fail(const char *file, int line, const char *what) {
     fprintf(stderr, "%s:%d: failed: %s\n", file, line, what);
     exit(1);
 }
 
-#define assert_true(c)                                                         \
-    ((c) ? (void)0 : cross_fail(__FILE__, __LINE__, #c))
+#define assert_true(c) ((c) ? (void)0 : cross_fail(__FILE__, __LINE__, #c))
 #define assert_false(c) assert_true(!(c))
 #define assert_int_equal(a, b) assert_true((intmax_t)(a) == (intmax_t)(b))
-#define assert_ptr_equal(a, b) assert_true((const void *)(a) == (const void *)(b))
+#define assert_ptr_equal(a, b)                                                 \
+    assert_true((const void *)(a) == (const void *)(b))
 #define assert_null(p) assert_true((p) == NULL)
 #define assert_non_null(p) assert_true((p) != NULL)
 
