@@ -55,46 +55,42 @@
 #include <cio.h>
 
 typedef struct site {
-    const char *name, *urls[4];
+    const char *name, *urls[4]; /* the fetcher's letter, its pages */
     double latency[3];
 } site;
 
 static site sites[] = {
-    {"fetcher A",
-     {"a.example/1", "a.example/2", "a.example/3"},
-     {.10, .05, .05}},
-    {"fetcher B", {"b.example/1", "b.example/2"}, {0.05, 0.20}},
-    {"fetcher C",
-     {"c.example/1", "c.example/2", "c.example/3"},
-     {.15, .05, .05}}};
+    {"A", {"a.example/1", "a.example/2", "a.example/3"}, {.10, .05, .05}},
+    {"B", {"b.example/1", "b.example/2"}, {.05, .20}},
+    {"C", {"c.example/1", "c.example/2", "c.example/3"}, {.15, .05, .05}},
+};
 
 static cio_queue *queue;
 static double start;
 static double now(void) { return cio_time() - start; }
 
-static void *fetcher(void *arg) {
-    site *s = arg;
+static void *fetcher(void *index) {
+    site *s = &sites[cio_int(index)];
     for (int i = 0; s->urls[i]; i++) {
         CIO_TRY(cio_sleep(s->latency[i])); /* the download */
         if (cio_queue_full(queue))
-            printf("%.2f  %s: %s fetched, queue full, waiting\n", now(),
+            printf("%.2f  fetcher %s: %s fetched, queue full, waiting\n", now(),
                    s->name, s->urls[i]);
         CIO_TRY(cio_queue_put(queue, (void *)s->urls[i]));
-        printf("%.2f  %s: %s queued (%zu/%zu)\n", now(), s->name, s->urls[i],
-               cio_queue_qsize(queue), cio_queue_maxsize(queue));
+        printf("%.2f  fetcher %s: %s queued (%zu/%zu)\n", now(), s->name,
+               s->urls[i], cio_queue_qsize(queue), cio_queue_maxsize(queue));
     }
     return NULL;
 }
 
-static void *worker(void *name) {
+static void *worker(void *arg) {
+    const char *name = arg;
     for (void *url;;) {
         int err = cio_queue_get(queue, &url);
-        if (err == CIO_EQUEUESHUTDOWN) {
-            printf("%.2f  %s: queue shut down, leaving\n", now(), (char *)name);
-            return NULL;
-        }
-        CIO_TRY(err);
-        printf("%.2f  %s: parsing %s\n", now(), (char *)name, (char *)url);
+        if (err == CIO_EQUEUESHUTDOWN)
+            printf("%.2f  %s: queue shut down, leaving\n", now(), name);
+        if (err) return cio_raise_if(err == CIO_EQUEUESHUTDOWN ? 0 : err);
+        printf("%.2f  %s: parsing %s\n", now(), name, (char *)url);
         CIO_TRY(cio_sleep(0.12)); /* the work */
         CIO_TRY(cio_queue_task_done(queue));
     }
@@ -106,9 +102,7 @@ static void *amain(void *arg) {
     cio_future *workers[2];
     int err =
         cio_create_all(workers, {worker, "worker 1"}, {worker, "worker 2"});
-    if (!err)
-        err = cio_gather_all(NULL, {fetcher, &sites[0]}, {fetcher, &sites[1]},
-                             {fetcher, &sites[2]});
+    if (!err) err = cio_gather_range(fetcher, 0, 3, NULL); /* sites[0..2] */
     if (!err) err = cio_queue_join(queue); /* every page parsed */
     if (!err) printf("%.2f  all pages parsed\n", now());
     if (!err) cio_queue_shutdown(queue, false);
