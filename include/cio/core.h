@@ -9,7 +9,8 @@
  *   it creates something (cio_future_new, cio_create_task, cio_all_tasks, the
  *   `out` argument of cio_call_soon...) hands the caller one reference, which
  *   the caller gives back with cio_release() (cio_handle_release() for
- *   handles). Every other call borrows: it neither takes nor keeps the
+ *   handles; cio_close() of cio/sugar.h gives back any cio object, whatever
+ *   its kind). Every other call borrows: it neither takes nor keeps the
  *   caller's reference. The loop keeps a reference of its own to every task
  *   until the task is done, so releasing a task does not stop or cancel it:
  *

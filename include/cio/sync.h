@@ -246,7 +246,7 @@ CIO_API int cio_condition_wait_at(cio_condition *cond, const char *file,
  *     cio_condition_acquire(cond);
  *     if (cio_condition_wait_for(cond, has_items, &box) == 0)
  *         take_one(&box);
- *     cio_condition_release(cond);
+ *     cio_condition_unlock(cond);
  */
 typedef bool (*cio_predicate_fn)(void *arg);
 #define cio_condition_wait_for(cond, pred, arg)                                \
