@@ -94,12 +94,6 @@ static void *work(void *arg) {
     return cio_from_int(j->result);
 }
 
-/* Await t within `seconds`, as `async with asyncio.timeout(seconds)`. */
-static int block_with_timeout(cio_future *t, double seconds) {
-    cio_timeout_scope *ts = cio_timeout(seconds);
-    return ts ? cio_timeout_end(ts, cio_await(t, NULL)) : cio_last_error();
-}
-
 CIO_ASYNC_MAIN(arg) {
     /* gather: wait for all; the results come in the order asked for */
     job g[] = {{"a", 0.3, 1}, {"b", 0.1, 2}, {"c", 0.2, 3}};
@@ -129,16 +123,16 @@ CIO_ASYNC_MAIN(arg) {
                            {work, &a[3]}));
     cio_future *f;
     int i = 0;
-    cio_foreach_completed(f, t, 4, CIO_NO_TIMEOUT, err) {
+    cio_foreach_completed(f, t, 4, CIO_NO_TIMEOUT, err)
         printf("%.*s %ld\n", 2 * ++i, ">>>>>>>>", cio_result_int(f));
-    }
     cio_release_all(t, 4);
     CIO_TRY(err);
 
     /* a timeout for a block, and wait_for */
     job slow = {"slow", 1.0, 0}, slower = {"slower", 2.0, 0};
     CIO_TRY(cio_create_all(t, {work, &slow}, {work, &slower}));
-    err = block_with_timeout(t[0], 0.2);
+    cio_timeout_scope *ts = cio_timeout(0.2); /* async with timeout(0.2): */
+    err = ts ? cio_timeout_end(ts, cio_await(t[0], NULL)) : cio_last_error();
     if (err == CIO_ETIMEDOUT) puts("timeout: the block took too long");
     if (err == CIO_ETIMEDOUT) err = cio_wait_for(t[1], 0.1, NULL);
     if (err == CIO_ETIMEDOUT) puts("wait_for: timed out");

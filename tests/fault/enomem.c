@@ -56,12 +56,15 @@ static int core_scenario(void) {
     cio_handle *h = NULL, *h2 = NULL;
     MADE(f = cio_future_new(NULL));
     TRY(cio_future_add_done_callback(f, done_cb, &calls));
+    TRY(cio_future_add_done_callback(f, done_cb, NULL)); /* taken back: */
+    TRY(cio_future_remove_done_callback(f, done_cb, NULL) == 1 ? 0 : -1);
     TRY(cio_future_set_error(f, -EIO, "disk %d failed", 2));
     MADE(t = cio_create_task_ex(NULL, echo, IPTR(5),
                                 &(cio_task_options){.name = "echo"}));
     TRY(cio_task_set_name(t, "renamed"));
     TRY(cio_call_soon(NULL, callback, &calls, &h));
     TRY(cio_call_later(NULL, 0.002, callback, &calls, &h2));
+    TRY(cio_call_at(NULL, cio_time() + 0.001, callback, &calls, NULL));
     void *r = NULL;
     TRY(cio_await(t, &r));
     TRY(cio_sleep(0.005));
@@ -103,6 +106,7 @@ static int combine_scenario(void) {
     int rc = 0;
     cio_future *t[2] = {NULL, NULL}, *g = NULL, *s = NULL;
     cio_taskgroup *tg = NULL;
+    bool waited = false;
     void *r[2];
     TRY(make_two(t));
     TRY(cio_gather(t, 2, r));
@@ -117,6 +121,19 @@ static int combine_scenario(void) {
     TRY((int)cio_wait(t, 2, CIO_ALL_COMPLETED, 1.0));
     cio_release_all(t, 2);
     TRY(make_two(t));
+    TRY((int)cio_wait(t, 2, CIO_FIRST_EXCEPTION, 1.0));
+    TRY(cio_cancel_all(t, 2));
+    cio_release_all(t, 2);
+    TRY(make_two(t));
+    cio_as_completed_iter *it = cio_as_completed(t, 2, 1.0);
+    MADE(it);
+    while ((rc = cio_as_completed_next(it, &g)) > 0)
+        ;
+    cio_as_completed_free(it);
+    g = NULL;
+    TRY(rc);
+    cio_release_all(t, 2);
+    TRY(make_two(t));
     cio_future *f;
     int err;
     cio_foreach_completed(f, t, 2, 1.0, err) {}
@@ -129,9 +146,15 @@ static int combine_scenario(void) {
     cio_timeout_scope *ts = cio_timeout(1.0);
     MADE(ts);
     TRY(cio_timeout_end(ts, cio_sleep(0.001)));
+    MADE(ts = cio_timeout_at(CIO_NO_TIMEOUT));
+    rc = cio_timeout_reschedule(ts, cio_time() + 1.0);
+    TRY(cio_timeout_end(ts, rc ? rc : cio_sleep(0.001)));
     MADE(tg = cio_taskgroup_new());
     TRY(cio_taskgroup_spawn(tg, echo, NULL, NULL));
+    TRY(cio_taskgroup_spawn_ex(tg, echo, NULL,
+                               &(cio_task_options){.name = "grouped"}, NULL));
     rc = cio_taskgroup_wait(tg, 0);
+    waited = true;
     if (rc == CIO_ETASKGROUP) { /* a task of the group failed: ENOMEM? */
         const cio_taskgroup_error *e;
         rc = cio_taskgroup_errors(tg, &e) == 1 && e[0].code == CIO_ENOMEM
@@ -142,6 +165,8 @@ static int combine_scenario(void) {
     TRY(cio_gather_all(NULL, {echo, NULL}, {echo, NULL}));
     TRY(cio_gather_range(echo, 0, 20, NULL));
 out:
+    if (tg && !waited) /* leaving the block with an error: cancel, wait */
+        cio_taskgroup_wait(tg, rc);
     cio_cancel_all(t, 2);
     cio_release_all(t, 2);
     cio_release(g);
@@ -161,6 +186,31 @@ static void *consumer(void *arg) {
     while ((rc = cio_queue_get(g_q, &item)) == 0)
         CIO_TRY(cio_queue_task_done(g_q));
     return cio_raise_if(rc == CIO_EQUEUESHUTDOWN ? 0 : rc);
+}
+
+static cio_condition *g_cond;
+static cio_barrier *g_bar;
+static bool g_flag;
+
+static void *notifier(void *arg) {
+    (void)arg;
+    CIO_TRY(cio_condition_acquire(g_cond));
+    g_flag = true;
+    int rc = cio_condition_notify_all(g_cond);
+    CIO_TRY(cio_condition_unlock(g_cond));
+    CIO_TRY(rc);
+    CIO_TRY(cio_barrier_wait(g_bar));
+    return NULL;
+}
+
+static bool flag_set(void *arg) {
+    (void)arg;
+    return g_flag;
+}
+
+static int by_value(const void *a, const void *b, void *arg) {
+    (void)arg;
+    return (a > b) - (a < b);
 }
 
 static int sync_scenario(void) {
@@ -188,6 +238,39 @@ static int sync_scenario(void) {
     MADE(sem = cio_bounded_semaphore_new(NULL, 1));
     MADE(b = cio_barrier_new(NULL, 1));
     MADE(g_q = cio_queue_new(0));
+    for (int kind = 0; kind < 2; kind++) { /* LIFO, priority: they grow */
+        cio_queue *q = kind ? cio_priority_queue_new(0, by_value, NULL)
+                            : cio_lifo_queue_new(0);
+        MADE(q);
+        for (int i = 0; i < 100 && rc >= 0; i++)
+            rc = cio_queue_put_nowait(q, IPTR(100 - i));
+        cio_queue_close(q);
+        TRY(rc);
+    }
+    cio_barrier *b2 = cio_barrier_new(NULL, 2);
+    MADE(b2);
+    g_bar = b2;
+    g_cond = c;
+    g_flag = false;
+    cio_future *n = cio_create_task(notifier, NULL);
+    if (!n)
+        cio_barrier_close(b2);
+    MADE(n);
+    rc = cio_condition_acquire(c);
+    if (rc == 0) {
+        rc = cio_condition_wait_for(c, flag_set, NULL);
+        if (rc != CIO_ECLOSED)
+            cio_condition_unlock(c);
+    }
+    if (rc == 0)
+        rc = cio_barrier_wait(b2) < 0 ? -1 : 0;
+    if (rc == 0)
+        rc = cio_await(n, NULL);
+    cio_cancel(n, NULL);
+    cio_await(n, NULL);
+    cio_release(n);
+    cio_barrier_close(b2);
+    TRY(rc);
     TRY(cio_lock_acquire(lk));
     TRY(cio_condition_notify(c, 1));
     TRY(cio_lock_unlock(lk));
@@ -246,6 +329,12 @@ static int thread_scenario(void) {
     MADE(ex = cio_executor_new(1));
     MADE(tf = cio_executor_submit(ex, work, IPTR(5)));
     TRY(cio_tfuture_result(tf, 5.0, NULL));
+    cio_future *w = cio_wrap_tfuture(tf);
+    MADE(w);
+    rc = cio_await(w, NULL);
+    cio_release(w);
+    TRY(rc);
+    TRY(cio_executor_shutdown(ex, true, false));
     MADE(tf2 = cio_tfuture_new());
     TRY(cio_tfuture_set_result(tf2, IPTR(6)));
     TRY((int)cio_tfuture_wait(&tf2, 1, CIO_ALL_COMPLETED, 1.0));
