@@ -286,7 +286,8 @@ static inline int cio__close_tcompleted(cio_tcompleted *it) {
  * (cio_taskgroup_free), an as_completed iterator of either kind; close a
  * lock, event, condition, semaphore, barrier or queue (cio_X_close: tasks
  * waiting on it get CIO_ECLOSED). Returns what the typed call returns (0
- * for those that return nothing). NULL is fine for all but the loop.
+ * for those that return nothing). NULL does nothing: 0, or CIO_EINVAL for
+ * a loop or an executor.
  *
  *     cio_close(task);  cio_close(&lock);  cio_close(queue);
  *

@@ -387,6 +387,10 @@ static void *close_main(void *arg) {
     CHECK_INT(cio_close(sub), 0);
     CHECK_INT(cio_close((cio_queue *)NULL), 0);
     CHECK_INT(cio_close((cio_future *)NULL), 0);
+    CHECK_INT(cio_close((cio_lock *)NULL), 0);
+    CHECK_INT(cio_close((cio_taskgroup *)NULL), 0);
+    CHECK_INT(cio_close((cio_loop *)NULL), CIO_EINVAL);
+    CHECK_INT(cio_close((cio_executor *)NULL), CIO_EINVAL);
     return NULL;
 }
 
