@@ -104,7 +104,9 @@ static int notify(cio__condition *c, int n) {
 /* Take the lock back whatever happens; remember a cancellation. */
 static int reacquire(cio__lock *lock, int rc, const char *file, int line) {
     for (;;) {
-        int r = cio__lock_acquire(lock, file, line);
+        /* a lock of the caller's closed before the condition (misuse) */
+        int r =
+            lock->base.loop ? cio__lock_acquire(lock, file, line) : CIO_ECLOSED;
         if (r == 0)
             return rc;
         if (r != CIO_ECANCELED)

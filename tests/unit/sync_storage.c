@@ -122,6 +122,41 @@ static void *closed_main(void *arg) {
     return NULL;
 }
 
+/* Misuse: the lock under a condition closed while a notified task has not
+ * re-taken it yet. Its wait returns CIO_ECLOSED, not a crash or a leak. */
+static cio_lock g_lk;
+static cio_condition g_cond;
+
+static void *cond_waiter(void *arg) {
+    (void)arg;
+    CHECK_INT(cio_lock_acquire(&g_lk), 0);
+    return IPTR(cio_condition_wait(&g_cond));
+}
+
+static void *lock_closed_main(void *arg) {
+    (void)arg;
+    CHECK_INT(cio_lock_init(&g_lk, NULL), 0);
+    CHECK_INT(cio_condition_init(&g_cond, NULL, &g_lk), 0);
+    cio_future *t = cio_create_task(cond_waiter, NULL);
+    CHECK_INT(cio_sleep(0), 0); /* t waits on the condition */
+    CHECK_INT(cio_lock_acquire(&g_lk), 0);
+    CHECK_INT(cio_condition_notify(&g_cond, 1), 1);
+    CHECK_INT(cio_lock_unlock(&g_lk), 0);
+    CHECK_INT(cio_lock_close(&g_lk), 0); /* before t runs */
+    void *r = NULL;
+    CHECK_INT(cio_await(t, &r), 0);
+    CHECK_INT((int)(intptr_t)r, CIO_ECLOSED);
+    cio_release(t);
+    CHECK_INT(cio_condition_close(&g_cond), 0);
+    return NULL;
+}
+
+static void test_lock_closed_under_condition(void **state) {
+    (void)state;
+    assert_int_equal(run_vt(lock_closed_main, NULL, NULL), 0);
+    checks_assert();
+}
+
 static void test_closed_and_uninitialized(void **state) {
     (void)state;
     assert_int_equal(run_vt(closed_main, NULL, NULL), 0);
@@ -161,6 +196,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         CIO_TEST(test_in_a_struct),
         CIO_TEST(test_closed_and_uninitialized),
+        CIO_TEST(test_lock_closed_under_condition),
         CIO_TEST(test_init_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
