@@ -16,6 +16,11 @@
 #                   smallest program that behaves differently, if any
 #   make valgrind   run the tests of build/ under valgrind (not those labelled
 #                   big, novalgrind, install, script or bench)
+#   make coverage   gcov build in build-coverage/, the tests (not those labelled
+#                   big or install), then lcov's line coverage of src/
+#   make clang      the suite built with clang in build-clang/, and run
+#   make aarch64    the context switch's unit test cross-built for aarch64 in
+#                   build-aarch64/ and run under qemu-aarch64
 #   make format-check / format / tidy / cppcheck   lint targets of build/
 #   make lint       all three checks, as CI runs them
 #   make clean      remove all build directories
@@ -33,10 +38,12 @@ SOAK_SECONDS ?= 600
 SOAK_PROGRAMS ?=
 SOAK_SEED ?=
 
-BUILD_DIRS := build build-asan build-tsan build-ucontext build-release
+BUILD_DIRS := build build-asan build-tsan build-ucontext build-release \
+	build-coverage build-clang build-aarch64
 
 .PHONY: all help deps configure build test demo bench install asan tsan ucontext \
-	valgrind format format-check tidy cppcheck lint clean soak
+	valgrind format format-check tidy cppcheck lint clean soak coverage clang \
+	aarch64
 
 all: build
 
@@ -121,3 +128,38 @@ lint:
 
 clean:
 	rm -rf $(BUILD_DIRS)
+
+# ---- coverage, a second compiler, the aarch64 context switch -------------
+
+COVERAGE_FLAGS := -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS=--coverage \
+	-DCMAKE_EXE_LINKER_FLAGS=--coverage -DCMAKE_SHARED_LINKER_FLAGS=--coverage
+
+# The summary's "lines......: NN.N%" is the line coverage of src/.
+coverage: deps
+	@bash scripts/install-deps.sh lcov
+	$(call configure,build-coverage,$(COVERAGE_FLAGS))
+	$(CMAKE) --build build-coverage -j$(JOBS)
+	lcov --quiet --zerocounters --directory build-coverage
+	cd build-coverage && $(CTEST) --output-on-failure -j$(JOBS) -LE 'big|install' $(CTEST_ARGS)
+	lcov --quiet --capture --directory build-coverage \
+		--include '$(CURDIR)/src/*' --output-file build-coverage/coverage.info
+	lcov --summary build-coverage/coverage.info
+
+clang: CC := clang
+clang: deps
+	@bash scripts/install-deps.sh clang
+	$(call configure,build-clang,-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+	$(CMAKE) --build build-clang -j$(JOBS)
+	$(call ctest,build-clang)
+
+# Debian has no cmocka for arm64 without multiarch: tests/cross/cmocka.h
+# stands in for the part the test uses.
+AARCH64_CC ?= aarch64-linux-gnu-gcc
+AARCH64_SRCS := tests/unit/coro.c src/coro/coro.c src/coro/stack.c \
+	src/coro/overflow.c src/coro/switch_aarch64.S
+aarch64:
+	@bash scripts/install-deps.sh gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+	@mkdir -p build-aarch64
+	$(AARCH64_CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Isrc \
+		-Iinclude -Itests/cross -o build-aarch64/unit_coro $(AARCH64_SRCS) -pthread
+	qemu-aarch64 -L /usr/aarch64-linux-gnu build-aarch64/unit_coro

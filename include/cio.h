@@ -32,5 +32,7 @@
 #include "cio/tls.h"
 #include "cio/web.h"
 #include "cio/http.h"
+/* The short forms (CIO_MAIN, CIO_TRY, cio_gather_all, cio_close...). */
+#include "cio/sugar.h"
 
 #endif /* CIO_H */

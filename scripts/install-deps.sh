@@ -19,7 +19,10 @@ packages+=(libhttp-parser-dev curl)
 # fixture (python3, above), openssl s_server and the certificates (openssl)
 packages+=(nginx-light)
 # (python3, above, also runs the differential tester's programs on asyncio)
-# extra packages a target needs (make lint: clang-format clang-tidy cppcheck)
+packages+=(lcov) # make coverage
+# extra packages a target needs (make lint: clang-format clang-tidy cppcheck;
+# make clang: clang; make aarch64: gcc-aarch64-linux-gnu
+# libc6-dev-arm64-cross qemu-user)
 packages+=("$@")
 
 missing=()

@@ -26,40 +26,24 @@
  *
  * cio_sleep(0), like asyncio.sleep(0), gives every other ready task one turn
  * before the caller continues. Each task runs on its own stack, so a plain
- * call suspends it: no `async`, no `await` keyword.
+ * call suspends it: no `async`, no `await` keyword. CIO_TRY passes a failure
+ * on (here: a cancellation) as the exception would propagate in Python;
+ * CIO_MAIN_ALL is the main that only gathers, and asyncio.run.
  */
 #include <cio.h>
-#include <stdio.h>
 
 static void *foo(void *arg) {
     puts("Running in foo");
-    cio_sleep(0);
+    CIO_TRY(cio_sleep(0));
     puts("Explicit context switch to foo again");
     return NULL;
 }
 
 static void *bar(void *arg) {
     puts("Explicit context to bar");
-    cio_sleep(0);
+    CIO_TRY(cio_sleep(0));
     puts("Implicit context switch back to bar");
     return NULL;
 }
 
-static void *amain(void *arg) {
-    cio_future *tasks[] = {cio_create_task(foo, NULL),
-                           cio_create_task(bar, NULL)};
-    /* gather(): the tasks already run side by side, so awaiting them one
-     * after the other waits for all of them. */
-    int err = 0;
-    for (size_t i = 0; i < 2 && err == 0; i++)
-        err = cio_await(tasks[i], NULL);
-    cio_release_all(tasks, 2);
-    return err ? cio_raise(err, NULL) : NULL;
-}
-
-int main(void) {
-    int err = cio_run(amain, NULL, NULL);
-    if (err)
-        fprintf(stderr, "foo_bar: %s\n", cio_strerror(err));
-    return err ? 1 : 0;
-}
+CIO_MAIN_ALL({foo, NULL}, {bar, NULL})

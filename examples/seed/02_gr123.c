@@ -1,3 +1,4 @@
+// clang-format off
 /* Cell 2: three coroutines that block without blocking each other.
  *
  *     import time
@@ -21,8 +22,9 @@
  *         print('gr2 Ended work: {}'.format(tic()))
  *
  *     async def gr3():
- *         print("Let's do some stuff while the coroutines are blocked,
- * {}".format(tic())) await asyncio.sleep(1) print("Done!")
+ *         print("Let's do some stuff while the coroutines are blocked, {}".format(tic()))
+ *         await asyncio.sleep(1)
+ *         print("Done!")
  *
  *     async def main():
  *         await asyncio.gather(gr1(), gr2(), gr3())
@@ -37,60 +39,39 @@
  *     Done!
  *     gr1 ended work: at 2.0 seconds
  *     gr2 Ended work: at 2.0 seconds
+ *
+ * tic() reads the loop's clock (cio_time(), asyncio's loop.time()) from the
+ * first call on.
  */
+// clang-format on
 #include <cio.h>
-#include <stdio.h>
 
-static double start;
-
-/* The loop's clock is monotonic seconds. */
-static double now(void) {
-    return cio_loop_time(cio_get_running_loop());
-}
-
-static const char *tic(void) {
-    static char text[32];
-    snprintf(text, sizeof text, "at %1.1f seconds", now() - start);
-    return text;
+static double tic(void) {
+    static double start;
+    if (!start) start = cio_time();
+    return cio_time() - start;
 }
 
 static void *gr1(void *arg) {
-    printf("gr1 started work: %s\n", tic());
-    cio_sleep(2);
-    printf("gr1 ended work: %s\n", tic());
+    printf("gr1 started work: at %1.1f seconds\n", tic());
+    CIO_TRY(cio_sleep(2));
+    printf("gr1 ended work: at %1.1f seconds\n", tic());
     return NULL;
 }
 
 static void *gr2(void *arg) {
-    printf("gr2 started work: %s\n", tic());
-    cio_sleep(2);
-    printf("gr2 Ended work: %s\n", tic());
+    printf("gr2 started work: at %1.1f seconds\n", tic());
+    CIO_TRY(cio_sleep(2));
+    printf("gr2 Ended work: at %1.1f seconds\n", tic());
     return NULL;
 }
 
 static void *gr3(void *arg) {
-    printf("Let's do some stuff while the coroutines are blocked, %s\n", tic());
-    cio_sleep(1);
+    const char *msg = "Let's do some stuff while the coroutines are blocked";
+    printf("%s, at %1.1f seconds\n", msg, tic());
+    CIO_TRY(cio_sleep(1));
     puts("Done!");
     return NULL;
 }
 
-static void *amain(void *arg) {
-    start = now();
-    cio_future *tasks[] = {cio_create_task(gr1, NULL),
-                           cio_create_task(gr2, NULL),
-                           cio_create_task(gr3, NULL)};
-    /* gather(): the three run side by side; wait for each in turn. */
-    int err = 0;
-    for (size_t i = 0; i < 3 && err == 0; i++)
-        err = cio_await(tasks[i], NULL);
-    cio_release_all(tasks, 3);
-    return err ? cio_raise(err, NULL) : NULL;
-}
-
-int main(void) {
-    int err = cio_run(amain, NULL, NULL);
-    if (err)
-        fprintf(stderr, "gr123: %s\n", cio_strerror(err));
-    return err ? 1 : 0;
-}
+CIO_MAIN_ALL({gr1, NULL}, {gr2, NULL}, {gr3, NULL})

@@ -1,3 +1,4 @@
+// clang-format off
 /* Cell 4: the states of a future, and of a task.
  *
  *     import asyncio
@@ -35,10 +36,10 @@
  *     future: PENDING                          future: PENDING
  *     future: FINISHED, result = 42            future: DONE, result = 42
  *     future: PENDING                          future: PENDING
- *     future: CANCELLED, message = "no l..."   future: CANCELLED, message = "no
- * longer needed" task 'worker': PENDING                   task 'worker':
- * PENDING task 'worker': PENDING                   task 'worker': RUNNING task
- * 'worker': FINISHED, result = 42     task 'worker': DONE, result = 42
+ *     future: CANCELLED, message = "no l..."   future: CANCELLED, message = "no l..."
+ *     task 'worker': PENDING                   task 'worker': PENDING
+ *     task 'worker': PENDING                   task 'worker': RUNNING
+ *     task 'worker': FINISHED, result = 42     task 'worker': DONE, result = 42
  *
  * Two differences. cio names the finished state DONE, as the asyncio
  * documentation does (the attribute says FINISHED). And a task that has
@@ -46,60 +47,37 @@
  * asyncio leaves it PENDING until it is done: "just created" and "running
  * now" are both visible.
  */
+// clang-format on
 #include <cio.h>
-#include <stdint.h>
-#include <stdio.h>
 
 static void *worker(void *arg) {
-    cio_future *me = cio_current_task(); /* borrowed: no release */
-    printf("task '%s': %s\n", cio_task_get_name(me),
-           cio_state_name(cio_future_state(me)));
-    return (void *)(intptr_t)42;
+    cio_future *me = cio_current_task();
+    printf("task '%s': %s\n", cio_task_get_name(me), cio_state_of(me));
+    return cio_from_int(42);
 }
 
-static void *amain(void *arg) {
+CIO_ASYNC_MAIN(arg) {
+    cio_future *f = cio_future_new(NULL);
+    if (!f) return cio_reraise();
+    printf("future: %s\n", cio_state_of(f));
+    CIO_TRY(cio_future_set_result(f, cio_from_int(42)));
+    printf("future: %s, result = %ld\n", cio_state_of(f), cio_result_int(f));
+    cio_close(f);
 
-    /* PENDING -> DONE */
-    cio_future *fut = cio_future_new(NULL);
-    if (fut == NULL)
-        return cio_raise(cio_last_error(), "%s", cio_last_error_message());
-    printf("future: %s\n", cio_state_name(cio_future_state(fut)));
-    cio_future_set_result(fut, (void *)(intptr_t)42);
-    printf("future: %s, result = %d\n", cio_state_name(cio_future_state(fut)),
-           (int)(intptr_t)cio_future_result(fut));
-    cio_release(fut);
+    if (!(f = cio_future_new(NULL))) return cio_reraise();
+    printf("future: %s\n", cio_state_of(f));
+    CIO_TRY(cio_cancel(f, "no longer needed")); /* CANCELLED, with: */
+    printf("future: %s, message = \"%s\"\n", cio_state_of(f),
+           cio_future_error_message(f));
+    cio_close(f);
 
-    /* PENDING -> CANCELLED */
-    fut = cio_future_new(NULL);
-    if (fut == NULL)
-        return cio_raise(cio_last_error(), "%s", cio_last_error_message());
-    printf("future: %s\n", cio_state_name(cio_future_state(fut)));
-    cio_cancel(fut, "no longer needed");
-    if (cio_future_error(fut) == CIO_ECANCELED)
-        printf("future: %s, message = \"%s\"\n",
-               cio_state_name(cio_future_state(fut)),
-               cio_future_error_message(fut));
-    cio_release(fut);
-
-    /* a task: PENDING (created, not started) -> RUNNING -> DONE */
-    cio_task_options opts = {.name = "worker"};
-    cio_future *task = cio_create_task_ex(NULL, worker, NULL, &opts);
-    if (task == NULL)
-        return cio_raise(cio_last_error(), "%s", cio_last_error_message());
-    printf("task '%s': %s\n", cio_task_get_name(task),
-           cio_state_name(cio_future_state(task)));
-    void *result;
-    int err = cio_await(task, &result);
-    if (err == 0)
-        printf("task '%s': %s, result = %d\n", cio_task_get_name(task),
-               cio_state_name(cio_future_state(task)), (int)(intptr_t)result);
-    cio_release(task);
-    return err ? cio_raise(err, NULL) : NULL;
-}
-
-int main(void) {
-    int err = cio_run(amain, NULL, NULL);
-    if (err)
-        fprintf(stderr, "future_states: %s\n", cio_strerror(err));
-    return err ? 1 : 0;
+    cio_future *task = cio_create_named_task("worker", worker, NULL);
+    if (!task) return cio_reraise();
+    printf("task '%s': %s\n", cio_task_get_name(task), cio_state_of(task));
+    int err = cio_await(task, NULL);
+    if (!err)
+        printf("task '%s': %s, result = %ld\n", cio_task_get_name(task),
+               cio_state_of(task), cio_result_int(task));
+    cio_close(task);
+    return cio_raise_if(err);
 }

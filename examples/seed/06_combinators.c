@@ -73,141 +73,69 @@
  *     wait_for: timed out
  *
  * In C the tasks are created first (asyncio does that for the coroutines
- * given to gather, wait and as_completed), a result is a void *, and the
- * `async with` block of the timeout is what lies between cio_timeout() and
- * cio_timeout_end().
+ * given to gather, wait and as_completed; cio_create_all makes several in
+ * one call, all or none), a result is a void *, and the `async with` block
+ * of the timeout is what lies between cio_timeout() and cio_timeout_end().
  */
 #include <cio.h>
-#include <stdint.h>
-#include <stdio.h>
 
-typedef struct work {
+typedef struct job {
     const char *name;
     double seconds;
-    intptr_t result;
-} work;
+    long result;
+} job;
 
-static void *do_work(void *arg) {
-    work *w = arg;
-    if (cio_sleep(w->seconds) != 0) {
-        printf("%s: cancelled\n", w->name);
-        return NULL; /* the task ends CANCELLED */
-    }
-    printf("%s: done after %.1f s\n", w->name, w->seconds);
-    return (void *)w->result;
+static void *work(void *arg) {
+    job *j = arg;
+    int err = cio_sleep(j->seconds);
+    if (err == CIO_ECANCELED) printf("%s: cancelled\n", j->name);
+    CIO_TRY(err);
+    printf("%s: done after %.1f s\n", j->name, j->seconds);
+    return cio_from_int(j->result);
 }
 
-/* Create a task per work item into t[]; 0 or the error. */
-static int start(cio_future **t, work *w, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        t[i] = cio_create_task(do_work, &w[i]);
-        if (t[i] == NULL) {
-            cio_cancel_all(t, i);
-            cio_release_all(t, i);
-            return cio_last_error();
-        }
-    }
-    return 0;
-}
-
-static int gather_demo(void) {
-    work w[] = {{"a", 0.3, 1}, {"b", 0.1, 2}, {"c", 0.2, 3}};
-    cio_future *t[3];
+CIO_ASYNC_MAIN(arg) {
+    /* gather: wait for all; the results come in the order asked for */
+    job g[] = {{"a", 0.3, 1}, {"b", 0.1, 2}, {"c", 0.2, 3}};
     void *r[3];
-    int err = start(t, w, 3);
-    if (err)
-        return err;
-    err = cio_gather(t, 3, r);
-    if (err == 0)
-        printf("gather: [%d, %d, %d]\n", (int)(intptr_t)r[0],
-               (int)(intptr_t)r[1], (int)(intptr_t)r[2]);
-    cio_release_all(t, 3);
-    return err;
-}
+    CIO_TRY(cio_gather_all(r, {work, &g[0]}, {work, &g[1]}, {work, &g[2]}));
+    printf("gather: [%ld, %ld, %ld]\n", cio_int(r[0]), cio_int(r[1]),
+           cio_int(r[2]));
 
-static int race_demo(void) {
-    work w[] = {{"ipify", 0.3, 0}, {"ip-api", 0.1, 0}, {"httpbin", 0.2, 0}};
-    for (int i = 0; i < 3; i++)
-        w[i].result = (intptr_t)w[i].name;
-    cio_future *f[3];
-    int err = start(f, w, 3);
-    if (err)
-        return err;
-    long ndone = cio_wait(f, 3, CIO_FIRST_COMPLETED, CIO_NO_TIMEOUT);
-    if (ndone > 0)
-        printf("first answer from %s\n", (char *)cio_future_result(f[0]));
-    /* done ones first: the losers are the rest */
-    err = cio_cancel_all(f + (ndone > 0 ? ndone : 0),
-                         3 - (size_t)(ndone > 0 ? ndone : 0));
-    cio_release_all(f, 3);
-    long left = cio_all_tasks(NULL, NULL, 0);
-    printf("tasks left: %ld\n", left - 1); /* all but this one */
-    return ndone < 0 ? (int)ndone : err;
-}
-
-static int as_completed_demo(void) {
-    work w[] = {{"fetch 1", 0.4, 1},
-                {"fetch 2", 0.1, 2},
-                {"fetch 3", 0.3, 3},
-                {"fetch 4", 0.2, 4}};
+    /* the first answer wins (its result: its index); the others are
+     * cancelled, and awaited */
+    job s[] = {{"ipify", 0.3, 0}, {"ip-api", 0.1, 1}, {"httpbin", 0.2, 2}};
     cio_future *t[4];
-    int err = start(t, w, 4);
-    if (err)
-        return err;
+    CIO_TRY(cio_create_all(t, {work, &s[0]}, {work, &s[1]}, {work, &s[2]}));
+    long n = cio_wait(t, 3, CIO_FIRST_COMPLETED, CIO_NO_TIMEOUT);
+    if (n > 0) printf("first answer from %s\n", s[cio_result_int(t[0])].name);
+    int err = cio_cancel_all(t + (n > 0 ? n : 0), 3 - (n > 0 ? n : 0));
+    cio_release_all(t, 3);
+    CIO_TRY(n < 0 ? (int)n : err);
+    printf("tasks left: %ld\n", cio_all_tasks(NULL, NULL, 0) - 1);
+
+    /* as_completed: results as they arrive */
+    job a[] = {{"fetch 1", 0.4, 1},
+               {"fetch 2", 0.1, 2},
+               {"fetch 3", 0.3, 3},
+               {"fetch 4", 0.2, 4}};
+    CIO_TRY(cio_create_all(t, {work, &a[0]}, {work, &a[1]}, {work, &a[2]},
+                           {work, &a[3]}));
     cio_future *f;
     int i = 0;
-    cio_foreach_completed(f, t, 4, CIO_NO_TIMEOUT, err) {
-        i++;
-        for (int k = 0; k < i; k++)
-            fputs(">>", stdout);
-        printf(" %d\n", (int)(intptr_t)cio_future_result(f));
-    }
+    cio_foreach_completed(f, t, 4, CIO_NO_TIMEOUT, err)
+        printf("%.*s %ld\n", 2 * ++i, ">>>>>>>>", cio_result_int(f));
     cio_release_all(t, 4);
-    return err;
-}
+    CIO_TRY(err);
 
-static int timeout_demo(void) {
-    work slow = {"slow", 1.0, 0}, slower = {"slower", 2.0, 0};
-    cio_future *t;
-    int err = start(&t, &slow, 1);
-    if (err)
-        return err;
-    cio_timeout_scope *ts = cio_timeout(0.2);
-    if (ts == NULL) {
-        cio_cancel_all(&t, 1);
-        cio_release(t);
-        return cio_last_error();
-    }
-    err = cio_await(t, NULL); /*     await work('slow', 1.0, 0) */
-    err = cio_timeout_end(ts, err);
-    cio_release(t);
-    if (err == CIO_ETIMEDOUT)
-        puts("timeout: the block took too long");
-
-    err = start(&t, &slower, 1);
-    if (err)
-        return err;
-    err = cio_wait_for(t, 0.1, NULL);
-    cio_release(t);
-    if (err == CIO_ETIMEDOUT)
-        puts("wait_for: timed out");
-    return err == CIO_ETIMEDOUT ? 0 : err;
-}
-
-static void *amain(void *arg) {
-    int err = gather_demo();
-    if (err == 0)
-        err = race_demo();
-    if (err == 0)
-        err = as_completed_demo();
-    if (err == 0)
-        err = timeout_demo();
-    return err ? cio_raise(err, NULL) : NULL;
-}
-
-int main(void) {
-    int err = cio_run(amain, NULL, NULL);
-    if (err)
-        fprintf(stderr, "combinators: %s\n", cio_strerror(err));
-    return err ? 1 : 0;
+    /* a timeout for a block, and wait_for */
+    job slow = {"slow", 1.0, 0}, slower = {"slower", 2.0, 0};
+    CIO_TRY(cio_create_all(t, {work, &slow}, {work, &slower}));
+    cio_timeout_scope *ts = cio_timeout(0.2); /* async with timeout(0.2): */
+    err = ts ? cio_timeout_end(ts, cio_await(t[0], NULL)) : cio_last_error();
+    if (err == CIO_ETIMEDOUT) puts("timeout: the block took too long");
+    if (err == CIO_ETIMEDOUT) err = cio_wait_for(t[1], 0.1, NULL);
+    if (err == CIO_ETIMEDOUT) puts("wait_for: timed out");
+    cio_release_all(t, 2);
+    return cio_raise_if(err == CIO_ETIMEDOUT ? 0 : err);
 }

@@ -45,9 +45,7 @@ static const char *url(void) {
     return u ? u : "https://api.github.com/events";
 }
 
-static double now(void) {
-    return cio_loop_time(cio_get_running_loop());
-}
+static double now(void) { return cio_loop_time(cio_get_running_loop()); }
 
 static void *fetch_async(void *arg) {
     int pid = (int)(intptr_t)arg;
@@ -90,11 +88,9 @@ static void *amain(void *arg) {
         }
         printf("%.*s %s\n", 2 * ++i, ">>>>>>", result);
     }
-    if (err == 0)
-        printf("Process took: %.2f seconds\n", now() - start);
+    if (err == 0) printf("Process took: %.2f seconds\n", now() - start);
     cio_cancel_all(futures, MAX_CLIENTS); /* none left behind on an error */
-    for (int k = 0; k < MAX_CLIENTS; k++)
-        free(cio_future_result(futures[k]));
+    for (int k = 0; k < MAX_CLIENTS; k++) free(cio_future_result(futures[k]));
     cio_release_all(futures, MAX_CLIENTS);
     return err ? cio_raise(err, NULL) : NULL;
 }

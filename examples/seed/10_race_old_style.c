@@ -31,8 +31,7 @@ static void *amain(void *arg) {
     else if (ndone > 0)
         fprintf(stderr, "%s\n", cio_future_error_message(futures[0]));
     /* the loser stays pending: the loop holds it */
-    for (long i = 0; i < ndone; i++)
-        free(cio_future_result(futures[i]));
+    for (long i = 0; i < ndone; i++) free(cio_future_result(futures[i]));
     cio_release_all(futures, 2);
     return err ? cio_raise(err, NULL) : NULL;
 }

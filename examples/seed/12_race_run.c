@@ -25,12 +25,9 @@ static void *amain(void *arg) {
     else if (ndone > 0)
         fprintf(stderr, "%s\n", cio_future_error_message(futures[0]));
     /* cio_run cancels the loser, as asyncio.run does */
-    for (long i = 0; i < ndone; i++)
-        free(cio_future_result(futures[i]));
+    for (long i = 0; i < ndone; i++) free(cio_future_result(futures[i]));
     cio_release_all(futures, 2);
     return err ? cio_raise(err, NULL) : NULL;
 }
 
-int main(void) {
-    return cio_run(amain, NULL, NULL) ? 1 : 0;
-}
+int main(void) { return cio_run(amain, NULL, NULL) ? 1 : 0; }

@@ -29,12 +29,9 @@ static void *amain(void *arg) {
     if (ndone > 0)
         cio_cancel_all(futures + ndone,
                        2 - (size_t)ndone); /* and awaits them */
-    for (long i = 0; i < ndone; i++)
-        free(cio_future_result(futures[i]));
+    for (long i = 0; i < ndone; i++) free(cio_future_result(futures[i]));
     cio_release_all(futures, 2);
     return err ? cio_raise(err, NULL) : NULL;
 }
 
-int main(void) {
-    return cio_run(amain, NULL, NULL) ? 1 : 0;
-}
+int main(void) { return cio_run(amain, NULL, NULL) ? 1 : 0; }

@@ -38,9 +38,7 @@ static service SERVICES[] = {
     {"ip-api", "http://ip-api.com/json", "IPAPI_URL", "query"},
 };
 
-static double now(void) {
-    return cio_loop_time(cio_get_running_loop());
-}
+static double now(void) { return cio_loop_time(cio_get_running_loop()); }
 
 /* GET url and parse its JSON body into *doc. */
 static int aiohttp_get_json(const char *url, json_t **doc) {
@@ -48,8 +46,7 @@ static int aiohttp_get_json(const char *url, json_t **doc) {
     cio_http_response *response = NULL;
     int err =
         session ? cio_http_get(session, url, &response) : cio_last_error();
-    if (!err)
-        err = cio_http_response_json(response, doc, 0);
+    if (!err) err = cio_http_response_json(response, doc, 0);
     cio_http_response_release(response);
     cio_http_session_close(session);
     return err;
@@ -62,8 +59,7 @@ static void *fetch_ip(void *arg) {
     const char *url = getenv(s->url_env) ? getenv(s->url_env) : s->url;
     json_t *json_response;
     int err = aiohttp_get_json(url, &json_response);
-    if (err)
-        return cio_raise(err, "%s: %s", s->name, cio_last_error_message());
+    if (err) return cio_raise(err, "%s: %s", s->name, cio_last_error_message());
     const char *ip =
         json_string_value(json_object_get(json_response, s->ip_attr));
     char *line = NULL;

@@ -9,7 +9,8 @@
  *   it creates something (cio_future_new, cio_create_task, cio_all_tasks, the
  *   `out` argument of cio_call_soon...) hands the caller one reference, which
  *   the caller gives back with cio_release() (cio_handle_release() for
- *   handles). Every other call borrows: it neither takes nor keeps the
+ *   handles; cio_close() of cio/sugar.h gives back any cio object, whatever
+ *   its kind). Every other call borrows: it neither takes nor keeps the
  *   caller's reference. The loop keeps a reference of its own to every task
  *   until the task is done, so releasing a task does not stop or cancel it:
  *
@@ -92,12 +93,12 @@ extern "C" {
 #define CIO_ENOTLOCKED (-10205)     /* releasing (or waiting on) a free lock */
 #define CIO_ENOTOWNER (-10206)      /* the lock is held by another task */
 #define CIO_EOVERRELEASE (-10207)   /* bounded semaphore / task_done overflow */
-#define CIO_EHASWAITERS (-10208)    /* freeing an object tasks still wait on */
+#define CIO_EHASWAITERS (-10208)    /* freeing a stream tasks still wait on */
 #define CIO_ESHUTDOWN (-10301)      /* the executor has been shut down */
 /* net (cio/net.h) */
 #define CIO_EINCOMPLETE (-10400) /* EOF before readexactly/readuntil's end */
 #define CIO_ELIMIT (-10401)      /* no separator within the stream's limit */
-#define CIO_ECLOSED (-10402)     /* the stream, server or endpoint is closed */
+#define CIO_ECLOSED (-10402)     /* closed (a stream, server, sync object...) */
 /* The resolver's errors (EAI_*); their sentences are gai_strerror's. */
 #define CIO_EAI_AGAIN (-10410)
 #define CIO_EAI_BADFLAGS (-10411)
@@ -122,9 +123,8 @@ extern "C" {
 #define CIO_EHTTP_TLS (-10503)             /* TLS handshake or verification */
 #define CIO_EHTTP_TIMEOUT_TOTAL (-10504)   /* the total timeout expired */
 #define CIO_EHTTP_TIMEOUT_CONNECT (-10505) /* the connect timeout expired */
-#define CIO_EHTTP_TIMEOUT_SOCK_READ                                            \
-    (-10506)                            /* the sock_read timeout expired       \
-                                         */
+/* the sock_read timeout expired */
+#define CIO_EHTTP_TIMEOUT_SOCK_READ (-10506)
 #define CIO_EHTTP_REDIRECTS (-10507)    /* too many redirects */
 #define CIO_EHTTP_TOO_LARGE (-10508)    /* body larger than max_body */
 #define CIO_EHTTP_STATUS (-10509)       /* status >= 400 (raise_for_status) */

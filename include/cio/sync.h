@@ -29,7 +29,7 @@
  * cio_loop_run_until_complete, say).
  * Any other use returns CIO_EWRONGLOOP, and CIO_ELOOPCLOSED once the loop is
  * closed; nothing is undefined behaviour. An object may outlive its loop:
- * freeing it after cio_loop_close() is always safe.
+ * closing it after cio_loop_close() is always safe.
  *
  * ERRORS. Calls return 0 (or a count, or an index) on success and a
  * negative code on failure; they never abort. Common to all: CIO_EINVAL for
@@ -49,37 +49,67 @@ extern "C" {
 
 /* Error codes of this area (defined in cio/core.h with all the others):
  * CIO_EQUEUEFULL, CIO_EQUEUEEMPTY, CIO_EQUEUESHUTDOWN, CIO_EBROKENBARRIER,
- * CIO_ENOTLOCKED, CIO_ENOTOWNER, CIO_EOVERRELEASE, CIO_EHASWAITERS. */
+ * CIO_ENOTLOCKED, CIO_ENOTOWNER, CIO_EOVERRELEASE, CIO_ECLOSED. */
 
-/* FREEING. cio_X_free() frees an object that no task waits on and returns
- * 0 (NULL: 0). While tasks still wait on it (or have been woken by it and
- * not run yet; for a condition, while a task is anywhere in its wait, the
- * lock's re-acquisition included) it frees nothing and returns
- * CIO_EHASWAITERS: cancel them, or wake them, and let them run first. Once
- * the object's loop is closed, free always succeeds (tasks abandoned by a
- * closing loop never run again). */
+/* STORAGE. The lock, event, condition and semaphore can live in memory of
+ * the caller's, as libuv's uv_mutex_t: `cio_lock lk; cio_lock_init(&lk,
+ * NULL);` in a struct or on a task's stack allocates nothing, so it cannot
+ * fail for lack of memory (only for a missing, closed or foreign loop).
+ * Their types are opaque storage of a fixed size; never copy an
+ * initialized one. cio_X_new() returns one on the heap instead. Barriers
+ * and queues come from cio_X_new() only.
+ *
+ * CLOSING. cio_X_close() (or cio_close(x), cio.h) gives an object back:
+ * memory of cio_X_new() is freed; storage of cio_X_init() may be reused or
+ * freed by its owner once close returns. It never fails for an object in
+ * use, as asyncio's objects can be dropped at any time: every task waiting
+ * on it (or woken by it and not run yet, or anywhere in a condition's
+ * wait, the re-acquisition of its lock included) is woken and its call
+ * returns CIO_ECLOSED without touching the object again; a lock's holder
+ * simply no longer holds anything. Nothing leaks. Calls on closed storage
+ * return CIO_ECLOSED (on storage never initialized: CIO_EINVAL), and
+ * closing twice is CIO_ECLOSED, not a crash (a heap object is freed,
+ * though: do not use it after close). close(NULL) returns 0, as free().
+ * Close from the loop's thread (CIO_EWRONGLOOP otherwise) while the loop
+ * is open; once it is closed, from any thread (tasks abandoned by a
+ * closing loop never run again, so nobody is woken then).
+ *
+ * cio_X_free() is the former name of cio_X_close(), kept as an alias. */
 
 /* ------------------------------------------------------------------------ */
 /* Lock                                                                     */
 /* ------------------------------------------------------------------------ */
 
 /* asyncio.Lock, with an owner: the task that acquired it (or, for
- * try_acquire outside a task, "no task"), which alone may release it.
+ * try_acquire outside a task, "no task"), which alone may unlock it.
  *
- *     cio_lock *lock = cio_lock_new(NULL);
+ *     struct account { cio_lock lock; long balance; } acct;
+ *     cio_lock_init(&acct.lock, NULL);      // no allocation
  *     ...
- *     if (cio_lock_acquire(lock) == 0) {    // waits its turn, FIFO
- *         balance += amount;                // no other task is in here
- *         cio_lock_release(lock);
+ *     if (cio_lock_acquire(&acct.lock) == 0) { // waits its turn, FIFO
+ *         acct.balance += amount;             // no other task is in here
+ *         cio_lock_unlock(&acct.lock);
  *     }
  *     ...
- *     cio_lock_free(lock);
+ *     cio_lock_close(&acct.lock);
  */
-typedef struct cio_lock cio_lock;
+typedef union cio_lock {
+    max_align_t cio_align_;
+    char cio_opaque_[16 * sizeof(void *)];
+} cio_lock;
 
-/* A new unlocked lock of `loop` (NULL: the current loop). */
+/* Make `lock` (storage of the caller's, see STORAGE) an unlocked lock of
+ * `loop` (NULL: the current loop). 0, CIO_EINVAL (NULL), CIO_ENOLOOP,
+ * CIO_ELOOPCLOSED, CIO_EWRONGLOOP (another thread's loop). */
+CIO_API int cio_lock_init(cio_lock *lock, cio_loop *loop);
+
+/* The same on the heap: NULL on failure (cio_last_error(), CIO_ENOMEM
+ * too). */
 CIO_API cio_lock *cio_lock_new(cio_loop *loop);
-CIO_API int cio_lock_free(cio_lock *lock);
+
+/* Give the lock back (see CLOSING): waiting tasks get CIO_ECLOSED. */
+CIO_API int cio_lock_close(cio_lock *lock);
+#define cio_lock_free(lock) cio_lock_close(lock)
 
 /* Take the lock, waiting (FIFO) while another task holds it or tasks
  * queued before this one have not had their turn. 0 when acquired;
@@ -93,14 +123,17 @@ CIO_API int cio_lock_acquire_at(cio_lock *lock, const char *file, int line);
 /* Take the lock only if acquire would not wait: 1 if taken, 0 if not,
  * negative on error. Never suspends.
  *
- *     if (cio_lock_try_acquire(lock) == 1) { ...; cio_lock_release(lock); }
+ *     if (cio_lock_try_acquire(lock) == 1) { ...; cio_lock_unlock(lock); }
  */
 CIO_API int cio_lock_try_acquire(cio_lock *lock);
 
-/* Release the lock and let the first waiter (if any) take it. Only its
- * owner may: CIO_ENOTLOCKED if it is not held, CIO_ENOTOWNER if it is held
- * by another task. */
-CIO_API int cio_lock_release(cio_lock *lock);
+/* Unlock, and let the first waiter (if any) take the lock. Only its owner
+ * may: CIO_ENOTLOCKED if it is not held, CIO_ENOTOWNER if it is held by
+ * another task. cio_lock_release is asyncio's name for it (Lock.release),
+ * kept as an alias: it unlocks, it does not give the lock back (that is
+ * cio_lock_close). */
+CIO_API int cio_lock_unlock(cio_lock *lock);
+#define cio_lock_release(lock) cio_lock_unlock(lock)
 
 /* Whether the lock is held (false for NULL). */
 CIO_API bool cio_lock_locked(const cio_lock *lock);
@@ -111,14 +144,22 @@ CIO_API bool cio_lock_locked(const cio_lock *lock);
 
 /* asyncio.Event: a flag that tasks wait for.
  *
- *     cio_event *ready = cio_event_new(NULL);
+ *     cio_event ready;
+ *     cio_event_init(&ready, NULL);
  *     // a task:                         // another:
- *     cio_event_wait(ready);             cio_event_set(ready);
+ *     cio_event_wait(&ready);            cio_event_set(&ready);
  */
-typedef struct cio_event cio_event;
+typedef union cio_event {
+    max_align_t cio_align_;
+    char cio_opaque_[12 * sizeof(void *)];
+} cio_event;
 
+/* A cleared event in the caller's storage / on the heap, as the lock's
+ * init and new; close as the lock's close. */
+CIO_API int cio_event_init(cio_event *event, cio_loop *loop);
 CIO_API cio_event *cio_event_new(cio_loop *loop);
-CIO_API int cio_event_free(cio_event *event);
+CIO_API int cio_event_close(cio_event *event);
+#define cio_event_free(event) cio_event_close(event)
 
 /* Set the flag and wake every task waiting for it (they run on the loop's
  * next pass, in the order they began to wait). Setting a set event does
@@ -150,22 +191,30 @@ CIO_API int cio_event_wait_at(cio_event *event, const char *file, int line);
  *     cio_condition_acquire(cond);          cio_condition_acquire(cond);
  *     while (count == 0)                    count++;
  *         cio_condition_wait(cond);         cio_condition_notify(cond, 1);
- *     count--;                              cio_condition_release(cond);
- *     cio_condition_release(cond);
+ *     count--;                              cio_condition_unlock(cond);
+ *     cio_condition_unlock(cond);
  *
  * The wait loop re-checks its condition: a wait may return spuriously
  * (asyncio passes a notification on when a notified waiter is cancelled).
  */
-typedef struct cio_condition cio_condition;
+typedef union cio_condition {
+    max_align_t cio_align_;
+    char cio_opaque_[48 * sizeof(void *)];
+} cio_condition;
 
-/* A condition over `lock` (NULL: a new lock of its own, freed with it).
- * loop NULL: the lock's loop, else the current loop; CIO_EWRONGLOOP if the
- * lock belongs to another loop. A lock passed in must outlive the
- * condition. */
+/* A condition over `lock` (NULL: a lock of its own, inside the condition's
+ * storage and closed with it), in the caller's storage (init: 0 or an
+ * error) or on the heap (new: NULL on failure). loop NULL: the lock's loop,
+ * else the current loop; CIO_EWRONGLOOP if the lock belongs to another
+ * loop, CIO_EINVAL if it is closed. A lock passed in must outlive the
+ * condition. close as the lock's close. */
+CIO_API int cio_condition_init(cio_condition *cond, cio_loop *loop,
+                               cio_lock *lock);
 CIO_API cio_condition *cio_condition_new(cio_loop *loop, cio_lock *lock);
-CIO_API int cio_condition_free(cio_condition *cond);
+CIO_API int cio_condition_close(cio_condition *cond);
+#define cio_condition_free(cond) cio_condition_close(cond)
 
-/* The underlying lock (borrowed). */
+/* The underlying lock (borrowed; NULL for NULL or a closed condition). */
 CIO_API cio_lock *cio_condition_lock(cio_condition *cond);
 
 /* The lock's calls, on the condition's lock. */
@@ -173,16 +222,17 @@ CIO_API cio_lock *cio_condition_lock(cio_condition *cond);
     cio_lock_acquire_at(cio_condition_lock(cond), __FILE__, __LINE__)
 #define cio_condition_try_acquire(cond)                                        \
     cio_lock_try_acquire(cio_condition_lock(cond))
-#define cio_condition_release(cond) cio_lock_release(cio_condition_lock(cond))
+#define cio_condition_unlock(cond) cio_lock_unlock(cio_condition_lock(cond))
+#define cio_condition_release(cond) cio_condition_unlock(cond)
 #define cio_condition_locked(cond) cio_lock_locked(cio_condition_lock(cond))
 
-/* Release the lock, wait until notified, re-acquire the lock. The calling
- * task must hold the lock (CIO_ENOTLOCKED, CIO_ENOTOWNER otherwise). Returns
- * 0 when notified; CIO_ECANCELED if cancelled while waiting. In both cases,
- * and unlike every other cancellation point, the lock is held again on
- * return: a cancelled wait still re-acquires it first (as asyncio's does),
- * so the caller releases it as usual. (Only if re-acquiring fails for want
- * of memory, CIO_ENOMEM, is it not held.) */
+/* Unlock, wait until notified, re-acquire the lock. The calling task must
+ * hold the lock (CIO_ENOTLOCKED, CIO_ENOTOWNER otherwise). Returns 0 when
+ * notified; CIO_ECANCELED if cancelled while waiting. In both cases, and
+ * unlike every other cancellation point, the lock is held again on return:
+ * a cancelled wait still re-acquires it first (as asyncio's does), so the
+ * caller unlocks it as usual. Only CIO_ECLOSED (the condition, or the lock,
+ * was closed meanwhile) returns without the lock. */
 #define cio_condition_wait(cond)                                               \
     cio_condition_wait_at((cond), __FILE__, __LINE__)
 CIO_API int cio_condition_wait_at(cio_condition *cond, const char *file,
@@ -196,7 +246,7 @@ CIO_API int cio_condition_wait_at(cio_condition *cond, const char *file,
  *     cio_condition_acquire(cond);
  *     if (cio_condition_wait_for(cond, has_items, &box) == 0)
  *         take_one(&box);
- *     cio_condition_release(cond);
+ *     cio_condition_unlock(cond);
  */
 typedef bool (*cio_predicate_fn)(void *arg);
 #define cio_condition_wait_for(cond, pred, arg)                                \
@@ -217,22 +267,32 @@ CIO_API int cio_condition_notify_all(cio_condition *cond);
 /* ------------------------------------------------------------------------ */
 
 /* asyncio.Semaphore / asyncio.BoundedSemaphore: a counter that acquire
- * decrements (waiting, FIFO, while it is 0) and release increments.
+ * decrements (waiting, FIFO, while it is 0) and post (asyncio's release)
+ * increments.
  *
- *     cio_semaphore *slots = cio_semaphore_new(NULL, 3); // 3 at a time
- *     if (cio_semaphore_acquire(slots) == 0) {
+ *     cio_semaphore slots;
+ *     cio_semaphore_init(&slots, NULL, 3);  // 3 at a time
+ *     if (cio_semaphore_acquire(&slots) == 0) {
  *         fetch(url);
- *         cio_semaphore_release(slots);
+ *         cio_semaphore_post(&slots);
  *     }
  */
-typedef struct cio_semaphore cio_semaphore;
+typedef union cio_semaphore {
+    max_align_t cio_align_;
+    char cio_opaque_[12 * sizeof(void *)];
+} cio_semaphore;
 
-/* A semaphore with an initial value >= 0 (CIO_EINVAL otherwise). The
- * bounded kind refuses a release that would take its value above the
- * initial one. */
+/* A semaphore with an initial value >= 0 (CIO_EINVAL otherwise), in the
+ * caller's storage (init: 0 or an error) or on the heap (new: NULL on
+ * failure). The bounded kind refuses a post that would take its value
+ * above the initial one. close as the lock's close. */
+CIO_API int cio_semaphore_init(cio_semaphore *sem, cio_loop *loop, long value);
+CIO_API int cio_bounded_semaphore_init(cio_semaphore *sem, cio_loop *loop,
+                                       long value);
 CIO_API cio_semaphore *cio_semaphore_new(cio_loop *loop, long value);
 CIO_API cio_semaphore *cio_bounded_semaphore_new(cio_loop *loop, long value);
-CIO_API int cio_semaphore_free(cio_semaphore *sem);
+CIO_API int cio_semaphore_close(cio_semaphore *sem);
+#define cio_semaphore_free(sem) cio_semaphore_close(sem)
 
 /* Decrement, waiting while the value is 0 or earlier waiters have not had
  * their turn. 0, or CIO_ECANCELED (nothing acquired). */
@@ -248,10 +308,12 @@ CIO_API int cio_semaphore_acquire_at(cio_semaphore *sem, const char *file,
  */
 CIO_API int cio_semaphore_try_acquire(cio_semaphore *sem);
 
-/* Increment and wake the first waiter. Any task (or callback) may release.
- * CIO_EOVERRELEASE for a bounded semaphore already at its initial value,
- * and for any semaphore at LONG_MAX (Python's integers have no such end). */
-CIO_API int cio_semaphore_release(cio_semaphore *sem);
+/* Increment and wake the first waiter (asyncio's release, kept as an
+ * alias). Any task (or callback) may post. CIO_EOVERRELEASE for a bounded
+ * semaphore already at its initial value, and for any semaphore at
+ * LONG_MAX (Python's integers have no such end). */
+CIO_API int cio_semaphore_post(cio_semaphore *sem);
+#define cio_semaphore_release(sem) cio_semaphore_post(sem)
 
 /* Whether acquire would wait (asyncio's locked()). */
 CIO_API bool cio_semaphore_locked(const cio_semaphore *sem);
@@ -282,7 +344,9 @@ typedef enum cio_barrier_state {
 
 /* A barrier for parties >= 1 tasks (CIO_EINVAL otherwise). */
 CIO_API cio_barrier *cio_barrier_new(cio_loop *loop, int parties);
-CIO_API int cio_barrier_free(cio_barrier *barrier);
+/* Free it (see CLOSING): waiting tasks get CIO_ECLOSED. */
+CIO_API int cio_barrier_close(cio_barrier *barrier);
+#define cio_barrier_free(barrier) cio_barrier_close(barrier)
 
 /* Wait until `parties` tasks wait. Returns this task's index (0 for the
  * first to arrive, parties - 1 for the one that releases the others), or
@@ -350,7 +414,7 @@ typedef enum cio_queue_kind {
 typedef int (*cio_compare_fn)(const void *a, const void *b, void *arg);
 
 /* Frees an item the queue discards: by cio_queue_shutdown(q, true), or
- * left in it at cio_queue_free. */
+ * left in it at cio_queue_close. */
 typedef void (*cio_destroy_fn)(void *item, void *arg);
 
 typedef struct cio_queue_options {
@@ -384,8 +448,10 @@ CIO_API cio_queue *cio_priority_queue_new(size_t maxsize,
 CIO_API cio_queue *cio_queue_new_ex(cio_loop *loop,
                                     const cio_queue_options *opts);
 
-/* Free the queue, passing the items still in it to the destroy function. */
-CIO_API int cio_queue_free(cio_queue *q);
+/* Free the queue (see CLOSING: waiting tasks get CIO_ECLOSED), passing the
+ * items still in it to the destroy function. */
+CIO_API int cio_queue_close(cio_queue *q);
+#define cio_queue_free(q) cio_queue_close(q)
 
 /* Put an item, waiting (FIFO among putters) while the queue is full.
  * 0; CIO_EQUEUESHUTDOWN if the queue is (or gets) shut down, the item not

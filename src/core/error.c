@@ -75,7 +75,9 @@ const char *cio_strerror(int code) {
     case CIO_EWEB_HEADERS_SENT:
         return "the response's status and headers have already been sent";
     case CIO_ECLOSED:
-        return "the stream, server or endpoint is closed";
+        return "the object is closed (the stream, server, endpoint or sync "
+               "object was closed while the task waited on it, or before "
+               "this call)";
     case CIO_EAI_AGAIN:
         return gai_strerror(EAI_AGAIN);
     case CIO_EAI_BADFLAGS:

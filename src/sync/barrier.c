@@ -19,13 +19,14 @@ struct cio_barrier {
 };
 
 cio_barrier *cio_barrier_new(cio_loop *loop, int parties) {
+    _Static_assert(offsetof(cio_barrier, base) == 0, "close frees base");
     if (parties < 1)
         return cio__sync_fail(CIO_EINVAL, "cio_barrier_new",
                               "parties must be >= 1");
     cio_barrier *b = calloc(1, sizeof *b);
     if (!b)
         return cio__sync_fail(CIO_ENOMEM, "cio_barrier_new", "out of memory");
-    if (cio__sync_init(&b->base, loop, "cio_barrier_new") != 0) {
+    if (cio__sync_init(&b->base, loop, true, "cio_barrier_new") != 0) {
         free(b);
         return NULL;
     }
@@ -34,14 +35,17 @@ cio_barrier *cio_barrier_new(cio_loop *loop, int parties) {
     return b;
 }
 
-int cio_barrier_free(cio_barrier *b) {
-    _Static_assert(offsetof(cio_barrier, base) == 0,
-                   "cio__sync_free frees base");
+int cio_barrier_close(cio_barrier *b) {
     if (!b)
         return 0;
-    /* A task inside wait() touches the barrier when it leaves. */
-    bool busy = cio__waitq_busy(&b->waiters) || b->count > 0;
-    return cio__sync_free(&b->base, busy, NULL);
+    bool live;
+    int rc = cio__sync_close_begin(&b->base, &live);
+    if (rc == 0) {
+        if (live) /* every task in wait() is in the wait queue */
+            cio__waitq_close(&b->waiters);
+        cio__sync_close_end(&b->base);
+    }
+    return rc;
 }
 
 static void changed(cio_barrier *b) {
@@ -94,6 +98,8 @@ int cio_barrier_wait_at(cio_barrier *b, const char *file, int line) {
         changed(b);
     } else {
         rc = wait_filled(b, file, line);
+        if (rc == CIO_ECLOSED)
+            return rc; /* the barrier may be gone */
     }
     leave(b);
     return rc ? rc : index;

@@ -21,48 +21,66 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* ---- the loop binding --------------------------------------------------- */
 
 typedef struct cio__sync {
+    /* A counted reference to the loop (cio__loop_ref): it keeps the loop
+     * object allocated after the loop is closed, so `loop` is never reused
+     * by a later loop, and loop->closed says when it has been closed. NULL
+     * in storage that was never initialized or has been closed. */
     cio_loop *loop;
-    /* A future of the loop, never finished: its reference keeps the loop
-     * object alive (so `loop` is never reused by a later loop), and
-     * cio_future_loop() of it says when the loop has been closed. */
-    cio_future *anchor;
     pthread_t thread; /* the loop's thread */
+    uint32_t magic;   /* CIO__SYNC_OPEN, or CIO__SYNC_CLOSED after close */
+    bool heap;        /* made by cio_X_new: close frees the memory */
 } cio__sync;
+
+enum { CIO__SYNC_OPEN = 0x63696f73u, CIO__SYNC_CLOSED = 0x636c6f73u };
 
 /* Bind to `loop` (NULL: the current one), which must be open and of the
  * calling thread; on failure record the error for `who` (cio_last_error)
  * and return it. */
-int cio__sync_init(cio__sync *s, cio_loop *loop, const char *who);
-void cio__sync_fini(cio__sync *s);
+int cio__sync_init(cio__sync *s, cio_loop *loop, bool heap, const char *who);
 bool cio__sync_closed(const cio__sync *s);
 int cio__sync_check_slow(const cio__sync *s, cio_loop *running);
 
-/* The end of every cio_X_free: CIO_EHASWAITERS while `busy` (tasks wait on
- * the object or will touch it when they run) and the loop is open; else
- * fini(s) (NULL: nothing) frees what the object owns, the binding goes and
- * the object is freed. `s` must be the object's first member. */
-int cio__sync_free(cio__sync *s, bool busy, void (*fini)(cio__sync *s));
+/* The start of every cio_X_close: 0 if the object may be closed now, with
+ * *live telling whether its loop is still open (then its waiters must be
+ * sent away: their stacks exist; a closed loop's abandoned tasks never run
+ * again and their stacks are gone, so they must not be touched), or an
+ * error: CIO_EWRONGLOOP from a thread other than the loop's, CIO_ECLOSED
+ * for an object closed already. */
+int cio__sync_close_begin(cio__sync *s, bool *live);
+/* The end: the loop reference goes, the object is marked closed, and
+ * freed if cio_X_new made it. `s` must be the object's first member. */
+void cio__sync_close_end(cio__sync *s);
 
 /* May the caller use the object without suspending? 0 or an error. */
 static inline int cio__sync_check(const cio__sync *s) {
     cio_loop *running = cio_get_running_loop();
-    return running == s->loop ? 0 : cio__sync_check_slow(s, running);
+    return running && running == s->loop ? 0 : cio__sync_check_slow(s, running);
 }
 
 /* May the caller suspend on the object? 0 or an error; a closed loop says
  * so first (the running loop cannot be the object's then: the binding keeps
  * the loop's address from being reused). */
 static inline int cio__sync_check_task(const cio__sync *s) {
-    if (cio_get_running_loop() == s->loop)
+    cio_loop *running = cio_get_running_loop();
+    if (running && running == s->loop)
         return cio_current_task() ? 0 : CIO_ENOTASK;
-    if (cio__sync_closed(s))
-        return CIO_ELOOPCLOSED;
-    return cio_current_task() ? CIO_EWRONGLOOP : CIO_ENOTASK;
+    int rc = cio__sync_check_slow(s, running);
+    if (rc == 0 || rc == CIO_EWRONGLOOP)
+        return cio_current_task() ? CIO_EWRONGLOOP : CIO_ENOTASK;
+    return rc;
 }
+
+/* Caller-owned storage: the public union must hold the real struct. */
+#define CIO__SYNC_FITS(pub, real)                                              \
+    _Static_assert(sizeof(pub) >= sizeof(real) &&                              \
+                       _Alignof(pub) >= _Alignof(real) &&                      \
+                       offsetof(real, base) == 0,                              \
+                   #real " fits in " #pub)
 
 /* Record an error for cio_last_error() and return NULL (constructors). */
 void *cio__sync_fail(int code, const char *who, const char *what);
@@ -72,27 +90,24 @@ void *cio__sync_fail(int code, const char *who, const char *what);
 typedef struct cio__waiter {
     struct cio__waiter *prev, *next;
     cio__parking park; /* where the waiting task sleeps (core/internal.h) */
-    bool linked;       /* in a wait queue */
+    bool linked;       /* in the queue of waiting tasks */
     bool woken;        /* a waker chose it (it may still be cancelled after) */
+    bool gone;         /* the object was closed: do not touch it again */
 } cio__waiter;
 
 typedef struct cio__waitq {
-    cio__waiter *head, *tail;
-    size_t count; /* linked waiters, cancelled ones included */
-    size_t woken; /* woken waiters whose tasks have not run yet */
+    cio__waiter *head, *tail; /* waiting, in arrival order */
+    cio__waiter *woken_head;  /* woken, whose tasks have not run yet */
+    size_t count;             /* waiting, cancelled ones included */
+    size_t woken;             /* length of the woken list */
 } cio__waitq;
-
-/* Whether a task waits on q, or was woken by it and has not run yet (and
- * will touch q, and the object around it, when it does). */
-static inline bool cio__waitq_busy(const cio__waitq *q) {
-    return q->count > 0 || q->woken > 0;
-}
 
 /* Link w at the tail of q, wait until it is woken or the task cancelled,
  * and unlink it if it is still linked. Returns 0 (woken), CIO_ECANCELED
  * (w->woken tells whether a wake-up came first, which the caller must then
- * pass on), or CIO_ENOMEM (not linked, nothing happened). The caller has
- * checked that it runs in a task of the right loop. */
+ * pass on), or CIO_ECLOSED: the object was closed meanwhile, and the
+ * caller must return at once without touching it (it may be freed). The
+ * caller has checked that it runs in a task of the right loop. */
 int cio__waiter_wait(cio__waitq *q, cio__waiter *w, const char *file, int line);
 
 /* Whether w's task was cancelled while it waited (and w was not woken). */
@@ -117,5 +132,15 @@ size_t cio__waitq_wake_all(cio__waitq *q);
 bool cio__waitq_has_live(const cio__waitq *q);
 
 void cio__waitq_unlink(cio__waitq *q, cio__waiter *w);
+
+/* The object is being closed: every waiter, waiting or woken, is marked
+ * gone and its task scheduled; its wait returns CIO_ECLOSED. */
+void cio__waitq_close(cio__waitq *q);
+
+/* A record on a task's stack that the object knows about without the task
+ * waiting in one of its queues (a condition's task re-taking its lock):
+ * closing the object marks it gone. Kept in a wait queue's woken list. */
+void cio__waitq_enter(cio__waitq *q, cio__waiter *w);
+void cio__waitq_leave(cio__waitq *q, cio__waiter *w);
 
 #endif /* CIO_SYNC_INTERNAL_H */

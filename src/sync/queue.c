@@ -38,7 +38,7 @@ static cio_queue *make(cio_loop *loop, const cio_queue_options *o,
         free(q);
         return cio__sync_fail(CIO_ENOMEM, who, "out of memory");
     }
-    if (cio__sync_init(&q->base, loop, who) != 0) {
+    if (cio__sync_init(&q->base, loop, true, who) != 0) {
         cio__store_fini(&q->store);
         free(q);
         return NULL;
@@ -87,19 +87,23 @@ static size_t discard_items(cio_queue *q) {
     return n;
 }
 
-static void queue_fini(cio__sync *s) {
-    cio_queue *q = (cio_queue *)(void *)s;
-    discard_items(q);
-    cio__store_fini(&q->store);
-}
-
-int cio_queue_free(cio_queue *q) {
-    _Static_assert(offsetof(cio_queue, base) == 0, "cio__sync_free frees base");
+int cio_queue_close(cio_queue *q) {
+    _Static_assert(offsetof(cio_queue, base) == 0, "close frees base");
     if (!q)
         return 0;
-    bool busy = cio__waitq_busy(&q->getters) || cio__waitq_busy(&q->putters) ||
-                cio__waitq_busy(&q->joiners);
-    return cio__sync_free(&q->base, busy, queue_fini);
+    bool live;
+    int rc = cio__sync_close_begin(&q->base, &live);
+    if (rc)
+        return rc;
+    if (live) {
+        cio__waitq_close(&q->getters);
+        cio__waitq_close(&q->putters);
+        cio__waitq_close(&q->joiners);
+    }
+    discard_items(q);
+    cio__store_fini(&q->store);
+    cio__sync_close_end(&q->base);
+    return 0;
 }
 
 static bool full(const cio_queue *q) {
@@ -150,7 +154,7 @@ static int wait_turn(cio_queue *q, cio__waitq *side, bool (*still)(cio_queue *),
                      const char *file, int line) {
     cio__waiter w;
     int rc = cio__waiter_wait(side, &w, file, line);
-    if (rc && w.woken && still(q))
+    if (rc && rc != CIO_ECLOSED && w.woken && still(q))
         cio__waitq_wake_next(side);
     return rc;
 }

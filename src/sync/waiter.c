@@ -3,6 +3,12 @@
  * A waiter lives on the waiting task's stack and parks the task there
  * (cio__park: no allocation, so a wait cannot fail for lack of memory); a
  * waker unparks it. This is the one file that knows how a task sleeps.
+ *
+ * A queue knows every waiter that will touch the object again: those still
+ * waiting (in arrival order) and those woken whose tasks have not run yet
+ * (the woken list). Closing the object walks both and marks each waiter
+ * gone, so that a task coming back from its wait leaves the object alone:
+ * the object's memory may be the caller's, and gone already.
  */
 #include "sync/internal.h"
 
@@ -34,15 +40,39 @@ void cio__waitq_unlink(cio__waitq *q, cio__waiter *w) {
     q->count--;
 }
 
+/* The woken list: unordered, doubly linked through the same fields. */
+static void woken_push(cio__waitq *q, cio__waiter *w) {
+    w->prev = NULL;
+    w->next = q->woken_head;
+    if (q->woken_head)
+        q->woken_head->prev = w;
+    q->woken_head = w;
+    q->woken++;
+}
+
+static void woken_unlink(cio__waitq *q, cio__waiter *w) {
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        q->woken_head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    w->prev = w->next = NULL;
+    q->woken--;
+}
+
 int cio__waiter_wait(cio__waitq *q, cio__waiter *w, const char *file,
                      int line) {
     w->woken = false;
     w->linked = false;
+    w->gone = false;
     push(q, w);
     int rc = cio__park(&w->park, file, line);
+    if (w->gone)
+        return CIO_ECLOSED;  /* q may be freed: touch nothing */
     cio__waitq_unlink(q, w); /* still there only if cancelled, unwoken */
     if (w->woken)
-        q->woken--;
+        woken_unlink(q, w);
     /* CIO_ECANCELED both when cancelled while waiting and when cancelled
      * after the wake-up (then w->woken says to pass the wake-up on) */
     return rc;
@@ -57,7 +87,7 @@ bool cio__waiter_wake(cio__waitq *q, cio__waiter *w) {
     if (cio__waiter_cancelled(w))
         return false;
     w->woken = true;
-    q->woken++;
+    woken_push(q, w);
     cio__unpark(&w->park);
     return true;
 }
@@ -81,4 +111,29 @@ bool cio__waitq_has_live(const cio__waitq *q) {
         if (!cio__waiter_cancelled(w))
             return true;
     return false;
+}
+
+void cio__waitq_close(cio__waitq *q) {
+    while (q->head) {
+        cio__waiter *w = q->head;
+        cio__waitq_unlink(q, w);
+        w->gone = true;
+        cio__unpark(&w->park); /* false if cancelled: scheduled already */
+    }
+    while (q->woken_head) {
+        cio__waiter *w = q->woken_head;
+        woken_unlink(q, w);
+        w->gone = true; /* scheduled already: it finds out when it runs */
+    }
+}
+
+void cio__waitq_enter(cio__waitq *q, cio__waiter *w) {
+    w->gone = false;
+    w->linked = false;
+    woken_push(q, w);
+}
+
+void cio__waitq_leave(cio__waitq *q, cio__waiter *w) {
+    if (!w->gone)
+        woken_unlink(q, w);
 }

@@ -98,14 +98,21 @@ static void on_tf_done(cio_tfuture *tf, void *arg) {
     int expected = LINKED;
     if (pthread_equal(b->loop_thread, pthread_self()) &&
         atomic_compare_exchange_strong(&b->state, &expected, SOON)) {
-        if (cio_call_soon(b->loop, deliver, b, NULL) != 0)
-            atomic_store(&b->state, FAILED); /* the loop is closing */
+        int rc = cio_call_soon(b->loop, deliver, b, NULL);
+        if (rc != 0)
+            atomic_store(&b->state, FAILED);
+        /* Out of memory (not closing): deliver now rather than never, or
+         * lf would stay pending; only the ordering of asyncio is lost. */
+        if (rc == CIO_ENOMEM)
+            deliver(b);
     } else if (expected == LINKED &&
                atomic_compare_exchange_strong(&b->state, &expected, POSTING)) {
         int rc = cio__inbox_post(b->ib, deliver, dropped, b);
         atomic_store(&b->state, rc == 0 ? POSTED : FAILED);
     }
-    unref(b);
+    /* The callback side's reference: deliver() above may have dropped the
+     * loop side's, never this one (the analyzer cannot count them). */
+    unref(b); /* NOLINT(clang-analyzer-unix.Malloc) */
 }
 
 /* Loop thread: lf finished; if it was cancelled, so is the work. */

@@ -76,7 +76,7 @@ compare_timed() {
 }
 
 for cell in 01_foo_bar 02_gr123 03_sync_vs_async 04_future_states \
-            05_two_ways_to_run; do
+            05_two_ways_to_run 07_producer_consumer; do
     cell_failed=0
     exe=$(find_exe "$cell") || { fail "no executable seed_$cell under $build"; continue; }
     out=$tmp/$cell.out

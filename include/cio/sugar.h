@@ -1,0 +1,320 @@
+/* cio/sugar.h - the short forms: a program as short as its Python.
+ *
+ *     #include <cio.h>
+ *
+ *     static void *foo(void *arg) {
+ *         puts("Running in foo");
+ *         CIO_TRY(cio_sleep(0));             // a failure ends the task
+ *         puts("Explicit context switch to foo again");
+ *         return NULL;
+ *     }
+ *
+ *     static void *amain(void *arg) {        // asyncio.gather(foo(), bar())
+ *         return cio_raise_if(cio_gather_all(NULL, {foo}, {bar}));
+ *     }
+ *
+ *     CIO_MAIN(amain)                        // asyncio.run(amain())
+ *
+ * Nothing here is new machinery: each form stands for a few lines of the
+ * calls of core.h, combine.h, sync.h and thread.h, with every error still
+ * checked. This header is included by cio.h.
+ */
+#ifndef CIO_SUGAR_H
+#define CIO_SUGAR_H
+
+#include "cio/combine.h"
+#include "cio/core.h"
+#include "cio/sync.h"
+#include "cio/thread.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Integers as results                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* A task's result and a task's argument are `void *`; integers travel in
+ * them without casts. They are longs: on the platforms cio runs on (LP64
+ * and 32-bit POSIX systems) a long is exactly as wide as a pointer, so any
+ * long survives the round trip.
+ *
+ *     static void *square(void *arg) {
+ *         return cio_from_int(cio_int(arg) * cio_int(arg));
+ *     }
+ *     ... cio_create_task(square, cio_from_int(7)) ...
+ *     printf("%ld\n", cio_result_int(task));  // 49
+ */
+static inline long cio_int(const void *p) {
+    return (long)(intptr_t)p;
+}
+static inline void *cio_from_int(long n) {
+    return (void *)(intptr_t)n; /* NOLINT(performance-no-int-to-ptr) */
+}
+/* cio_int(cio_future_result(future)): 0 for NULL, pending or failed. */
+static inline long cio_result_int(cio_future *future) {
+    return cio_int(cio_future_result(future));
+}
+
+/* The name of a future's state, "PENDING", "RUNNING", "DONE" or
+ * "CANCELLED" (asyncio's fut._state): cio_state_name(cio_future_state(f)).
+ *
+ *     printf("task '%s': %s\n", cio_task_get_name(t), cio_state_of(t));
+ */
+static inline const char *cio_state_of(const cio_future *future) {
+    return cio_state_name(cio_future_state(future));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Passing errors on                                                        */
+/* ------------------------------------------------------------------------ */
+
+/* Make the calling task fail with the thread's last error (cio_last_error()
+ * and its message), as a bare `raise` re-raises in Python: what a call
+ * that returned NULL left.
+ *
+ *     cio_queue *q = cio_queue_new(10);
+ *     if (!q)
+ *         return cio_reraise();   // fails with "cio_queue_new: ..."
+ *
+ * With no error recorded on the thread the task fails with
+ * CIO_EINVALIDSTATE ("cio_reraise: no error to re-raise"). */
+CIO_API void *cio_reraise(void);
+
+/* The end of a task that passes a status on: NULL (success) for err >= 0;
+ * for a negative err the task fails with it, with the message of the
+ * thread's last error if that is the same code (so a message recorded by
+ * cio_gather_calls, say, travels on), else cio_strerror(err).
+ *
+ *     return cio_raise_if(cio_gather_all(NULL, {fetch, "a"}, {fetch, "b"}));
+ */
+CIO_API void *cio_raise_if(int err);
+
+/* Evaluate `expr` (a call returning an int status) in a task function; if
+ * it is negative, return from the task with it (cio_raise_if), as an
+ * exception would leave a coroutine. Only for functions returning void *.
+ *
+ *     CIO_TRY(cio_sleep(1));                 // await asyncio.sleep(1)
+ *     CIO_TRY(cio_queue_put(q, item));       // await q.put(item)
+ */
+#define CIO_TRY(expr)                                                          \
+    do {                                                                       \
+        int cio_try_rc_ = (expr);                                              \
+        if (cio_try_rc_ < 0)                                                   \
+            return cio_raise_if(cio_try_rc_);                                  \
+    } while (0)
+
+/* The symbolic name of an error code, as libuv's uv_err_name:
+ * cio_err_name(CIO_ECANCELED) is "CIO_ECANCELED". cio's own codes and the
+ * errno codes core.h names (CIO_EINVAL...) get their CIO_ name, any other
+ * negated errno value its errno name ("ECONNRESET"), 0 "0", anything
+ * else "UNKNOWN". Never NULL; the string is static. */
+CIO_API const char *cio_err_name(int code);
+
+/* The time of the running loop (else of this thread's current loop; 0
+ * without either): asyncio's loop.time(), monotonic seconds (virtual under
+ * virtual_time). */
+CIO_API double cio_time(void);
+
+/* ------------------------------------------------------------------------ */
+/* main                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* asyncio.run(main()) as a process: cio_run(fn, arg), then, if fn failed,
+ * "PROGRAM: MESSAGE (CIO_ENAME)" on stderr. Returns the exit status: 0 on
+ * success, 1 on failure (cancellation included). cio_main_ex takes loop
+ * options (NULL: defaults). */
+CIO_API int cio_main(cio_task_fn fn, void *arg);
+CIO_API int cio_main_ex(cio_task_fn fn, void *arg,
+                        const cio_loop_options *opts);
+
+/* The whole of main(): runs fn as cio_main does, with the program's
+ * argv (NULL-terminated, argv[0] the program) as its argument.
+ *
+ *     static void *amain(void *arg) {
+ *         char **argv = arg;
+ *         ...
+ *     }
+ *     CIO_MAIN(amain)
+ */
+#define CIO_MAIN(fn)                                                           \
+    int main(int argc, char **argv) {                                          \
+        (void)argc;                                                            \
+        return cio_main((fn), argv);                                           \
+    }
+
+/* main() and the main task in one: the block that follows is the body of
+ * a task function whose parameter is named `arg` (the program's argv), run
+ * by cio_main. asyncio.run(main()) with `async def main(): ...`.
+ *
+ *     CIO_ASYNC_MAIN(argv) {
+ *         printf("hello, %s\n", ((char **)argv)[1]);
+ *         return NULL;
+ *     }
+ */
+/* (arg names a parameter: it cannot be parenthesized) */
+/* NOLINTBEGIN(bugprone-macro-parentheses) */
+#define CIO_ASYNC_MAIN(arg)                                                    \
+    static void *cio_async_main_(void *arg);                                   \
+    CIO_MAIN(cio_async_main_)                                                  \
+    static void *cio_async_main_(void *arg)
+/* NOLINTEND(bugprone-macro-parentheses) */
+
+/* A program whose main coroutine only gathers coroutines,
+ * `asyncio.run(main())` with `async def main(): await asyncio.gather(f(),
+ * g())`: the whole of main() in one line.
+ *
+ *     CIO_MAIN_ALL({foo, NULL}, {bar, NULL})
+ */
+#define CIO_MAIN_ALL(...)                                                      \
+    static void *cio_main_all_(void *arg) {                                    \
+        (void)arg;                                                             \
+        return cio_raise_if(cio_gather_all(NULL, __VA_ARGS__));                \
+    }                                                                          \
+    CIO_MAIN(cio_main_all_)
+
+/* asyncio.create_task(fn(arg), name=NAME): cio_create_task with a name. */
+#define cio_create_named_task(tname, fn, arg)                                  \
+    cio_create_task_at(NULL, (fn), (arg),                                      \
+                       &(cio_task_options){.name = (tname)}, __FILE__,         \
+                       __LINE__)
+
+/* ------------------------------------------------------------------------ */
+/* Many tasks in one call                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* A task to start: fn(arg). */
+typedef struct cio_call {
+    cio_task_fn fn;
+    void *arg;
+} cio_call;
+
+/* asyncio.gather(f(a), g(b), ...) of coroutines: start one task per call
+ * (in order, so they start in that order), wait for all of them, store
+ * their results in input order into results[0..n) (if results is not NULL)
+ * and return 0. The tasks are the call's own, so nothing is left behind:
+ * if one fails (or creating one fails), the others are cancelled and
+ * awaited, as a task group does, and the first failure's code is returned
+ * (asyncio.gather's exception) with the failed task's message recorded as
+ * the thread's last error (see cio_raise_if);
+ * results[] is then all NULL. If the calling task is cancelled, the tasks
+ * are cancelled and awaited, and CIO_ECANCELED returned. CIO_EINVAL for a
+ * NULL call array (with n > 0) or a NULL fn; CIO_ENOTASK outside a task.
+ *
+ *     cio_call calls[9];
+ *     for (int i = 0; i < 9; i++)
+ *         calls[i] = (cio_call){work, cio_from_int(i)};
+ *     int err = cio_gather_calls(calls, 9, NULL);
+ */
+#define cio_gather_calls(calls, n, results)                                    \
+    cio_gather_calls_at((calls), (n), (results), __FILE__, __LINE__)
+CIO_API int cio_gather_calls_at(const cio_call *calls, size_t n, void **results,
+                                const char *file, int line);
+
+/* The same with the calls written in place, each {fn, arg} (both given:
+ * -Wextra warns of a missing initializer for {fn} alone):
+ *
+ *     void *r[2];
+ *     int err = cio_gather_all(r, {fetch, "a.example"}, {fetch, "b.example"});
+ */
+#define cio_gather_all(results, ...)                                           \
+    cio_gather_calls_at((const cio_call[]){__VA_ARGS__},                       \
+                        sizeof((const cio_call[]){__VA_ARGS__}) /              \
+                            sizeof(cio_call),                                  \
+                        (results), __FILE__, __LINE__)
+
+/* Create one task per call into tasks[0..n) (new references, released
+ * with cio_release_all), all or none: if creating one fails, those made are
+ * cancelled, awaited when in a task (else left to finish cancelled), and
+ * released, tasks[] is all NULL, and the error is returned with its
+ * message recorded (cio_raise_if passes it on). 0 on success; CIO_EINVAL
+ * for NULL arrays (n > 0) or a NULL fn. May be called outside a task (the
+ * tasks then go to the thread's current loop).
+ *
+ *     cio_future *t[2];
+ *     CIO_TRY(cio_create_all(t, {fetch, "a.example"}, {fetch, "b.example"}));
+ */
+#define cio_create_tasks(tasks, calls, n)                                      \
+    cio_create_tasks_at((tasks), (calls), (n), __FILE__, __LINE__)
+CIO_API int cio_create_tasks_at(cio_future **tasks, const cio_call *calls,
+                                size_t n, const char *file, int line);
+#define cio_create_all(tasks, ...)                                             \
+    cio_create_tasks_at((tasks), (const cio_call[]){__VA_ARGS__},              \
+                        sizeof((const cio_call[]){__VA_ARGS__}) /              \
+                            sizeof(cio_call),                                  \
+                        __FILE__, __LINE__)
+
+/* asyncio.gather(*[fn(i) for i in range(start, stop)]): cio_gather_calls
+ * of fn over the integers start..stop-1, each task's argument
+ * cio_from_int(i), with the same rules. An empty range returns 0.
+ * CIO_EINVAL for a NULL fn.
+ *
+ *     int err = cio_gather_range(worker, 0, nworkers, NULL);
+ */
+#define cio_gather_range(fn, start, stop, results)                             \
+    cio_gather_range_at((fn), (start), (stop), (results), __FILE__, __LINE__)
+CIO_API int cio_gather_range_at(cio_task_fn fn, long start, long stop,
+                                void **results, const char *file, int line);
+
+/* ------------------------------------------------------------------------ */
+/* One verb to give things back                                             */
+/* ------------------------------------------------------------------------ */
+
+static inline int cio__close_future(cio_future *f) {
+    cio_release(f);
+    return 0;
+}
+static inline int cio__close_handle(cio_handle *h) {
+    cio_handle_release(h);
+    return 0;
+}
+static inline int cio__close_tfuture(cio_tfuture *f) {
+    cio_tfuture_release(f);
+    return 0;
+}
+static inline int cio__close_tcompleted(cio_tcompleted *it) {
+    cio_tcompleted_free(it);
+    return 0;
+}
+
+#ifndef __cplusplus
+/* Give back any cio object: drop the reference to a future or task
+ * (cio_release), a handle (cio_handle_release), a thread-side future
+ * (cio_tfuture_release); close a loop (cio_loop_close); free an executor
+ * (cio_executor_free: shuts it down and waits), a task group
+ * (cio_taskgroup_free), an as_completed iterator of either kind; close a
+ * lock, event, condition, semaphore, barrier or queue (cio_X_close: tasks
+ * waiting on it get CIO_ECLOSED). Returns what the typed call returns (0
+ * for those that return nothing). NULL does nothing: 0, or CIO_EINVAL for
+ * a loop or an executor.
+ *
+ *     cio_close(task);  cio_close(&lock);  cio_close(queue);
+ *
+ * A C11 _Generic selection: the argument must have one of these pointer
+ * types exactly (a void * does not select). */
+/* clang-format off */
+#define cio_close(x)                                                           \
+    _Generic((x),                                                              \
+        cio_future *: cio__close_future,                                       \
+        cio_handle *: cio__close_handle,                                       \
+        cio_tfuture *: cio__close_tfuture,                                     \
+        cio_tcompleted *: cio__close_tcompleted,                               \
+        cio_loop *: cio_loop_close,                                            \
+        cio_executor *: cio_executor_free,                                     \
+        cio_taskgroup *: cio_taskgroup_free,                                   \
+        cio_as_completed_iter *: cio_as_completed_free,                        \
+        cio_lock *: cio_lock_close,                                            \
+        cio_event *: cio_event_close,                                          \
+        cio_condition *: cio_condition_close,                                  \
+        cio_semaphore *: cio_semaphore_close,                                  \
+        cio_barrier *: cio_barrier_close,                                      \
+        cio_queue *: cio_queue_close)(x)
+/* clang-format on */
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CIO_SUGAR_H */

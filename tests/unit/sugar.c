@@ -1,0 +1,417 @@
+/* Unit tests: the short forms of cio/sugar.h - integers as results,
+ * re-raising, CIO_TRY, cio_err_name, cio_main, cio_gather_calls /
+ * cio_gather_all, cio_close on every kind of object. */
+#include "../cio_test.h"
+#include "core/internal.h" /* cio__set_error */
+
+#include <fcntl.h>
+#include <unistd.h>
+
+static void *square(void *arg) {
+    return cio_from_int(cio_int(arg) * cio_int(arg));
+}
+
+static void *fail_with(void *arg) {
+    CIO_TRY(cio_sleep(0.01 * (double)cio_int(arg)));
+    return cio_raise(-EPIPE, "pipe %ld broke", (long)cio_int(arg));
+}
+
+static void *sleeper(void *arg) {
+    (void)arg;
+    CIO_TRY(cio_sleep(10)); /* cancelled: the task ends CANCELLED */
+    return cio_from_int(1);
+}
+
+static int slept_out;
+static void *count_cancel(void *arg) {
+    (void)arg;
+    int rc = cio_sleep(10);
+    if (rc == CIO_ECANCELED)
+        slept_out++;
+    return cio_raise_if(rc);
+}
+
+static void *ints_main(void *arg) {
+    (void)arg;
+    cio_future *t = cio_create_task(square, cio_from_int(-7));
+    CHECK_INT(cio_await(t, NULL), 0);
+    CHECK_INT(cio_result_int(t), 49);
+    cio_close(t);
+    CHECK_INT(cio_int(cio_from_int(INTPTR_MIN)) == INTPTR_MIN, 1);
+    CHECK_INT(cio_result_int(NULL), 0);
+    return NULL;
+}
+
+static void test_ints(void **state) {
+    (void)state;
+    assert_int_equal(run_vt(ints_main, NULL, NULL), 0);
+    checks_assert();
+}
+
+static void *reraise_queue(void *arg) {
+    (void)arg;
+    cio_queue *q = cio_queue_new_ex(NULL, NULL); /* refused: no options */
+    if (!q)
+        return cio_reraise();
+    return NULL;
+}
+
+static void *reraise_nothing(void *arg) {
+    (void)arg;
+    cio__set_error(0, "%s", "");
+    return cio_reraise();
+}
+
+static void *raise_if_main(void *arg) {
+    int err = (int)cio_int(arg);
+    cio__set_error(CIO_ETIMEDOUT, "the service did not answer");
+    return cio_raise_if(err);
+}
+
+static void test_reraise_and_raise_if(void **state) {
+    (void)state;
+    cio_loop *loop = cio_loop_new(vt_opts());
+    cio_future *t = cio_create_task_ex(loop, reraise_queue, NULL, NULL);
+    assert_int_equal(cio_loop_run_until_done(loop, t, NULL), CIO_EINVAL);
+    assert_string_equal(cio_future_error_message(t),
+                        "cio_queue_new_ex: no options");
+    cio_close(t);
+    t = cio_create_task_ex(loop, reraise_nothing, NULL, NULL);
+    assert_int_equal(cio_loop_run_until_done(loop, t, NULL), CIO_EINVALIDSTATE);
+    assert_non_null(strstr(cio_future_error_message(t), "no error"));
+    cio_close(t);
+    /* 0 and positive: success; the same code: the recorded message */
+    int codes[] = {0, 3, CIO_ETIMEDOUT, CIO_EINVAL};
+    const char *msgs[] = {NULL, NULL, "the service did not answer",
+                          "Invalid argument"};
+    for (int i = 0; i < 4; i++) {
+        void *r = cio_from_int(99);
+        t = cio_create_task_ex(loop, raise_if_main, cio_from_int(codes[i]),
+                               NULL);
+        assert_int_equal(cio_loop_run_until_done(loop, t, &r),
+                         codes[i] < 0 ? codes[i] : 0);
+        assert_null(r);
+        if (msgs[i])
+            assert_string_equal(cio_future_error_message(t), msgs[i]);
+        cio_close(t);
+    }
+    assert_int_equal(cio_close(loop), 0);
+}
+
+static void test_err_name(void **state) {
+    (void)state;
+    struct {
+        int code;
+        const char *name;
+    } want[] = {
+        {CIO_EINVAL, "CIO_EINVAL"},
+        {CIO_ENOMEM, "CIO_ENOMEM"},
+        {CIO_ECANCELED, "CIO_ECANCELED"},
+        {CIO_ETIMEDOUT, "CIO_ETIMEDOUT"},
+        {CIO_EDEADLK, "CIO_EDEADLK"},
+        {CIO_EINVALIDSTATE, "CIO_EINVALIDSTATE"},
+        {CIO_ENOTASK, "CIO_ENOTASK"},
+        {CIO_EWRONGLOOP, "CIO_EWRONGLOOP"},
+        {CIO_ELOOPRUNNING, "CIO_ELOOPRUNNING"},
+        {CIO_ELOOPCLOSED, "CIO_ELOOPCLOSED"},
+        {CIO_ENOLOOP, "CIO_ENOLOOP"},
+        {CIO_ESTOPPED, "CIO_ESTOPPED"},
+        {CIO_ETASKGROUP, "CIO_ETASKGROUP"},
+        {CIO_EQUEUEFULL, "CIO_EQUEUEFULL"},
+        {CIO_EQUEUEEMPTY, "CIO_EQUEUEEMPTY"},
+        {CIO_EQUEUESHUTDOWN, "CIO_EQUEUESHUTDOWN"},
+        {CIO_EBROKENBARRIER, "CIO_EBROKENBARRIER"},
+        {CIO_ENOTLOCKED, "CIO_ENOTLOCKED"},
+        {CIO_ENOTOWNER, "CIO_ENOTOWNER"},
+        {CIO_EOVERRELEASE, "CIO_EOVERRELEASE"},
+        {CIO_ESHUTDOWN, "CIO_ESHUTDOWN"},
+        {CIO_ECLOSED, "CIO_ECLOSED"},
+        {-ECONNRESET, "ECONNRESET"},
+        {-EPIPE, "EPIPE"},
+        {0, "0"},
+        {-10999, "UNKNOWN"},
+        {5, "UNKNOWN"},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        assert_string_equal(cio_err_name(want[i].code), want[i].name);
+    /* every name of a cio code is distinct, and so is its sentence */
+    for (size_t i = 0; i < 22; i++)
+        assert_string_not_equal(cio_strerror(want[i].code), "unknown error");
+}
+
+/* ---- cio_main ----------------------------------------------------------- */
+
+static void *main_ok(void *arg) {
+    CIO_TRY(cio_sleep(0));
+    (*(int *)arg)++;
+    return NULL;
+}
+
+static void *main_fails(void *arg) {
+    (void)arg;
+    CIO_TRY(cio_sleep(0));
+    return cio_raise(CIO_ETIMEDOUT, "no answer from %s", "example.org");
+}
+
+static void *main_cancels_itself(void *arg) {
+    (void)arg;
+    cio_cancel(cio_current_task(), NULL);
+    CIO_TRY(cio_sleep(1));
+    return NULL;
+}
+
+/* Run fn with cio_main, stderr going to a file; returns what it printed. */
+static const char *run_main(cio_task_fn fn, void *arg, int *status,
+                            const cio_loop_options *opts) {
+    static char text[1024];
+    char path[] = "/tmp/cio-sugar-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(fd, 2);
+    *status = opts ? cio_main_ex(fn, arg, opts) : cio_main(fn, arg);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    ssize_t n = pread(fd, text, sizeof text - 1, 0);
+    text[n > 0 ? n : 0] = '\0';
+    close(fd);
+    unlink(path);
+    return text;
+}
+
+static void test_main(void **state) {
+    (void)state;
+    int runs = 0, status;
+    assert_string_equal(run_main(main_ok, &runs, &status, NULL), "");
+    assert_int_equal(status, 0);
+    assert_int_equal(runs, 1);
+    assert_string_equal(run_main(main_ok, &runs, &status, vt_opts()), "");
+    assert_int_equal(runs, 2);
+    const char *err = run_main(main_fails, NULL, &status, NULL);
+    assert_int_equal(status, 1);
+    assert_non_null(
+        strstr(err, ": no answer from example.org (CIO_ETIMEDOUT)\n"));
+    err = run_main(main_cancels_itself, NULL, &status, NULL);
+    assert_int_equal(status, 1);
+    assert_non_null(strstr(err, "(CIO_ECANCELED)"));
+    err = run_main(NULL, NULL, &status, NULL);
+    assert_int_equal(status, 1);
+    assert_non_null(strstr(err, "(CIO_EINVAL)"));
+}
+
+/* ---- gather_calls ------------------------------------------------------- */
+
+static void *gather_ok_main(void *arg) {
+    (void)arg;
+    void *r[3];
+    CHECK_INT(cio_gather_all(r, {square, cio_from_int(2)},
+                             {square, cio_from_int(3)}, {square, NULL}),
+              0);
+    CHECK_INT(cio_int(r[0]), 4);
+    CHECK_INT(cio_int(r[1]), 9);
+    CHECK_INT(cio_int(r[2]), 0);
+    /* more than fit on its stack */
+    cio_call calls[40];
+    void *rs[40];
+    for (int i = 0; i < 40; i++)
+        calls[i] = (cio_call){square, cio_from_int(i)};
+    CHECK_INT(cio_gather_calls(calls, 40, rs), 0);
+    for (int i = 0; i < 40; i++)
+        CHECK_INT(cio_int(rs[i]), i * i);
+    CHECK_INT(cio_gather_calls(NULL, 0, NULL), 0);
+    CHECK_INT(cio_gather_calls(NULL, 1, NULL), CIO_EINVAL);
+    CHECK_INT(cio_gather_all(rs, {NULL, NULL}), CIO_EINVAL);
+    CHECK(rs[0] == NULL);
+    CHECK_INT(cio_all_tasks(NULL, NULL, 0), 1); /* nothing left behind */
+    return NULL;
+}
+
+static void *gather_fail_main(void *arg) {
+    (void)arg;
+    void *r[3] = {cio_from_int(1), cio_from_int(1), cio_from_int(1)};
+    slept_out = 0;
+    int err =
+        cio_gather_all(r, {count_cancel, NULL}, {fail_with, cio_from_int(2)},
+                       {fail_with, cio_from_int(1)});
+    CHECK_INT(err, -EPIPE);
+    CHECK_INT(cio_last_error(), -EPIPE);
+    CHECK_STR(cio_last_error_message(), "pipe 1 broke");
+    CHECK(r[0] == NULL && r[1] == NULL && r[2] == NULL);
+    CHECK_INT(slept_out, 1); /* the sleeper was cancelled and awaited */
+    CHECK_INT(cio_all_tasks(NULL, NULL, 0), 1);
+    return cio_raise_if(err); /* the message travels on */
+}
+
+static void test_gather_calls(void **state) {
+    (void)state;
+    assert_int_equal(run_vt(gather_ok_main, NULL, NULL), 0);
+    cio_loop *loop = cio_loop_new(vt_opts());
+    cio_future *t = cio_create_task_ex(loop, gather_fail_main, NULL, NULL);
+    assert_int_equal(cio_loop_run_until_done(loop, t, NULL), -EPIPE);
+    assert_string_equal(cio_future_error_message(t), "pipe 1 broke");
+    cio_close(t);
+    cio_close(loop);
+    assert_int_equal(cio_gather_all(NULL, {square, NULL}), CIO_ENOTASK);
+    checks_assert();
+}
+
+static void *gather_sleepers(void *arg) {
+    (void)arg;
+    return cio_raise_if(
+        cio_gather_all(NULL, {sleeper, NULL}, {count_cancel, NULL}));
+}
+
+/* The caller cancelled: its tasks are cancelled and awaited too. */
+static void *gather_cancelled_main(void *arg) {
+    (void)arg;
+    slept_out = 0;
+    cio_future *t = cio_create_task(gather_sleepers, NULL);
+    CHECK_INT(cio_sleep(1), 0);
+    CHECK_INT(cio_cancel(t, NULL), 1);
+    CHECK_INT(cio_await(t, NULL), CIO_ECANCELED);
+    CHECK(cio_future_cancelled(t));
+    CHECK_INT(slept_out, 1);
+    CHECK_INT(cio_all_tasks(NULL, NULL, 0), 1);
+    cio_close(t);
+    return NULL;
+}
+
+static void test_gather_calls_cancelled(void **state) {
+    (void)state;
+    assert_int_equal(run_vt(gather_cancelled_main, NULL, NULL), 0);
+    checks_assert();
+}
+
+/* ---- create_tasks, gather_range, named tasks, cio_time, cio_state_of ---- */
+
+static void *create_main(void *arg) {
+    (void)arg;
+    cio_future *t[3] = {NULL, NULL, NULL};
+    CHECK_INT(
+        cio_create_all(t, {square, cio_from_int(3)}, {square, cio_from_int(4)}),
+        0);
+    CHECK_STR(cio_state_of(t[0]), "PENDING");
+    CHECK_INT(cio_gather(t, 2, NULL), 0);
+    CHECK_STR(cio_state_of(t[1]), "DONE");
+    CHECK_INT(cio_result_int(t[0]) + cio_result_int(t[1]), 25);
+    cio_release_all(t, 2);
+    /* all or none: a NULL fn is refused before anything is made */
+    CHECK_INT(cio_create_all(t, {square, NULL}, {NULL, NULL}), CIO_EINVAL);
+    CHECK_INT(cio_create_tasks(NULL, NULL, 1), CIO_EINVAL);
+    CHECK_INT(cio_create_tasks(t, NULL, 0), 0);
+    CHECK_INT(cio_all_tasks(NULL, NULL, 0), 1);
+    /* range: fn over start..stop-1 */
+    void *r[5];
+    CHECK_INT(cio_gather_range(square, -2, 3, r), 0);
+    for (int i = 0; i < 5; i++)
+        CHECK_INT(cio_int(r[i]), (i - 2) * (i - 2));
+    CHECK_INT(cio_gather_range(square, 3, 3, NULL), 0);
+    CHECK_INT(cio_gather_range(square, 5, 1, NULL), 0);
+    CHECK_INT(cio_gather_range(NULL, 0, 1, NULL), CIO_EINVAL);
+    CHECK_INT(cio_gather_range(fail_with, 0, 2, NULL), -EPIPE);
+    CHECK_STR(cio_last_error_message(), "pipe 0 broke");
+    /* a named task */
+    cio_future *n = cio_create_named_task("squarer", square, NULL);
+    CHECK_STR(cio_task_get_name(n), "squarer");
+    CHECK_INT(cio_await(n, NULL), 0);
+    cio_close(n);
+    /* the loop's clock, virtual here */
+    double t0 = cio_time();
+    CHECK_INT(cio_sleep(2.5), 0);
+    CHECK(cio_time() - t0 >= 2.5 && cio_time() - t0 < 2.6);
+    CHECK(cio_time() == cio_loop_time(cio_get_running_loop()));
+    return NULL;
+}
+
+static void test_create_and_range(void **state) {
+    (void)state;
+    assert_int_equal(run_vt(create_main, NULL, NULL), 0);
+    assert_true(cio_time() == 0.0); /* no loop */
+    /* outside a task: made on the current loop, undone by cancelling */
+    cio_loop *loop = cio_loop_new(vt_opts());
+    cio_future *t[2];
+    assert_int_equal(cio_create_all(t, {square, NULL}, {sleeper, NULL}), 0);
+    assert_int_equal(cio_loop_run_until_done(loop, t[0], NULL), 0);
+    assert_int_equal(cio_cancel(t[1], NULL), 1);
+    assert_int_equal(cio_loop_run_until_done(loop, t[1], NULL), CIO_ECANCELED);
+    cio_release_all(t, 2);
+    assert_int_equal(cio_loop_close(loop), 0);
+    checks_assert();
+}
+
+/* ---- cio_close ---------------------------------------------------------- */
+
+static void *noop_work(void *arg) {
+    return arg;
+}
+
+static void *close_main(void *arg) {
+    (void)arg;
+    cio_future *f = cio_future_new(NULL);
+    cio_handle *h = NULL;
+    CHECK_INT(cio_call_soon(NULL, (cio_callback_fn)free, NULL, &h), 0);
+    cio_lock lk;
+    cio_event ev;
+    cio_condition cond;
+    cio_semaphore sem;
+    CHECK_INT(cio_lock_init(&lk, NULL), 0);
+    CHECK_INT(cio_event_init(&ev, NULL), 0);
+    CHECK_INT(cio_condition_init(&cond, NULL, &lk), 0);
+    CHECK_INT(cio_semaphore_init(&sem, NULL, 1), 0);
+    cio_barrier *b = cio_barrier_new(NULL, 2);
+    cio_queue *q = cio_queue_new(0);
+    cio_taskgroup *g = cio_taskgroup_new();
+    cio_future *fs[] = {f};
+    cio_as_completed_iter *it = cio_as_completed(fs, 1, CIO_NO_TIMEOUT);
+    cio_tfuture *tf = cio_tfuture_new();
+    cio_tcompleted *tc = cio_tfuture_as_completed(&tf, 1, CIO_NO_TIMEOUT);
+    cio_executor *ex = cio_executor_new(1);
+    cio_tfuture *sub = cio_executor_submit(ex, noop_work, NULL);
+    CHECK(f && h && b && q && g && it && tf && tc && ex && sub);
+    CHECK_INT(cio_close(it), 0);
+    CHECK_INT(cio_close(f), 0);
+    CHECK_INT(cio_close(h), 0);
+    CHECK_INT(cio_close(&cond), 0);
+    CHECK_INT(cio_close(&lk), 0);
+    CHECK_INT(cio_close(&lk), CIO_ECLOSED);
+    CHECK_INT(cio_close(&ev), 0);
+    CHECK_INT(cio_close(&sem), 0);
+    CHECK_INT(cio_close(b), 0);
+    CHECK_INT(cio_close(q), 0);
+    CHECK_INT(cio_close(g), 0);
+    CHECK_INT(cio_close(tc), 0);
+    CHECK_INT(cio_close(tf), 0);
+    CHECK_INT(cio_close(ex), 0);
+    CHECK_INT(cio_close(sub), 0);
+    CHECK_INT(cio_close((cio_queue *)NULL), 0);
+    CHECK_INT(cio_close((cio_future *)NULL), 0);
+    CHECK_INT(cio_close((cio_lock *)NULL), 0);
+    CHECK_INT(cio_close((cio_taskgroup *)NULL), 0);
+    CHECK_INT(cio_close((cio_loop *)NULL), CIO_EINVAL);
+    CHECK_INT(cio_close((cio_executor *)NULL), CIO_EINVAL);
+    return NULL;
+}
+
+static void test_close(void **state) {
+    (void)state;
+    assert_int_equal(run_vt(close_main, NULL, NULL), 0);
+    cio_loop *loop = cio_loop_new(NULL);
+    assert_int_equal(cio_close(loop), 0);
+    checks_assert();
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        CIO_TEST(test_ints),
+        CIO_TEST(test_reraise_and_raise_if),
+        CIO_TEST(test_err_name),
+        CIO_TEST(test_main),
+        CIO_TEST(test_gather_calls),
+        CIO_TEST(test_gather_calls_cancelled),
+        CIO_TEST(test_create_and_range),
+        CIO_TEST(test_close),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
