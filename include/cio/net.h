@@ -203,7 +203,9 @@ CIO_API int cio_stream_wait_closed(cio_stream *s);
 
 /* Give the stream back: aborts it if it is still open (call close and
  * wait_closed first for an orderly end), and frees it when libuv is done.
- * CIO_EHASWAITERS (nothing done) if a task waits on it. NULL is a no-op. */
+ * CIO_EHASWAITERS (nothing done) if a task waits on it, CIO_EINVALIDSTATE
+ * for a stream a server handed to its handler (the server frees it). NULL
+ * is a no-op. */
 CIO_API int cio_stream_free(cio_stream *s);
 
 /* get_extra_info: the addresses (length in *len if not NULL; 0 or a code)

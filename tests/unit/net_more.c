@@ -4,12 +4,7 @@
  * server operations (deferred serving, close_clients, abort_clients,
  * serve_forever cancelled, free with handlers running, reuse_port), and
  * the two seams of src/net/internal.h: a filter between raw and plain
- * (what TLS plugs in) and a libuv pipe for a child process.
- * Not under valgrind: there, a task's cio_sleep never wakes while only an
- * idle uv_poll handle (a listener nobody connects to) is active, a problem
- * of the loop under valgrind that a plain libuv program does not have
- * (reported; reproduced without src/net by a uv_poll and a cio_sleep).
- * ctest-labels: novalgrind */
+ * (what TLS plugs in) and a libuv pipe for a child process. */
 #include "../cio_test.h"
 #include "net/internal.h"
 
