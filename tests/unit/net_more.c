@@ -156,7 +156,10 @@ static void *t_options(void *arg) {
     CHECK_INT(cio_stream_set_write_buffer_limits(s, 10, 20), CIO_EINVAL);
     CHECK_INT(cio_stream_set_write_buffer_limits(s, 0, 0), 0);
     cio_stream_free(s);
-    cio_connect_options o2 = {.no_nodelay = true};
+    /* a family the address does not have */
+    cio_connect_options o6 = {.family = AF_INET6};
+    CHECK(cio_open_connection("127.0.0.1", port, &o6, &s) < 0);
+    cio_connect_options o2 = {.no_nodelay = true, .family = AF_INET};
     CHECK_INT(cio_open_connection("127.0.0.1", port, &o2, &s), 0);
     CHECK_INT(sockopt(s, IPPROTO_TCP, TCP_NODELAY), 0);
     CHECK_INT(sockopt(s, SOL_SOCKET, SO_KEEPALIVE), 0);
