@@ -40,6 +40,9 @@ extern "C" {
 #endif
 
 struct cio_tls_context; /* cio/tls.h */
+/* <netdb.h> defines it only with POSIX feature macros (_POSIX_C_SOURCE or
+ * _GNU_SOURCE); declared here so that strict C11 code compiles too. */
+struct addrinfo;
 
 /* ------------------------------------------------------------------------ */
 /* Name resolution                                                          */
