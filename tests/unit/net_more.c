@@ -4,12 +4,7 @@
  * server operations (deferred serving, close_clients, abort_clients,
  * serve_forever cancelled, free with handlers running, reuse_port), and
  * the two seams of src/net/internal.h: a filter between raw and plain
- * (what TLS plugs in) and a libuv pipe for a child process.
- * Not under valgrind: there, a task's cio_sleep never wakes while only an
- * idle uv_poll handle (a listener nobody connects to) is active, a problem
- * of the loop under valgrind that a plain libuv program does not have
- * (reported; reproduced without src/net by a uv_poll and a cio_sleep).
- * ctest-labels: novalgrind */
+ * (what TLS plugs in) and a libuv pipe for a child process. */
 #include "../cio_test.h"
 #include "net/internal.h"
 
@@ -161,7 +156,10 @@ static void *t_options(void *arg) {
     CHECK_INT(cio_stream_set_write_buffer_limits(s, 10, 20), CIO_EINVAL);
     CHECK_INT(cio_stream_set_write_buffer_limits(s, 0, 0), 0);
     cio_stream_free(s);
-    cio_connect_options o2 = {.no_nodelay = true};
+    /* a family the address does not have */
+    cio_connect_options o6 = {.family = AF_INET6};
+    CHECK(cio_open_connection("127.0.0.1", port, &o6, &s) < 0);
+    cio_connect_options o2 = {.no_nodelay = true, .family = AF_INET};
     CHECK_INT(cio_open_connection("127.0.0.1", port, &o2, &s), 0);
     CHECK_INT(sockopt(s, IPPROTO_TCP, TCP_NODELAY), 0);
     CHECK_INT(sockopt(s, SOL_SOCKET, SO_KEEPALIVE), 0);
@@ -271,6 +269,63 @@ static void *t_server_ops(void *arg) {
 static void test_server_ops(void **state) {
     (void)state;
     assert_int_equal(cio_run(t_server_ops, NULL, NULL), 0);
+    checks_assert();
+}
+
+/* ---- every interface, both families ----------------------------------------
+ */
+
+static bool have_ipv6(void) {
+    int fd = socket(AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in6 a = {.sin6_family = AF_INET6,
+                             .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    bool ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+static void *t_families(void *arg) {
+    (void)arg;
+    cio_server *srv;
+    /* host NULL: 0.0.0.0 and :: on one port, as asyncio */
+    CHECK_INT(cio_start_server(hello, NULL, NULL, 0, NULL, &srv), 0);
+    struct sockaddr_storage ss[4];
+    int n = cio_server_addresses(srv, ss, 4);
+    CHECK_INT(n, 2);
+    CHECK(ss[0].ss_family != ss[1].ss_family);
+    int port = cio_server_port(srv);
+    const char *hosts[] = {"127.0.0.1", "::1"};
+    for (int i = 0; i < 2; i++) {
+        cio_stream *s;
+        CHECK_INT(cio_open_connection(hosts[i], port, NULL, &s), 0);
+        char b[5];
+        CHECK_INT(cio_stream_readexactly(s, b, 5, NULL), 5);
+        cio_stream_free(s);
+    }
+    cio_server_free(srv);
+    /* dual_stack: one socket takes both */
+    cio_server_options so = {.dual_stack = true};
+    CHECK_INT(cio_start_server(hello, NULL, NULL, 0, &so, &srv), 0);
+    CHECK_INT(cio_server_addresses(srv, ss, 4), 1);
+    CHECK_INT(ss[0].ss_family, AF_INET6);
+    for (int i = 0; i < 2; i++) {
+        cio_stream *s;
+        CHECK_INT(cio_open_connection(hosts[i], cio_server_port(srv), NULL, &s),
+                  0);
+        char b[5];
+        CHECK_INT(cio_stream_readexactly(s, b, 5, NULL), 5);
+        cio_stream_free(s);
+    }
+    cio_server_free(srv);
+    return NULL;
+}
+
+static void test_families(void **state) {
+    (void)state;
+    if (!have_ipv6())
+        skip(); /* no ::1 on this machine */
+    assert_int_equal(cio_run(t_families, NULL, NULL), 0);
     checks_assert();
 }
 
@@ -449,7 +504,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         CIO_TEST(test_happy_eyeballs), CIO_TEST(test_options),
         CIO_TEST(test_server_ops),     CIO_TEST(test_filter_seam),
-        CIO_TEST(test_pipe_seam),
+        CIO_TEST(test_pipe_seam),      CIO_TEST(test_families),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
