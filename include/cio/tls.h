@@ -18,8 +18,9 @@
  *
  * OWNERSHIP follows cio/core.h: cio_tls_context_new hands the caller one
  * reference, given back with cio_tls_context_release. A connection keeps a
- * reference of its own for as long as it lives, so the caller may release
- * its reference as soon as it has started its connections. Unlike loop
+ * reference of its own for as long as it lives, and a server for as long as
+ * it lives, so the caller may release its reference as soon as it has
+ * started its connections or its server. Unlike loop
  * objects, a context is not bound to a thread: its reference count is
  * atomic and OpenSSL lets connections of many threads share one SSL_CTX.
  */

@@ -160,8 +160,10 @@ static int connect_loop(connect_ctx *c, cio__net_reg *reg,
         }
         rc = cio__net_park(loop, &c->waiter, until);
         if (rc == CIO_ETIMEDOUT && deadline > 0 &&
-            cio_loop_time(loop) >= deadline)
+            cio_loop_time(loop) >= deadline) {
+            cio__set_error(CIO_ETIMEDOUT, "connect timed out");
             return CIO_ETIMEDOUT;
+        }
         if (rc < 0 && rc != CIO_ETIMEDOUT)
             return rc;
         /* the stagger delay passed, or an attempt failed: next one now */
@@ -187,9 +189,17 @@ static int tls_start(cio_stream *s, const cio_connect_options *o,
                         o->tls_handshake_timeout);
 }
 
+/* The error of a connect with what it was about; a message the failing
+ * step recorded itself (a TLS handshake's, "connect timed out") is kept
+ * and prefixed. */
 static int fail(int rc, const char *who, const char *what) {
-    if (cio_last_error() != rc || rc == CIO_ECANCELED || rc == CIO_ETIMEDOUT)
+    if (cio_last_error() != rc || rc == CIO_ECANCELED)
         cio__set_error(rc, "%s: %s: %s", who, what, cio_strerror(rc));
+    else {
+        char own[256]; /* the message buffer is about to be rewritten */
+        snprintf(own, sizeof own, "%s", cio_last_error_message());
+        cio__set_error(rc, "%s: %s: %s", who, what, own);
+    }
     return rc;
 }
 

@@ -44,12 +44,18 @@ struct cio_server {
     bool serving, closed, freed, paused_emfile;
 };
 
+/* The server's memory, and its reference on the TLS context. */
+static void server_dealloc(cio_server *srv) {
+    cio_tls_context_release((cio_tls_context *)srv->opts.tls);
+    free(srv->unix_path);
+    free(srv);
+}
+
 static void maybe_free(cio_server *srv) {
     if (srv->freed && !srv->nconns && !srv->closing_polls &&
         !srv->closed_waiter && !srv->forever) {
         cio__net_list_unlink(&srv->node);
-        free(srv->unix_path);
-        free(srv);
+        server_dealloc(srv);
     }
 }
 
@@ -321,6 +327,8 @@ static cio_server *server_new(cio_stream_handler handler, void *arg,
     srv->kind = kind;
     if (o)
         srv->opts = *o;
+    /* the server keeps the context alive while it accepts TLS */
+    cio_tls_context_retain((cio_tls_context *)srv->opts.tls);
     for (int i = 0; i < MAX_LISTENERS; i++)
         srv->ls[i].fd = -1;
     srv->node.on_loop_close = NULL; /* set by the caller once it is live */
@@ -377,7 +385,7 @@ int cio_start_server(cio_stream_handler handler, void *arg, const char *host,
                        : cio__net_gai_code(g == EAI_NONAME  ? UV_EAI_NONAME
                                            : g == EAI_AGAIN ? UV_EAI_AGAIN
                                                             : UV_EAI_FAIL);
-        free(srv);
+        server_dealloc(srv);
         cio__set_error(code, "%s: %s: %s", who, host ? host : "*",
                        gai_strerror(g));
         return code;
@@ -397,7 +405,7 @@ int cio_start_server(cio_stream_handler handler, void *arg, const char *host,
         cio__set_error(rc, "%s: %s:%d: %s", who, host ? host : "*", port,
                        cio_strerror(rc));
         if (!srv->closing_polls)
-            free(srv);
+            server_dealloc(srv);
         /* else on_poll_closed frees it (maybe_free: freed, nothing left) */
         return rc;
     }
@@ -428,7 +436,7 @@ int cio_start_unix_server(cio_stream_handler handler, void *arg,
         close_listeners(srv);
         srv->freed = true;
         if (!srv->closing_polls)
-            free(srv);
+            server_dealloc(srv);
         return fail(rc, who, path);
     }
     return finish_start(srv, out);

@@ -77,6 +77,7 @@ static void *t_echo(void *arg) {
     CHECK_INT(cio_start_server(echo_lines, &w, "127.0.0.1", 0,
                                &(cio_server_options){.tls = sctx}, &srv),
               0);
+    cio_tls_context_release(sctx); /* the server keeps its own */
     cio_stream *c = NULL;
     CHECK_INT(
         cio_open_connection(
@@ -146,7 +147,6 @@ static void *t_echo(void *arg) {
     cio_server_close(srv);
     CHECK_INT(cio_server_wait_closed(srv), 0);
     cio_server_free(srv);
-    cio_tls_context_release(sctx);
     return NULL;
 }
 
