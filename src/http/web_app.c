@@ -63,7 +63,10 @@ char *cio__web_unescape(const char *s, size_t n, bool form, bool *bad) {
         return NULL;
     for (size_t i = 0; i < n; i++) {
         if (s[i] != '%') {
-            *o++ = form && s[i] == '+' ? ' ' : s[i];
+            char c = s[i];
+            if (form && c == '+')
+                c = ' ';
+            *o++ = c;
             continue;
         }
         int hi = i + 1 < n ? hexval(s[i + 1]) : -1;
@@ -216,19 +219,21 @@ static bool method_matches(const char *route, const char *method) {
 
 /* Append ", m" to the Allow list unless it is there. */
 static int allow_add(char **allow, const char *m) {
-    size_t have = *allow ? strlen(*allow) : 0;
+    size_t have = *allow ? strlen(*allow) : 0, mlen = strlen(m);
     if (*allow) {
         for (const char *p = *allow; (p = strstr(p, m)) != NULL; p++)
             if ((p == *allow || p[-1] == ' ') &&
-                (p[strlen(m)] == ',' || p[strlen(m)] == '\0'))
+                (p[mlen] == ',' || p[mlen] == '\0'))
                 return 0;
     }
-    char *s = realloc(*allow, have + strlen(m) + 3);
+    char *s = realloc(*allow, have + mlen + 3);
     if (!s)
         return CIO_ENOMEM;
-    if (have)
-        strcpy(s + have, ", ");
-    strcpy(s + (have ? have + 2 : 0), m);
+    if (have) {
+        s[have++] = ',';
+        s[have++] = ' ';
+    }
+    memcpy(s + have, m, mlen + 1);
     *allow = s;
     return 0;
 }

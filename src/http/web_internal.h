@@ -127,7 +127,7 @@ struct cio__web_conn {
 
 /* The handler the net server runs for each accepted stream. */
 /* Bytes read from the client at a time. */
-#define CIO__WEB_READ_SIZE (16 * 1024)
+#define CIO__WEB_READ_SIZE ((size_t)16 * 1024)
 
 void cio__web_conn_main(cio_stream *stream, void *arg);
 

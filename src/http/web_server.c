@@ -69,7 +69,7 @@ static bool handler_failed(cio__web_conn *c, int rc) {
 /* Skip what the handler left of the body, if that is cheap; else close. */
 static void skip_body(cio__web_conn *c) {
     char sink[4096];
-    size_t budget = 256 * 1024;
+    size_t budget = (size_t)256 * 1024;
     while (c->req.state != WEB_COMPLETE && !c->close_after) {
         ssize_t n = cio_web_request_read(&c->req, sink, sizeof sink);
         if (n <= 0 || (size_t)n > budget)
@@ -223,9 +223,10 @@ static int start(cio_web_app *app, const char *host, int port, const char *path,
         srv->opts = *opts;
     cio_web_server_options *o = &srv->opts;
     o->max_line = o->max_line ? o->max_line : 8190;
-    o->max_header_size = o->max_header_size ? o->max_header_size : 32 * 1024;
+    o->max_header_size =
+        o->max_header_size ? o->max_header_size : (size_t)32 * 1024;
     o->max_headers = o->max_headers ? o->max_headers : 100;
-    o->max_body = o->max_body ? o->max_body : 1024 * 1024;
+    o->max_body = o->max_body ? o->max_body : (size_t)1024 * 1024;
     o->read_timeout = o->read_timeout > 0 ? o->read_timeout : 60;
     o->keepalive_timeout = o->keepalive_timeout ? o->keepalive_timeout : 75;
     int err = path ? cio_start_unix_server(cio__web_conn_main, srv, path,
