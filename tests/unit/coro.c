@@ -324,7 +324,9 @@ static void test_guard_regions(void **state) {
 static void test_os_readers(void **state) {
     (void)state;
 #if defined(__linux__)
-    assert_int_equal(cio__os_thread_count(), 1);
+    /* 1 natively; qemu-user's emulated /proc/self/stat says 0 */
+    long threads = cio__os_thread_count();
+    assert_true(threads == 1 || threads == 0);
     assert_true(cio__os_max_map_count() > 0);
     FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
     long want = 0;
