@@ -78,6 +78,8 @@ static __attribute__((noinline)) int big_frame(void) {
     volatile char a[BIG];
     a[0] = 1;
     a[BIG / 2] = 2;
+    /* the whole array must exist: clang would keep only the two bytes */
+    __asm__ volatile("" : : "r"(a) : "memory");
     cio_sleep(0.001); /* (a yield with nothing else ready does not switch) */
     return a[0] + a[BIG / 2];
 }
@@ -90,6 +92,8 @@ big_frame_unprobed(void) {
     volatile char a[BIG];
     a[0] = 1;
     a[BIG / 2] = 2;
+    /* the whole array must exist: clang would keep only the two bytes */
+    __asm__ volatile("" : : "r"(a) : "memory");
     cio_sleep(0.001); /* (a yield with nothing else ready does not switch) */
     return a[0] + a[BIG / 2];
 }
