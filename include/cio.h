@@ -29,5 +29,6 @@
 #include "cio/sync.h"
 #include "cio/thread.h"
 #include "cio/net.h"
+#include "cio/process.h"
 
 #endif /* CIO_H */

@@ -92,6 +92,12 @@ const char *cio_strerror(int code) {
         return gai_strerror(EAI_ADDRFAMILY);
     case CIO_EAI_OVERFLOW:
         return gai_strerror(EAI_OVERFLOW);
+    case CIO_EINTERRUPTED:
+        return "interrupted by SIGINT (Ctrl-C): the main task was cancelled";
+    case CIO_EBADSIGNAL:
+        return "this signal cannot be handled by a loop callback (SIGKILL and "
+               "SIGSTOP cannot be caught; SIGSEGV, SIGBUS, SIGFPE and SIGILL "
+               "report faults that must be handled where they happen)";
     default:
         break;
     }
