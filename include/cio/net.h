@@ -13,11 +13,13 @@
  * Each is freed by its cio_X_free(); the memory goes once libuv has closed
  * the handle under it, which needs no task to wait.
  *
- * Errors: negated errno values as the system reports them (CIO_ECONNREFUSED
- * is -ECONNREFUSED, a reset -ECONNRESET, a write to a gone peer -EPIPE: no
- * SIGPIPE is ever raised), the resolver's codes CIO_EAI_* (whose message is
- * the resolver's own text, "Name or service not known"), and the codes of
- * this area in cio/core.h: CIO_EINCOMPLETE, CIO_ELIMIT, CIO_ECLOSED.
+ * Errors: negated errno values as the system reports them (-ECONNREFUSED,
+ * a reset -ECONNRESET, a write to a gone peer -EPIPE: no SIGPIPE is ever
+ * raised; the first net object a loop makes sets SIGPIPE to SIG_IGN unless
+ * the program gave it a disposition of its own, as Python does), the resolver's
+ * codes CIO_EAI_* (whose message is the resolver's own text, "Name or service
+ * not known"), and the codes of this area in cio/core.h: CIO_EINCOMPLETE,
+ * CIO_ELIMIT, CIO_ECLOSED.
  *
  * TLS: the options of connections and servers take a `struct
  * cio_tls_context` (see cio/tls.h, asyncio's ssl= argument); the stream then
@@ -109,7 +111,7 @@ typedef struct cio_connect_options {
 /* asyncio.open_connection: resolve host (a name or a literal address),
  * try its addresses, and connect to port. opts NULL: defaults. *out
  * receives the stream. Returns 0, the system's error of the last attempt
- * (CIO_ECONNREFUSED...), CIO_EAI_* for an unknown host, CIO_ETIMEDOUT,
+ * (-ECONNREFUSED...), CIO_EAI_* for an unknown host, CIO_ETIMEDOUT,
  * CIO_ECANCELED (nothing is left open), CIO_EINVAL, CIO_ENOTASK. */
 CIO_API int cio_open_connection(const char *host, int port,
                                 const cio_connect_options *opts,
@@ -222,8 +224,8 @@ CIO_API const struct cio_tls_context *cio_stream_tls(const cio_stream *s);
 
 typedef struct cio_server cio_server;
 
-/* The handler of one connection, run in a task of its own (named
- * "cio-conn-N"). The stream belongs to the server: when the handler
+/* The handler of one connection, run in a task of its own (cancelled by
+ * cio_server_free). The stream belongs to the server: when the handler
  * returns, the server closes it (buffered data is sent) and frees it. */
 typedef void (*cio_stream_handler)(cio_stream *stream, void *arg);
 
@@ -231,16 +233,16 @@ typedef struct cio_server_options {
     cio_stream_options stream; /* for every accepted stream */
     int family;                /* AF_UNSPEC: every family host resolves to */
     int backlog;               /* 0: 100, as asyncio */
-    bool reuse_address;        /* SO_REUSEADDR (asyncio: on, on POSIX) */
+    bool no_reuse_address;     /* SO_REUSEADDR is on (asyncio, POSIX) */
     bool reuse_port;           /* SO_REUSEPORT */
     /* host NULL or "" binds every interface: 0.0.0.0 and :: as two
      * sockets (IPV6_V6ONLY), as asyncio; dual_stack binds one "::" socket
      * that takes IPv4 too. */
     bool dual_stack;
-    bool no_nodelay;      /* leave Nagle on for accepted connections */
-    bool defer_serving;   /* do not accept until cio_server_start_serving */
-    unsigned keep_alive;  /* as cio_connect_options */
-    size_t task_stack;    /* handler tasks' stack size; 0: loop default */
+    bool no_nodelay;     /* leave Nagle on for accepted connections */
+    bool defer_serving;  /* do not accept until cio_server_start_serving */
+    unsigned keep_alive; /* as cio_connect_options */
+    size_t task_stack;   /* handler tasks' stack size; 0: loop default */
     const struct cio_tls_context *tls; /* serve TLS (NULL: plain) */
     double tls_handshake_timeout;      /* 0: 60 s */
 } cio_server_options;
@@ -252,8 +254,7 @@ typedef struct cio_server_options {
  * name blocks (use a literal address or cio_getaddrinfo first). */
 CIO_API int cio_start_server(cio_stream_handler handler, void *arg,
                              const char *host, int port,
-                             const cio_server_options *opts,
-                             cio_server **out);
+                             const cio_server_options *opts, cio_server **out);
 
 /* asyncio.start_unix_server on path (a stale socket file is removed first,
  * as asyncio). */
@@ -299,8 +300,8 @@ CIO_API void cio_server_free(cio_server *srv);
 typedef struct cio_udp cio_udp;
 
 typedef struct cio_udp_options {
-    int family;              /* AF_UNSPEC, AF_INET, AF_INET6 */
-    const char *local_host;  /* bind here (NULL with remote: any) */
+    int family;             /* AF_UNSPEC, AF_INET, AF_INET6 */
+    const char *local_host; /* bind here (NULL with remote: any) */
     int local_port;
     const char *remote_host; /* connect here: sendto's addr may be NULL */
     int remote_port;
@@ -340,8 +341,9 @@ CIO_API int cio_udp_set_multicast_ttl(cio_udp *u, int ttl);
 CIO_API int cio_udp_set_broadcast(cio_udp *u, bool on);
 CIO_API int cio_udp_sockname(const cio_udp *u, struct sockaddr *addr,
                              socklen_t *len);
-/* Close and free; tasks in recvfrom get CIO_ECLOSED first (then free it
- * later: CIO_EHASWAITERS while they have not run). */
+/* Close and free the endpoint (queued datagrams are dropped, sends not yet
+ * taken by the kernel are abandoned). CIO_EHASWAITERS, and nothing done,
+ * while a task waits in recvfrom: cancel it first. NULL is a no-op. */
 CIO_API int cio_udp_close(cio_udp *u);
 
 /* ------------------------------------------------------------------------ */
@@ -364,8 +366,7 @@ CIO_API int cio_wait_writable(int fd, double timeout);
 CIO_API ssize_t cio_sock_recv(int fd, void *buf, size_t n);
 CIO_API ssize_t cio_sock_recvfrom(int fd, void *buf, size_t n,
                                   struct sockaddr_storage *from);
-CIO_API int cio_sock_sendall(int fd, const void *data, size_t n,
-                             size_t *sent);
+CIO_API int cio_sock_sendall(int fd, const void *data, size_t n, size_t *sent);
 CIO_API ssize_t cio_sock_sendto(int fd, const void *data, size_t n,
                                 const struct sockaddr *to, socklen_t tolen);
 /* connect(2) to addr and wait for the outcome: 0 or the error. */

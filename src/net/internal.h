@@ -101,10 +101,18 @@ uv_stream_t *cio__stream_uv(cio_stream *s);
 
 /* ---- internals of src/net ------------------------------------------------ */
 
-typedef struct cio__wbuf { /* a growable byte buffer with a read cursor */
+#define CIO__READ_CHUNK ((size_t)64 * 1024) /* bytes per raw read */
+
+typedef struct cio__buf { /* a growable byte buffer with a read cursor */
     char *data;
     size_t start, end, cap;
-} cio__wbuf;
+} cio__buf;
+
+/* Servers, UDP endpoints and fd pollers in the loop's registry. */
+typedef struct cio__net_list {
+    struct cio__net_list *prev, *next;
+    void (*on_loop_close)(struct cio__net_list *n);
+} cio__net_list;
 
 typedef struct cio__net_reg cio__net_reg; /* per loop: what is open */
 
@@ -118,15 +126,20 @@ struct cio_stream {
         uv_pipe_t pipe;
     } h;
     cio_loop *loop;
-    cio__net_reg *reg;
+    cio__net_reg *reg;                      /* NULL once the loop closed */
     struct cio_stream *reg_prev, *reg_next; /* the loop's open streams */
-    struct cio_server *server;               /* accepted by, or NULL */
-    struct cio_stream *srv_prev, *srv_next;  /* the server's connections */
-    cio__wbuf rbuf;                          /* plain text not read yet */
-    cio__wbuf wbuf;                          /* raw bytes not written yet */
-    size_t inflight;        /* bytes in the pending uv_write, still in wbuf */
-    uv_write_t wreq;        /* the one write in flight */
-    uv_shutdown_t sreq;
+    struct cio_server *server;              /* accepted by, or NULL */
+    struct cio_stream *srv_prev, *srv_next; /* the server's connections */
+    cio_future *task;                       /* the server's handler task */
+    void *connect_ctx;                      /* an attempt of a connect */
+    cio__buf rbuf;                          /* plain text not read yet */
+    cio__buf wout;  /* raw bytes of the write in flight (frozen) */
+    cio__buf wpend; /* raw bytes written since (not yet handed to libuv) */
+    union {
+        uv_shutdown_t shutdown;
+        uv_connect_t connect;
+    } req;
+    uv_write_t wreq; /* the one write in flight */
     size_t limit, high_water, low_water;
     cio__parking *reader, *drainer, *closer, *filter_waiter;
     const cio__filter_ops *filter;
@@ -135,29 +148,60 @@ struct cio_stream {
     char *error_msg;
     int error; /* the connection's error, 0 while fine */
     uint8_t kind;
-    bool reading, read_paused, eof, writing_eof, eof_sent, closing, closed,
-        freed, handle_open, waiting_close;
+    bool read_started; /* someone asked for data: raw reading on */
+    bool read_paused;  /* rbuf is full: raw reading stopped */
+    bool eof;          /* the plain side reached EOF */
+    bool writing;      /* wout is in flight */
+    bool eof_wanted;   /* write_eof: shut down once the buffers are out */
+    bool shut;         /* the shutdown request has been made */
+    bool closing;      /* close or abort called */
+    bool flush_close;  /* close once the buffers are out */
+    bool closed;       /* the handle is closed */
+    bool freed;        /* nobody outside holds it: free when closed */
 };
 
-/* Per-loop registry: closes what is open when the loop closes. */
+size_t cio__buf_len(const cio__buf *b);
+int cio__buf_append(cio__buf *b, const char *p, size_t n);
+void cio__buf_consume(cio__buf *b, size_t n);
+void cio__buf_free(cio__buf *b);
+
+/* Per-loop registry (reg.c): closes what is open when the loop closes. */
 cio__net_reg *cio__net_reg_get(cio_loop *loop, const char *who);
+cio_loop *cio__net_reg_loop(const cio__net_reg *r);
+char *cio__net_reg_scratch(cio__net_reg *r); /* CIO__READ_CHUNK bytes */
 void cio__net_reg_add_stream(cio__net_reg *r, cio_stream *s);
 void cio__net_reg_remove_stream(cio__net_reg *r, cio_stream *s);
+void cio__net_reg_add(cio__net_reg *r, cio__net_list *n);
+void cio__net_list_unlink(cio__net_list *n);
+void cio__net_reg_add_poller(cio__net_reg *r, cio__net_list *n);
+cio__net_list *cio__net_reg_pollers(cio__net_reg *r); /* the list's head */
 bool cio__net_reg_closing(const cio__net_reg *r);
 
 /* Stream internals shared with the server and connect code. */
-cio_stream *cio__stream_new(cio_loop *loop, const cio_stream_options *o,
-                            int kind);
-void cio__stream_start(cio_stream *s); /* after the handle is connected */
+cio_stream *cio__stream_new(cio__net_reg *reg, const cio_stream_options *o,
+                            int kind, const char *who);
 int cio__stream_tune_tcp(cio_stream *s, bool nodelay, unsigned keep_alive);
+void cio__stream_loop_closed(cio_stream *s); /* the registry's hook */
+/* Resume raw reading if it was paused and rbuf is back under the limit. */
+void cio__stream_maybe_resume(cio_stream *s);
+/* Record `code` for cio_last_error (the stream's own message if it is the
+ * stream's error) and return it. */
+int cio__stream_report(const cio_stream *s, int code, const char *who);
+/* Check that the calling task may wait on s: 0 or a code. */
+int cio__stream_check_task(const cio_stream *s);
 
 /* The calling task, on loop; 0 or CIO_ENOTASK / CIO_EWRONGLOOP. */
 int cio__net_check_task(cio_loop *loop);
+/* Resolve host:port (a literal address without the thread pool); 0 or a
+ * code with its message recorded. */
+int cio__net_resolve(const char *host, int port, int family, int socktype,
+                     bool passive, struct addrinfo **res);
 /* Map a libuv getaddrinfo status to a cio code (CIO_EAI_*). */
 int cio__net_gai_code(int uv_status);
-/* Wait for a parking with an optional deadline (loop seconds; 0 none):
- * 0 when unparked, CIO_ETIMEDOUT, CIO_ECANCELED. `*slot` is set to p while
- * parked and cleared after either way. */
+/* Park the calling task with an optional deadline (loop seconds; 0 none):
+ * `*slot` points at the parking while parked (a waker calls
+ * cio__unpark(*slot)) and is cleared after, either way. 0 when unparked,
+ * CIO_ETIMEDOUT, CIO_ECANCELED, or cio_call_at's error. */
 int cio__net_park(cio_loop *loop, cio__parking **slot, double deadline);
 
 #endif /* CIO_NET_INTERNAL_H */
