@@ -10,6 +10,7 @@ static void area_hook(cio_loop *loop, int when, void *arg) {
         return;
     cio__proc_area *a = arg;
     cio__signals_close(a);
+    cio__processes_close(a);
 
     free(a);
 }

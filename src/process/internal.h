@@ -22,5 +22,6 @@ cio__proc_area *cio__proc_area_get(cio_loop *loop, bool create);
 /* Called by the area's hook when the loop closes, before its handles are
  * closed: each closes what it keeps on the loop. */
 void cio__signals_close(cio__proc_area *a);
+void cio__processes_close(cio__proc_area *a);
 
 #endif /* CIO_PROCESS_INTERNAL_H */
