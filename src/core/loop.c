@@ -170,8 +170,11 @@ cio_loop *cio_loop_new(const cio_loop_options *opts) {
     return loop;
 }
 
+/* Only here to end the blocking poll. libuv 1.44 runs due timers before
+ * it polls: a wake-up that fires there must stop the run, or the poll that
+ * follows blocks for as long as any other handle is active. */
 static void on_wake(uv_timer_t *t) {
-    (void)t; /* only here to end the blocking poll */
+    uv_stop(t->loop);
 }
 
 /* Whether the calling thread is the process's only one (Linux: field 20 of
@@ -220,6 +223,7 @@ static int poll_blocking(cio_loop *loop) {
     if (loop->nheap) {
         uint64_t now = monotonic_ns(), when = loop->heap[0]->when;
         uint64_t ms = when > now ? (when - now + 999999) / 1000000 : 0;
+        uv_update_time(&loop->uv); /* libuv counts from its cached time */
         uv_timer_start(&loop->wake, on_wake, ms, 0);
     } else if (!uv_loop_alive(&loop->uv)) {
         /* Only another thread could still wake us, through the inbox; look

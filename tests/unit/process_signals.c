@@ -1,7 +1,9 @@
 /* Unit tests: cio_add_signal_handler / cio_remove_signal_handler. Bad and
  * uncatchable signals, a handler run as a loop callback on the loop's
  * thread, replacement and removal, a handler keeping a waiting loop alive,
- * a SIGINT handler taking over from cio_run's, cio_exit_status. */
+ * a SIGINT handler taking over from cio_run's, cio_exit_status, and a
+ * short sleep after a long step with a handler installed (no hang).
+ * ctest-timeout: 60 */
 #include "../cio_test.h"
 
 #include <pthread.h>
@@ -184,6 +186,30 @@ static void test_program_sigint_handler(void **state) {
     checks_assert();
 }
 
+/* A step that runs longer than the sleep that follows it, while a signal
+ * handler keeps the loop's I/O alive: the wake-up timer is due before
+ * libuv polls, and the poll must not block (it did, forever, with libuv
+ * 1.44, which runs due timers before its poll). */
+static void *long_step_main(void *arg) {
+    (void)arg;
+    CHECK_INT(cio_add_signal_handler(NULL, SIGUSR1, never, NULL), 0);
+    for (int i = 0; i < 3; i++) {
+        double end = now_real() + 0.02;
+        while (now_real() < end)
+            continue; /* no yield */
+        CHECK_INT(cio_sleep(0.001), 0);
+    }
+    CHECK_INT(cio_remove_signal_handler(NULL, SIGUSR1), 1);
+    return NULL;
+}
+
+static void test_long_step_then_short_sleep(void **state) {
+    (void)state;
+    /* a hang would end the test by ctest's timeout */
+    assert_int_equal(cio_run(long_step_main, NULL, NULL), 0);
+    checks_assert();
+}
+
 static void test_exit_status(void **state) {
     (void)state;
     assert_int_equal(cio_exit_status(0), 0);
@@ -199,6 +225,7 @@ int main(void) {
         CIO_TEST(test_replace_and_close_with_handler),
         CIO_TEST(test_handler_keeps_loop_alive),
         CIO_TEST(test_program_sigint_handler),
+        CIO_TEST(test_long_step_then_short_sleep),
         CIO_TEST(test_exit_status),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
