@@ -125,12 +125,12 @@ typedef struct cio_process_options {
      * PATH of the environment the child gets. */
     const char *const *env;
     /* Start the child in a new session (setsid), which also makes it the
-     * leader of a new process group (asyncio's start_new_session): Ctrl-C
-     * at the terminal then no longer reaches it, and cio_process_kill of
-     * -pid... see cio_process_send_signal's `group`. A new process group
-     * without a new session (asyncio's process_group) is not offered:
-     * libuv cannot call setpgid in the child, and a parent-side setpgid
-     * races the child's exec. */
+     * leader of a new process group (asyncio's start_new_session): a
+     * Ctrl-C at the terminal no longer reaches it, and
+     * kill(-cio_process_pid(p), sig) reaches it with everything it
+     * started. A new group without a new session (asyncio's
+     * process_group) is not offered: libuv cannot call setpgid in the
+     * child, and a setpgid from the parent races the child's exec. */
     bool new_session;
     /* Options of the pipe streams (NULL: asyncio's defaults). */
     const cio_stream_options *stream;

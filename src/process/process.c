@@ -182,7 +182,8 @@ int cio_process_free(cio_process *p) {
 /* ---- the loop closes ---------------------------------------------------- */
 
 static void *reap(void *arg) {
-    pid_t pid = (pid_t)(intptr_t)arg;
+    pid_t pid = *(pid_t *)arg;
+    free(arg);
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
         continue;
     return NULL;
@@ -193,13 +194,17 @@ static void *reap(void *arg) {
 static void hand_to_reaper(cio_process *p) {
     pthread_attr_t attr;
     pthread_t t;
-    int rc = pthread_attr_init(&attr);
+    pid_t *pid = malloc(sizeof *pid);
+    int rc = pid ? pthread_attr_init(&attr) : ENOMEM;
     if (rc == 0) {
+        *pid = p->pid;
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        pthread_attr_setstacksize(&attr, 64 * 1024);
-        rc = pthread_create(&t, &attr, reap, (void *)(intptr_t)p->pid);
+        pthread_attr_setstacksize(&attr, (size_t)64 * 1024);
+        rc = pthread_create(&t, &attr, reap, pid);
         pthread_attr_destroy(&attr);
     }
+    if (rc != 0)
+        free(pid);
     cio__diag("process %d (%s) was still running when its loop closed: left "
               "running%s",
               p->pid, p->name,

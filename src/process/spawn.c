@@ -178,11 +178,15 @@ static cio_process *spawn(const char *who, const char *const argv[],
         stdio[i].flags = UV_INHERIT_FD;
         stdio[i].data.fd = f.child[i];
     }
+    /* libuv takes char ** but neither writes through it nor keeps it */
+    char **args, **env;
+    memcpy(&args, &argv, sizeof args);
+    memcpy(&env, &o->env, sizeof env);
     uv_process_options_t uo = {
         .exit_cb = cio__process_exited,
         .file = argv[0],
-        .args = (char **)(uintptr_t)argv,
-        .env = (char **)(uintptr_t)o->env,
+        .args = args,
+        .env = env,
         .cwd = o->cwd,
         .flags = o->new_session ? UV_PROCESS_DETACHED : 0,
         .stdio_count = 3,

@@ -128,6 +128,16 @@ static void *stdio_main(void *arg) {
     close(fd);
     unlink(path);
 
+    /* the pipes' stream options: a readline limit of 8 bytes */
+    p = sh("echo 0123456789abcdef",
+           &(cio_process_options){.out = CIO_STDIO_PIPE,
+                                  .stream = &(cio_stream_options){.limit = 8}});
+    char *line = NULL;
+    CHECK_INT(cio_stream_readline(cio_process_stdout(p), &line), CIO_ELIMIT);
+    free(line);
+    CHECK_INT(cio_process_wait(p, &code), 0);
+    cio_process_free(p);
+
     /* cwd and env */
     const char *const env[] = {"CIO_TEST_VAR=hello", "PATH=/usr/bin:/bin",
                                NULL};
