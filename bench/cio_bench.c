@@ -8,6 +8,13 @@
  *                                   0-1000 ms (the peers' LCG), then finish
  *   cio-bench spawn [-n N] [-c C]   start and wait for N /bin/true, C at a
  *                                   time (default 1000, 16)
+ *   cio-bench echo-server [--port P] W4's server: listens on 127.0.0.1:P
+ *                                   (28001), prints "READY 127.0.0.1:P", and
+ *                                   echoes what it reads (64 KiB reads,
+ *                                   TCP_NODELAY) until SIGTERM / SIGINT
+ *   cio-bench idle-conns [-n N]     N idle connections to a cio server (their
+ *                                   handlers parked in read): resident memory
+ *                                   per connection (stream + handler task)
  *
  * Options: --stack-size BYTES (the loop's default task stack, 0 = cio's
  * default); for w1, --gather joins with cio_gather (as the Python peers do)
@@ -34,8 +41,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <time.h>
+#include <unistd.h>
 
 /* The peers' 64-bit LCG (Knuth's MMIX constants): W3's delays are the same
  * in every program. */
@@ -50,6 +62,8 @@ typedef struct bench_args {
     uint64_t seed; /* w3 */
     int gather;    /* w1: join with cio_gather instead of awaiting each task */
     int failed;    /* set by a workload on an error (not a failed check) */
+    long port;     /* echo-server */
+    int sigfd;     /* echo-server: a signalfd for SIGTERM and SIGINT */
 } bench_args;
 
 static double now(void) {
@@ -82,6 +96,23 @@ static long peak_rss_kib(void) {
     long kib = -1;
     while (fgets(line, sizeof line, f) != NULL) {
         if (strncmp(line, "VmHWM:", 6) == 0) {
+            kib = strtol(line + 6, NULL, 10);
+            break;
+        }
+    }
+    fclose(f);
+    return kib;
+}
+
+/* The current resident set (VmRSS), KiB. */
+static long rss_kib(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f == NULL)
+        return -1;
+    char line[256];
+    long kib = -1;
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (strncmp(line, "VmRSS:", 6) == 0) {
             kib = strtol(line + 6, NULL, 10);
             break;
         }
@@ -420,6 +451,98 @@ static void *spawn_bench(void *arg) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* W4: echo server; memory of idle connections                              */
+/* ------------------------------------------------------------------------ */
+
+static void echo_conn(cio_stream *s, void *arg) {
+    (void)arg;
+    char buf[65536];
+    ssize_t n;
+    while ((n = cio_stream_read(s, buf, sizeof buf)) > 0)
+        if (cio_stream_write(s, buf, (size_t)n) < 0 || cio_stream_drain(s) < 0)
+            break;
+}
+
+static void *echo_server(void *arg) {
+    bench_args *a = arg;
+    cio_server *srv = NULL;
+    if (cio_start_server(echo_conn, NULL, "127.0.0.1", (int)a->port, NULL,
+                         &srv) < 0) {
+        fprintf(stderr, "cio-bench echo-server: %s\n",
+                cio_last_error_message());
+        a->failed = 1;
+        return NULL;
+    }
+    printf("READY 127.0.0.1:%d\n", cio_server_port(srv));
+    fflush(stdout);
+    /* serve until a signal: the signal fd is watched like any fd */
+    int sfd = a->sigfd;
+    cio_wait_readable(sfd, -1);
+    cio_server_close(srv);
+    cio_server_abort_clients(srv);
+    cio_server_wait_closed(srv);
+    cio_server_free(srv);
+    return NULL;
+}
+
+static int idle_open;
+
+static void idle_conn(cio_stream *s, void *arg) {
+    (void)arg;
+    char b[1];
+    idle_open++;
+    cio_stream_read(s, b, 1); /* parked until the client goes */
+    idle_open--;
+}
+
+static void *idle_conns(void *arg) {
+    bench_args *a = arg;
+    cio_server *srv = NULL;
+    cio_server_options so = {.backlog = 4096};
+    if (cio_start_server(idle_conn, NULL, "127.0.0.1", 0, &so, &srv) < 0) {
+        a->failed = 1;
+        return NULL;
+    }
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)cio_server_port(srv))};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    /* warm up: one connection, so one-time costs are not counted */
+    int warm = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    connect(warm, (struct sockaddr *)&sa, sizeof sa);
+    while (idle_open < 1)
+        cio_sleep(0.001);
+    cio_sleep(0.05);
+    long before = rss_kib();
+    int *fds = malloc((size_t)a->n * sizeof *fds);
+    long made = 0;
+    for (; made < a->n; made++) {
+        fds[made] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        if (fds[made] < 0)
+            break;
+        connect(fds[made], (struct sockaddr *)&sa, sizeof sa);
+        if (made % 256 == 255)
+            cio_sleep(0.001);
+    }
+    for (int i = 0; i < 5000 && idle_open < made + 1; i++)
+        cio_sleep(0.001);
+    cio_sleep(0.1);
+    long after = rss_kib();
+    /* the client sockets' own user memory is nil: raw fds */
+    metric_l("idle.conns", idle_open - 1, "count");
+    metric_f("idle.bytes_per_conn", "%.0f",
+             made ? (double)(after - before) * 1024.0 / (double)made : 0, "B");
+    metric_l("idle.ok", idle_open - 1 == made, "bool");
+    for (long i = 0; i < made; i++)
+        close(fds[i]);
+    close(warm);
+    free(fds);
+    cio_server_close(srv);
+    cio_server_wait_closed(srv);
+    cio_server_free(srv);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
 /* main                                                                     */
 /* ------------------------------------------------------------------------ */
 
@@ -428,7 +551,9 @@ static int usage(void) {
                     " w3 [-n N] [--seed S] | spawn [-n N] [-c C]\n"
                     "       [--stack-size BYTES] [--gather (w1)]\n"
                     "defaults: w1 -n 1000000, w2a -m 1000000, w2b -m 200000,"
-                    " w3 -n 100000 --seed 42, spawn -n 1000 -c 16\n");
+                    " w3 -n 100000 --seed 42, spawn -n 1000 -c 16\n"
+                    "       echo-server [--port P (28001)] |"
+                    " idle-conns [-n N (5000)]\n");
     return 2;
 }
 
@@ -463,6 +588,12 @@ int main(int argc, char **argv) {
     } else if (strcmp(a.cmd, "spawn") == 0) {
         fn = spawn_bench;
         dn = 1000;
+    } else if (strcmp(a.cmd, "echo-server") == 0) {
+        fn = echo_server;
+        a.port = 28001;
+    } else if (strcmp(a.cmd, "idle-conns") == 0) {
+        fn = idle_conns;
+        dn = 5000;
     } else {
         return usage();
     }
@@ -489,6 +620,8 @@ int main(int argc, char **argv) {
             a.seed = (uint64_t)v;
         else if (strcmp(o, "-stack-size") == 0)
             opts.stack_size = (size_t)v;
+        else if (strcmp(o, "-port") == 0 && v <= 65535)
+            a.port = (long)v;
         else
             return usage();
     }
@@ -497,6 +630,20 @@ int main(int argc, char **argv) {
     if (a.m < 0)
         a.m = dm;
 
+    if (fn == echo_server) {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        sigprocmask(SIG_BLOCK, &set, NULL);
+        a.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    }
+    if (fn == idle_conns) {
+        struct rlimit r;
+        getrlimit(RLIMIT_NOFILE, &r);
+        r.rlim_cur = r.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &r);
+    }
     int err = cio_run_ex(fn, &a, NULL, &opts);
     fflush(stdout);
     if (err != 0) {

@@ -8,6 +8,9 @@ set -euo pipefail
 
 packages=(cmake pkg-config gcc libc6-dev make libuv1-dev libcurl4-openssl-dev
           libjansson-dev libssl-dev libcmocka-dev valgrind)
+# net: the redis_fd example (hiredis) and its test's server; python3 picks
+# free ports in tests
+packages+=(libhiredis-dev redis-server python3)
 # extra packages a target needs (make lint: clang-format clang-tidy cppcheck)
 packages+=("$@")
 

@@ -193,6 +193,44 @@ static int fail(int rc, const char *who, const char *what) {
     return rc;
 }
 
+/* Connect to one of the addresses of `res` (tried in the interleaved
+ * order, staggered as o says); the stream is tuned and TLS started. */
+int cio__net_connect_list(cio__net_reg *reg, struct addrinfo *res,
+                          const cio_connect_options *o, const char *host,
+                          cio_stream **out) {
+    cio_loop *loop = cio__net_reg_loop(reg);
+    double deadline =
+        o && o->timeout > 0 ? cio_loop_time(loop) + o->timeout : 0;
+    struct addrinfo *lres = NULL;
+    int rc;
+    if (o && o->local_host &&
+        (rc = cio__net_resolve(o->local_host, o->local_port, res->ai_family,
+                               SOCK_STREAM, true, &lres)) < 0)
+        return rc;
+    connect_ctx c = {.winner = -1};
+    const struct addrinfo *addrs[MAX_ATTEMPTS];
+    int n = order_addrs(res, addrs);
+    rc = connect_loop(&c, reg, o, addrs, n, lres ? lres->ai_addr : NULL,
+                      deadline);
+    drop_attempts(&c, n, rc == 0 ? c.winner : -1);
+    c.waiter = NULL;
+    cio_freeaddrinfo(lres);
+    if (rc < 0)
+        return rc;
+    cio_stream *s = c.attempt[c.winner];
+    s->connect_ctx = NULL;
+    s->freed = false;
+    rc = cio__stream_tune_tcp(s, !(o && o->no_nodelay), o ? o->keep_alive : 0);
+    if (rc == 0)
+        rc = tls_start(s, o, host);
+    if (rc < 0) {
+        cio_stream_free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
 int cio_open_connection(const char *host, int port,
                         const cio_connect_options *o, cio_stream **out) {
     const char *who = "cio_open_connection";
@@ -208,41 +246,13 @@ int cio_open_connection(const char *host, int port,
     cio__net_reg *reg = cio__net_reg_get(loop, who);
     if (!reg)
         return cio_last_error();
-    double deadline =
-        o && o->timeout > 0 ? cio_loop_time(loop) + o->timeout : 0;
-    struct addrinfo *res = NULL, *lres = NULL;
+    struct addrinfo *res = NULL;
     if ((rc = cio__net_resolve(host, port, o ? o->family : 0, SOCK_STREAM,
                                false, &res)) < 0)
         return rc;
-    if (o && o->local_host &&
-        (rc = cio__net_resolve(o->local_host, o->local_port, res->ai_family,
-                               SOCK_STREAM, true, &lres)) < 0) {
-        cio_freeaddrinfo(res);
-        return rc;
-    }
-    connect_ctx c = {.winner = -1};
-    const struct addrinfo *addrs[MAX_ATTEMPTS];
-    int n = order_addrs(res, addrs);
-    rc = connect_loop(&c, reg, o, addrs, n, lres ? lres->ai_addr : NULL,
-                      deadline);
-    drop_attempts(&c, n, rc == 0 ? c.winner : -1);
-    c.waiter = NULL;
+    rc = cio__net_connect_list(reg, res, o, host, out);
     cio_freeaddrinfo(res);
-    cio_freeaddrinfo(lres);
-    if (rc < 0)
-        return fail(rc, who, host);
-    cio_stream *s = c.attempt[c.winner];
-    s->connect_ctx = NULL;
-    s->freed = false;
-    rc = cio__stream_tune_tcp(s, !(o && o->no_nodelay), o ? o->keep_alive : 0);
-    if (rc == 0)
-        rc = tls_start(s, o, host);
-    if (rc < 0) {
-        cio_stream_free(s);
-        return fail(rc, who, host);
-    }
-    *out = s;
-    return 0;
+    return rc < 0 ? fail(rc, who, host) : 0;
 }
 
 /* ---- UNIX sockets ------------------------------------------------------- */

@@ -151,9 +151,10 @@ static int wait_fd(int fd, int events, double timeout, const char *who) {
     if (rc == 0 && !reg)
         return cio_last_error();
     wait_ctx c = {.w = {.events = events}};
-    if (rc == 0 && !(c.p = poller_get(reg, fd, &rc)))
-        rc = rc ? rc : CIO_ENOMEM;
-    if (rc < 0) {
+    if (rc == 0)
+        c.p = poller_get(reg, fd, &rc);
+    if (!c.p) {
+        rc = rc < 0 ? rc : CIO_ENOMEM;
         cio__set_error(rc, "%s: fd %d: %s", who, fd, cio_strerror(rc));
         return rc;
     }

@@ -196,6 +196,10 @@ int cio__net_check_task(cio_loop *loop);
  * code with its message recorded. */
 int cio__net_resolve(const char *host, int port, int family, int socktype,
                      bool passive, struct addrinfo **res);
+/* The connect part of cio_open_connection, over resolved addresses. */
+int cio__net_connect_list(cio__net_reg *reg, struct addrinfo *res,
+                          const cio_connect_options *o, const char *host,
+                          cio_stream **out);
 /* Map a libuv getaddrinfo status to a cio code (CIO_EAI_*). */
 int cio__net_gai_code(int uv_status);
 /* Park the calling task with an optional deadline (loop seconds; 0 none):

@@ -178,7 +178,8 @@ int cio__net_park(cio_loop *loop, cio__parking **slot, double deadline) {
     }
     cio__cleanup cl;
     cio__cleanup_push(&cl, abandon, &c);
-    *slot = &c.park;
+    /* cleared below, and by abandon() if the frame goes first */
+    *slot = &c.park; // cppcheck-suppress autoVariables
     int rc = cio__park(&c.park, __FILE__, __LINE__);
     clear_slot(&c);
     cio__cleanup_pop(&cl);

@@ -78,14 +78,16 @@ static void conn_unlink(cio_server *srv, cio_stream *s) {
     }
     if (!srv->nconns && srv->closed)
         wake(&srv->closed_waiter);
-    maybe_free(srv);
 }
 
 /* The loop closed with the handler suspended: the stream is let go. */
 static void conn_abandoned(void *arg) {
     cio_stream *s = arg;
-    if (s->server)
-        conn_unlink(s->server, s);
+    cio_server *srv = s->server;
+    if (srv) {
+        conn_unlink(srv, s);
+        maybe_free(srv);
+    }
     cio_stream_free(s);
 }
 
@@ -108,8 +110,10 @@ static void *conn_main(void *arg) {
     if (cio_stream_wait_closed(s) < 0)
         cio_stream_abort(s);
     cio__cleanup_pop(&cl);
-    if (s->server)
-        conn_unlink(s->server, s);
+    if ((srv = s->server) != NULL) {
+        conn_unlink(srv, s);
+        maybe_free(srv);
+    }
     cio_stream_free(s);
     return NULL;
 }
@@ -117,17 +121,17 @@ static void *conn_main(void *arg) {
 static void new_conn(cio_server *srv, int fd) {
     cio_stream *s =
         cio__stream_new(srv->reg, &srv->opts.stream, srv->kind, "cio_server");
-    int rc = s ? 0 : cio_last_error();
-    if (s) {
-        rc = srv->kind == CIO__S_TCP ? uv_tcp_open(&s->h.tcp, fd)
-                                     : uv_pipe_open(&s->h.pipe, fd);
-        if (rc == 0)
-            fd = -1; /* the stream's now */
-        if (rc == 0)
-            cio__stream_tune_tcp(s, !srv->opts.no_nodelay,
-                                 srv->opts.keep_alive);
+    if (!s) {
+        cio__diag("server: a connection is dropped: %s",
+                  cio_last_error_message());
+        close(fd);
+        return;
     }
+    int rc = srv->kind == CIO__S_TCP ? uv_tcp_open(&s->h.tcp, fd)
+                                     : uv_pipe_open(&s->h.pipe, fd);
     if (rc == 0) {
+        fd = -1; /* the stream's now */
+        cio__stream_tune_tcp(s, !srv->opts.no_nodelay, srv->opts.keep_alive);
         s->server = srv;
         s->srv_prev = NULL;
         s->srv_next = srv->conns;
@@ -143,8 +147,7 @@ static void new_conn(cio_server *srv, int fd) {
         conn_unlink(srv, s);
     }
     cio__diag("server: a connection is dropped: %s", cio_strerror(rc));
-    if (s)
-        cio_stream_free(s);
+    cio_stream_free(s);
     if (fd >= 0)
         close(fd);
 }
@@ -263,18 +266,18 @@ static int listen_on(cio_server *srv, const struct sockaddr *a, socklen_t len) {
     socklen_t sl = sizeof l->addr;
     if (rc == 0 && getsockname(fd, (struct sockaddr *)&l->addr, &sl) < 0)
         rc = -errno;
-    if (rc == 0 && !(l->poll = malloc(sizeof *l->poll)))
+    uv_poll_t *poll = rc == 0 ? malloc(sizeof *poll) : NULL;
+    if (rc == 0 && !poll)
         rc = CIO_ENOMEM;
-    if (rc == 0 &&
-        (rc = uv_poll_init_socket(cio_loop_uv(srv->loop), l->poll, fd)) < 0) {
-        free(l->poll);
-        l->poll = NULL;
-    }
-    if (rc < 0) {
+    if (rc == 0)
+        rc = uv_poll_init_socket(cio_loop_uv(srv->loop), poll, fd);
+    if (rc != 0 || !poll) {
+        free(poll);
         close(fd);
         return rc;
     }
-    l->poll->data = srv;
+    poll->data = srv;
+    l->poll = poll;
     l->fd = fd;
     srv->nls++;
     return 0;
@@ -411,7 +414,7 @@ int cio_start_unix_server(cio_stream_handler handler, void *arg,
     if (!handler || !out || !path || strlen(path) >= sizeof un.sun_path)
         return fail(CIO_EINVAL, who,
                     path ? "bad argument or path too long" : "no path");
-    strcpy(un.sun_path, path);
+    memcpy(un.sun_path, path, strlen(path) + 1);
     struct stat st;
     if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
         unlink(path); /* a stale socket, as asyncio removes it */

@@ -45,7 +45,8 @@ int cio__buf_append(cio__buf *b, const char *p, size_t n) {
         b->start = 0;
         b->end = len;
     }
-    memcpy(b->data + b->end, p, n);
+    if (n)
+        memcpy(b->data + b->end, p, n);
     b->end += n;
     return 0;
 }

@@ -39,7 +39,7 @@ static int read_blocked(const cio_stream *s) {
 }
 
 static char *take(cio_stream *s, size_t n, bool nul) {
-    char *out = malloc(n + (nul ? 1 : 0));
+    char *out = n < SIZE_MAX ? malloc(n + 1) : NULL;
     if (!out)
         return NULL;
     memcpy(out, s->rbuf.data + s->rbuf.start, n);
@@ -88,7 +88,8 @@ ssize_t cio_stream_readexactly(cio_stream *s, void *buf, size_t n,
     for (;;) {
         size_t have = cio__buf_len(&s->rbuf);
         if (have >= n) {
-            memcpy(buf, s->rbuf.data + s->rbuf.start, n);
+            if (n)
+                memcpy(buf, s->rbuf.data + s->rbuf.start, n);
             cio__buf_consume(&s->rbuf, n);
             cio__stream_maybe_resume(s);
             return (ssize_t)n;
@@ -96,7 +97,8 @@ ssize_t cio_stream_readexactly(cio_stream *s, void *buf, size_t n,
         if ((rc = read_blocked(s)) < 0)
             return cio__stream_report(s, rc, who);
         if (s->eof) {
-            memcpy(buf, s->rbuf.data + s->rbuf.start, have);
+            if (have)
+                memcpy(buf, s->rbuf.data + s->rbuf.start, have);
             cio__buf_consume(&s->rbuf, have);
             if (partial)
                 *partial = have;

@@ -92,7 +92,8 @@ static void on_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf,
         return; /* dropped, as the kernel would */
     d->next = NULL;
     d->len = (size_t)n;
-    memcpy(d->data, buf->base, (size_t)n);
+    if (n)
+        memcpy(d->data, buf->base, (size_t)n);
     memset(&d->from, 0, sizeof d->from);
     if (addr)
         memcpy(&d->from, addr,
@@ -237,7 +238,8 @@ int cio_udp_sendto(cio_udp *u, const void *data, size_t n,
     if (!r)
         return fail(CIO_ENOMEM, who, "datagram");
     r->u = NULL; /* the endpoint may be freed first: errors then go nowhere */
-    memcpy(r->data, data, n);
+    if (n)
+        memcpy(r->data, data, n);
     b = uv_buf_init(r->data, (unsigned)n);
     rc = uv_udp_send(&r->req, &u->h, &b, 1, addr, on_sent);
     if (rc < 0) {
@@ -263,7 +265,8 @@ ssize_t cio_udp_recvfrom(cio_udp *u, void *buf, size_t cap,
                 u->tail = NULL;
             u->nq--;
             size_t m = d->len < cap ? d->len : cap;
-            memcpy(buf, d->data, m);
+            if (m)
+                memcpy(buf, d->data, m);
             if (from)
                 *from = d->from;
             free(d);

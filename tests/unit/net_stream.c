@@ -339,11 +339,82 @@ static void test_bad_input(void **state) {
                      CIO_ENOTASK);
 }
 
+/* ---- a loop closed with everything still open ---------------------------- */
+
+static void park_in_read(cio_stream *s, void *arg) {
+    (void)arg;
+    char b[4];
+    cio_stream_read(s, b, sizeof b); /* never returns: the loop closes */
+}
+
+static void *client_read(void *arg) {
+    char b[4];
+    cio_stream_read(arg, b, sizeof b);
+    return NULL;
+}
+
+static int abandon_sv[2];
+static cio_stream *kept;
+static cio_udp *kept_udp;
+
+static void *fd_wait(void *arg) {
+    (void)arg;
+    cio_wait_readable(abandon_sv[0], -1);
+    return NULL;
+}
+
+static void *udp_wait(void *arg) {
+    char b[4];
+    cio_udp_recvfrom(arg, b, sizeof b, NULL);
+    return NULL;
+}
+
+static void *t_abandon(void *arg) {
+    cio_server **srv = arg;
+    CHECK_INT(cio_start_server(park_in_read, NULL, "127.0.0.1", 0, NULL, srv),
+              0);
+    CHECK_INT(
+        cio_open_connection("127.0.0.1", cio_server_port(*srv), NULL, &kept),
+        0);
+    cio_stream_write(kept, "x", 1); /* buffered or sent: either is freed */
+    cio_release(cio_create_task(client_read, kept));
+    CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, abandon_sv), 0);
+    cio_release(cio_create_task(fd_wait, NULL));
+    cio_udp_options uo = {.local_host = "127.0.0.1"};
+    CHECK_INT(cio_udp_open(&uo, &kept_udp), 0);
+    cio_release(cio_create_task(udp_wait, kept_udp));
+    cio_sleep(0.05); /* everyone parked */
+    return NULL;
+}
+
+static void test_loop_closed_with_all_open(void **state) {
+    (void)state;
+    diag_capture();
+    cio_loop *loop = cio_loop_new(NULL);
+    cio_server *srv = NULL;
+    assert_int_equal(cio_loop_run_until_complete(loop, t_abandon, &srv, NULL),
+                     0);
+    /* tasks parked in reads and waits: the loop abandons them */
+    assert_int_equal(cio_loop_close(loop), 0);
+    diag_restore();
+    checks_assert();
+    /* what the program still holds is freed after the loop */
+    assert_int_equal(cio_stream_free(kept), 0);
+    assert_int_equal(cio_udp_close(kept_udp), 0);
+    cio_server_free(srv);
+    close(abandon_sv[0]);
+    close(abandon_sv[1]);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        CIO_TEST(test_echo),  CIO_TEST(test_eof_mid_read),
-        CIO_TEST(test_limit), CIO_TEST(test_half_close_server),
-        CIO_TEST(test_unix),  CIO_TEST(test_bad_input),
+        CIO_TEST(test_echo),
+        CIO_TEST(test_eof_mid_read),
+        CIO_TEST(test_limit),
+        CIO_TEST(test_half_close_server),
+        CIO_TEST(test_unix),
+        CIO_TEST(test_bad_input),
+        CIO_TEST(test_loop_closed_with_all_open),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
