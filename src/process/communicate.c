@@ -171,14 +171,15 @@ int cio_process_communicate(cio_process *p, const void *input, size_t len,
     p->busy--;
     if (rc != 0)
         return rc;
-    for (int i = 1; i <= 2;
-         i++) /* room for the NUL of a pipe that gave nothing */
+    /* a pipe that gave nothing still gets a buffer, for its NUL */
+    for (int i = 1; i <= 2; i++) {
         if (p->pipes[i] && !p->acc[i]) {
             p->acc[i] = calloc(1, 1);
             if (!p->acc[i])
                 return CIO_ENOMEM;
             p->acc_cap[i] = 1;
         }
+    }
     hand_out(p, 1, out, out_len);
     hand_out(p, 2, err, err_len);
     return 0;

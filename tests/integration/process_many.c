@@ -2,7 +2,7 @@
  * Each child is `cat`, fed 1 MiB through its stdin pipe by one task while
  * another reads its stdout pipe and checks every byte; all of them run at
  * the same time (counted). Before and after, this process has the same
- * descriptors and no child. Scaled down under ASan and valgrind.
+ * descriptors and no child. Scaled down under the sanitizers and valgrind.
  * ctest-labels: big
  * ctest-timeout: 600 */
 #include "../cio_test.h"
@@ -99,7 +99,7 @@ static void *many_main(void *arg) {
 
 static void test_thousand_cats(void **state) {
     (void)state;
-    bool small = CIO_TEST_ASAN || under_valgrind();
+    bool small = CIO_TEST_ASAN || CIO_TEST_TSAN || under_valgrind();
     plan pl = {.count = small ? 50 : 1000,
                .bytes = small ? 64 * 1024 : 1024 * 1024};
     /* two pipes per child: more than the usual soft limit of 1024 */
