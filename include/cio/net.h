@@ -40,6 +40,9 @@ extern "C" {
 #endif
 
 struct cio_tls_context; /* cio/tls.h */
+/* <netdb.h> defines it only with POSIX feature macros (_POSIX_C_SOURCE or
+ * _GNU_SOURCE); declared here so that strict C11 code compiles too. */
+struct addrinfo;
 
 /* ------------------------------------------------------------------------ */
 /* Name resolution                                                          */
@@ -178,7 +181,8 @@ CIO_API int cio_stream_writelines(cio_stream *s, const cio_buf *bufs,
 
 /* asyncio's drain: if more than high_water bytes are buffered, suspend
  * until the buffer falls to low_water. Returns 0, the connection's error,
- * CIO_ECANCELED (the data stays buffered), CIO_ENOTASK. */
+ * CIO_ECANCELED (the data stays buffered), CIO_ECLOSED, CIO_ENOTASK, -EBUSY
+ * while another task drains the same stream. */
 CIO_API int cio_stream_drain(cio_stream *s);
 
 /* Bytes written but not yet taken by the kernel. */
@@ -198,12 +202,16 @@ CIO_API void cio_stream_close(cio_stream *s);
 /* Close at once, dropping buffered data (the peer sees a reset). */
 CIO_API void cio_stream_abort(cio_stream *s);
 CIO_API bool cio_stream_is_closing(const cio_stream *s);
-/* Suspend until the close has finished. 0, CIO_ECANCELED, CIO_ENOTASK. */
+/* Suspend until the close has finished (call close or abort first, or the
+ * peer's end must close it). 0, CIO_ECANCELED, CIO_ENOTASK, -EBUSY while
+ * another task waits for the same stream. */
 CIO_API int cio_stream_wait_closed(cio_stream *s);
 
 /* Give the stream back: aborts it if it is still open (call close and
  * wait_closed first for an orderly end), and frees it when libuv is done.
- * CIO_EHASWAITERS (nothing done) if a task waits on it. NULL is a no-op. */
+ * CIO_EHASWAITERS (nothing done) if a task waits on it, CIO_EINVALIDSTATE
+ * for a stream a server handed to its handler (the server frees it). NULL
+ * is a no-op. */
 CIO_API int cio_stream_free(cio_stream *s);
 
 /* get_extra_info: the addresses (length in *len if not NULL; 0 or a code)
@@ -281,7 +289,7 @@ CIO_API void cio_server_close_clients(cio_server *srv);
 CIO_API void cio_server_abort_clients(cio_server *srv);
 
 /* Suspend until the server is closed and every handler has returned.
- * 0, CIO_ECANCELED, CIO_ENOTASK. */
+ * 0, CIO_ECANCELED, CIO_ENOTASK, -EBUSY while another task waits. */
 CIO_API int cio_server_wait_closed(cio_server *srv);
 
 /* Start serving and suspend until cancelled; the server is then closed

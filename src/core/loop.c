@@ -222,9 +222,19 @@ static int poll_blocking(cio_loop *loop) {
     }
     if (loop->nheap) {
         uint64_t now = monotonic_ns(), when = loop->heap[0]->when;
-        uint64_t ms = when > now ? (when - now + 999999) / 1000000 : 0;
-        uv_update_time(&loop->uv); /* libuv counts from its cached time */
-        uv_timer_start(&loop->wake, on_wake, ms, 0);
+        if (when <= now) { /* due already: look at I/O, do not block */
+            poll_nowait(loop);
+            cio__timers_fire(loop, cio__loop_now(loop));
+            return 0;
+        }
+        /* libuv 1.44's uv_run fires timers before it polls, against its
+         * cached clock: a wake timer set from a stale clock (tasks ran
+         * for longer than the wait) fired there, and the poll then blocked
+         * without a timeout whenever another handle (a socket, a uv_poll)
+         * kept the loop alive. Refresh the clock first. */
+        uv_update_time(&loop->uv);
+        uv_timer_start(&loop->wake, on_wake, (when - now + 999999) / 1000000,
+                       0);
     } else if (!uv_loop_alive(&loop->uv)) {
         /* Only another thread could still wake us, through the inbox; look
          * again now and then, in case it is gone. A thread that posted and

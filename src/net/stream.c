@@ -452,6 +452,11 @@ void cio__stream_loop_closed(cio_stream *s) {
 int cio_stream_free(cio_stream *s) {
     if (!s)
         return 0;
+    if (s->server) {
+        cio__set_error(CIO_EINVALIDSTATE, "cio_stream_free: the stream "
+                                          "belongs to its server");
+        return CIO_EINVALIDSTATE;
+    }
     if (s->reader || s->drainer || s->closer || s->filter_waiter) {
         cio__set_error(CIO_EHASWAITERS, "cio_stream_free: a task waits on it");
         return CIO_EHASWAITERS;

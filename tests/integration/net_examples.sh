@@ -31,7 +31,10 @@ done
 [ -n "$port" ] || fail "echo server did not start: $(cat "$tmp/server.out")"
 out=$("$ex/net_echo_client" "$port" "Hello World!") || fail "client: $out"
 echo "$out" | grep -qx "Received: 'Hello World!'" || fail "client got: $out"
-sleep 0.2
+for i in $(seq 100); do # the server prints once it has answered
+    grep -q "Close the connection" "$tmp/server.out" && break
+    sleep 0.05
+done
 grep -q "Received 'Hello World!' from 127.0.0.1:" "$tmp/server.out" ||
     fail "server said: $(cat "$tmp/server.out")"
 echo "ok   echo server and client"

@@ -201,6 +201,15 @@ static void *t_udp(void *arg) {
     CHECK_INT(cio_udp_set_multicast_ttl(srv, 2), 0);
     CHECK_INT(cio_udp_set_multicast_loop(srv, true), 0);
     CHECK_INT(cio_udp_join_group(srv, "not an address", NULL) < 0, 1);
+    /* multicast on the loopback interface: join, receive, leave */
+    cio_udp *mc = NULL;
+    cio_udp_options mo = {
+        .local_host = "0.0.0.0", .reuse_address = true, .send_buffer = 65536};
+    CHECK_INT(cio_udp_open(&mo, &mc), 0);
+    CHECK_INT(cio_udp_join_group(mc, "239.255.77.1", "127.0.0.1"), 0);
+    CHECK_INT(cio_udp_leave_group(mc, "239.255.77.1", "127.0.0.1"), 0);
+    CHECK_INT(cio_udp_leave_group(mc, "239.255.77.1", "127.0.0.1") < 0, 1);
+    CHECK_INT(cio_udp_close(mc), 0);
     CHECK_INT(cio_udp_sendto(NULL, "x", 1, NULL), CIO_EINVAL);
     cio_udp *none = NULL;
     CHECK_INT(cio_udp_open(NULL, &none), CIO_EINVAL);

@@ -12,6 +12,7 @@
 
 static void echo_lines(cio_stream *s, void *arg) {
     (void)arg;
+    CHECK_INT(cio_stream_free(s), CIO_EINVALIDSTATE); /* the server's */
     char *line;
     ssize_t n;
     while ((n = cio_stream_readline(s, &line)) > 0) {
