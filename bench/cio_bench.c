@@ -6,6 +6,8 @@
  *                                   two one-slot queues
  *   cio-bench w3  [-n N] [--seed S] N tasks each sleep a pseudo-random
  *                                   0-1000 ms (the peers' LCG), then finish
+ *   cio-bench spawn [-n N] [-c C]   start and wait for N /bin/true, C at a
+ *                                   time (default 1000, 16)
  *   cio-bench echo-server [--port P] W4's server: listens on 127.0.0.1:P
  *                                   (28001), prints "READY 127.0.0.1:P", and
  *                                   echoes what it reads (64 KiB reads,
@@ -67,6 +69,7 @@ typedef struct bench_args {
     const char *cmd;
     long n;        /* tasks (w1, w3) */
     long m;        /* yields (w2a) / round trips (w2b) */
+    long c;        /* spawn: children at a time */
     uint64_t seed; /* w3 */
     int gather;    /* w1: join with cio_gather instead of awaiting each task */
     int eager;     /* w1: start each task eagerly */
@@ -407,6 +410,62 @@ static void *w3(void *arg) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* spawn: N /bin/true, C at a time                                          */
+/* ------------------------------------------------------------------------ */
+
+typedef struct spawn_state {
+    long left, bad; /* children still to start; failures */
+} spawn_state;
+
+/* One of the C workers: start a child, wait for it, until none is left. */
+static void *spawn_worker(void *arg) {
+    spawn_state *s = arg;
+    static const char *const argv[] = {"/bin/true", NULL};
+    while (s->left > 0) {
+        s->left--;
+        cio_process *p = cio_create_subprocess_exec(argv, NULL);
+        int code = -1;
+        if (p == NULL || cio_process_wait(p, &code) != 0 || code != 0) {
+            if (s->bad++ == 0)
+                fprintf(stderr, "cio-bench spawn: %s\n",
+                        p ? "/bin/true failed" : cio_last_error_message());
+        }
+        cio_process_free(p);
+    }
+    return NULL;
+}
+
+static void *spawn_bench(void *arg) {
+    bench_args *a = arg;
+    long c = a->c > 0 ? a->c : 1;
+    spawn_state s = {.left = a->n};
+    double t0 = now();
+    cio_future **workers = new_handles(a, c, "spawn");
+    if (workers == NULL)
+        return NULL;
+    long started = 0;
+    for (; started < c; started++) {
+        workers[started] = cio_create_task(spawn_worker, &s);
+        if (workers[started] == NULL) {
+            fail(a, "cio_create_task");
+            break;
+        }
+    }
+    if (cio_gather(workers, (size_t)started, NULL) != 0)
+        a->failed = 1;
+    cio_release_all(workers, (size_t)started);
+    free(workers);
+    double dt = now() - t0;
+    metric_l("spawn.processes", a->n, "count");
+    metric_l("spawn.concurrency", c, "count");
+    metric_f("spawn.wall", "%.6f", dt, "s");
+    if (a->n > 0)
+        metric_f("spawn.us_per_process", "%.1f", dt * 1e6 / (double)a->n, "us");
+    metric_l("spawn.ok", !a->failed && s.bad == 0 && s.left == 0, "bool");
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
 /* W4: echo server; memory of idle connections                              */
 /* ------------------------------------------------------------------------ */
 
@@ -545,10 +604,10 @@ static void *http_server(void *arg) {
 static int usage(void) {
     fprintf(stderr,
             "usage: cio-bench w1 [-n N] | w2a [-m M] | w2b [-m M] |"
-            " w3 [-n N] [--seed S]\n"
+            " w3 [-n N] [--seed S] | spawn [-n N] [-c C]\n"
             "       [--stack-size BYTES] [--gather (w1)] [--eager (w1)]\n"
             "defaults: w1 -n 1000000, w2a -m 1000000, w2b -m 200000,"
-            " w3 -n 100000 --seed 42\n"
+            " w3 -n 100000 --seed 42, spawn -n 1000 -c 16\n"
             "       echo-server [--port P (28001)] |"
             " idle-conns [-n N (5000)] |"
             " http-server [--port P (28080)] |\n"
@@ -582,7 +641,7 @@ int main(int argc, char **argv) {
         }
         return rc;
     }
-    bench_args a = {.cmd = argv[1], .n = -1, .m = -1, .seed = 42};
+    bench_args a = {.cmd = argv[1], .n = -1, .m = -1, .c = 16, .seed = 42};
     cio_task_fn fn;
     long dn = 0, dm = 0;
     if (strcmp(a.cmd, "w1") == 0) {
@@ -597,6 +656,9 @@ int main(int argc, char **argv) {
     } else if (strcmp(a.cmd, "w3") == 0) {
         fn = w3;
         dn = 100000;
+    } else if (strcmp(a.cmd, "spawn") == 0) {
+        fn = spawn_bench;
+        dn = 1000;
     } else if (strcmp(a.cmd, "echo-server") == 0) {
         fn = echo_server;
         a.port = 28001;
@@ -630,6 +692,8 @@ int main(int argc, char **argv) {
             a.n = (long)v;
         else if (strcmp(o, "-m") == 0)
             a.m = (long)v;
+        else if (strcmp(o, "-c") == 0)
+            a.c = (long)v;
         else if (strcmp(o, "-seed") == 0)
             a.seed = (uint64_t)v;
         else if (strcmp(o, "-stack-size") == 0)

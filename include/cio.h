@@ -34,5 +34,6 @@
 #include "cio/http.h"
 /* The short forms (CIO_MAIN, CIO_TRY, cio_gather_all, cio_close...). */
 #include "cio/sugar.h"
+#include "cio/process.h"
 
 #endif /* CIO_H */

@@ -137,6 +137,9 @@ extern "C" {
 #define CIO_EWEB_TOO_LARGE (-10601)    /* a request body over max_body (413) */
 #define CIO_EWEB_BAD_REQUEST (-10602)  /* malformed request or body (400) */
 #define CIO_EWEB_HEADERS_SENT (-10603) /* the response's headers are sent */
+/* process and signals (cio/process.h) */
+#define CIO_EINTERRUPTED (-10700) /* cio_run's main task stopped by Ctrl-C */
+#define CIO_EBADSIGNAL (-10701)   /* a signal that cannot be handled */
 
 /* A sentence describing `code` (0, a cio code or a negated errno value).
  * Never NULL; the string is static. */
@@ -192,6 +195,10 @@ typedef struct cio_loop_options {
      * while the loop runs starts at once, as if cio_task_options.eager
      * were set (see there). */
     bool eager_tasks;
+    /* cio_run only: leave SIGINT alone. By default cio_run handles Ctrl-C
+     * as asyncio.run does (see cio_run); with no_sigint a Ctrl-C does what
+     * the process's SIGINT disposition says (by default: end at once). */
+    bool no_sigint;
 } cio_loop_options;
 
 /* 256 KiB of address space per task. Only the pages a task touches become
@@ -496,7 +503,20 @@ CIO_API int cio_dump_tasks(cio_loop *loop, FILE *out);
  * then cancel every task still pending and wait for them to finish, and
  * close the loop. Returns main's status (0, its error code, CIO_ECANCELED)
  * with its result in *result; CIO_ELOOPRUNNING if a loop is running on this
- * thread; CIO_EINVAL for a NULL main. */
+ * thread; CIO_EINVAL for a NULL main.
+ *
+ * Ctrl-C, as asyncio.run since Python 3.11: on the main thread, when SIGINT
+ * has its default disposition (not ignored, no handler of the program's),
+ * the first SIGINT cancels the main task, which can clean up at its
+ * suspension point; cio_run then returns CIO_EINTERRUPTED if main ended
+ * cancelled (main's own status if it swallowed the cancellation). The
+ * handler is one-shot: a second SIGINT meets the default action and ends
+ * the process at once, even if a task never yields. A SIGINT arriving after
+ * main finished (while the remaining tasks are cancelled) also ends it at
+ * once. `return cio_exit_status(rc);` in main() gives the shell the 130 it
+ * expects after Ctrl-C (cio/process.h). cio_add_signal_handler(SIGINT)
+ * replaces this handling for the rest of the run; the loop option
+ * no_sigint turns it off. */
 CIO_API int cio_run(cio_task_fn main, void *arg, void **result);
 
 /* cio_run with loop options (NULL: defaults). */

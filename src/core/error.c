@@ -142,6 +142,12 @@ const char *cio_strerror(int code) {
         return "the HTTP session is closed";
     case CIO_EHTTP_DECODE:
         return "the response body is not valid text in its charset";
+    case CIO_EINTERRUPTED:
+        return "interrupted by SIGINT (Ctrl-C): the main task was cancelled";
+    case CIO_EBADSIGNAL:
+        return "this signal cannot be handled by a loop callback (SIGKILL and "
+               "SIGSTOP cannot be caught; SIGSEGV, SIGBUS, SIGFPE and SIGILL "
+               "report faults that must be handled where they happen)";
     default:
         break;
     }

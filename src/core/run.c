@@ -1,5 +1,6 @@
 /* run.c - cio_run (asyncio.run) and cio_dump_tasks. */
 #include "core/internal.h"
+#include "core/sigint.h"
 
 #include <stdlib.h>
 
@@ -55,7 +56,10 @@ int cio_run_ex(cio_task_fn main, void *arg, void **result,
     if (!task) {
         rc = cio_last_error();
     } else {
+        /* Ctrl-C cancels main (sigint.c) */
+        cio__run_sigint *sigint = cio__run_sigint_start(loop, task, opts);
         rc = cio_loop_run_until_done(loop, task, result);
+        rc = cio__run_sigint_status(sigint, rc);
         cancel_remaining(loop);
         drain_callbacks(loop);
         cio__loop_run_hooks(loop, CIO__AT_RUN_END);

@@ -146,8 +146,11 @@ static void run_pass_debug(cio_loop *loop) {
 
 /* ---- the poll ------------------------------------------------------------ */
 
+/* Only here to end the blocking poll. libuv 1.44 runs due timers before
+ * it polls: a wake-up that fires there must stop the run, or the poll that
+ * follows blocks for as long as any other handle is active. */
 static void on_wake(uv_timer_t *t) {
-    (void)t; /* only here to end the blocking poll */
+    uv_stop(t->loop);
 }
 
 /* Whether the calling thread is the process's only one (src/coro/linux.c

@@ -128,6 +128,12 @@ static inline bool cio__waitq_wake_next(cio__waitq *q) {
  * unlinked). */
 size_t cio__waitq_wake_all(cio__waitq *q);
 
+/* Whether a task waits on q, or was woken by it and has not run yet (and
+ * will touch q, and the object around it, when it does). */
+static inline bool cio__waitq_busy(const cio__waitq *q) {
+    return q->count > 0 || q->woken > 0;
+}
+
 /* Whether some linked waiter has not been cancelled. */
 bool cio__waitq_has_live(const cio__waitq *q);
 
