@@ -146,8 +146,30 @@ static void run_pass_debug(cio_loop *loop) {
 
 /* ---- the poll ------------------------------------------------------------ */
 
+/* libuv (1.44) runs the timers that are due at the top of uv_run, before
+ * it polls, and then blocks until the next libuv timer or I/O: what they
+ * did for cio must keep it from blocking (uv_stop before the poll makes
+ * its timeout 0). The wake timer firing there means a cio deadline has
+ * come; another libuv timer (a higher layer's: libcurl's 0 ms one after a
+ * resumed transfer) may have made a task or callback ready, which the
+ * prepare check, run right before the poll, sees. Otherwise the loop slept
+ * with work ready, up to the next libuv timer or for ever. */
 static void on_wake(uv_timer_t *t) {
-    (void)t; /* only here to end the blocking poll */
+    uv_stop(t->loop);
+}
+
+static void on_before_poll(uv_prepare_t *p) {
+    cio_loop *loop = p->data;
+    if (loop->ready.count)
+        uv_stop(&loop->uv);
+}
+
+void cio__poll_open(cio_loop *loop) {
+    uv_timer_init(&loop->uv, &loop->wake);
+    uv_prepare_init(&loop->uv, &loop->before_poll);
+    loop->before_poll.data = loop;
+    uv_prepare_start(&loop->before_poll, on_before_poll);
+    uv_unref((uv_handle_t *)&loop->before_poll);
 }
 
 /* Whether the calling thread is the process's only one (src/coro/linux.c
@@ -182,6 +204,9 @@ static int poll_blocking(cio_loop *loop) {
         return 0;
     }
     if (timer) {
+        /* libuv counts the timeout from its cached clock, behind by as long
+         * as the tasks ran since the last uv_run: bring it up to date */
+        uv_update_time(&loop->uv);
         uint64_t now = cio__monotonic_ns(), when = loop->heap[0]->when;
         uint64_t ms = when > now ? (when - now + 999999) / 1000000 : 0;
         uv_timer_start(&loop->wake, on_wake, ms, 0);
