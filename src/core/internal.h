@@ -181,7 +181,8 @@ typedef struct cio__hook {
 
 struct cio_loop {
     uv_loop_t uv;
-    uv_timer_t wake;  /* wakes the blocking poll at the earliest timer */
+    uv_timer_t wake; /* wakes the blocking poll at the earliest timer */
+    uv_prepare_t before_poll; /* keeps it from blocking when work is ready */
     uv_async_t async; /* wakes it when another thread posts to the inbox */
     cio__inbox *inbox;
     cio__hook *hooks;
@@ -221,6 +222,9 @@ extern CIO_TLS cio_loop *cio__thread_loop;
 extern CIO_TLS cio__task *cio__current_task;
 
 uint64_t cio__loop_now(cio_loop *loop);
+/* Open the loop's wake timer and before_poll check (sched.c); neither
+ * keeps the loop alive, cio_loop_close closes them with every handle. */
+void cio__poll_open(cio_loop *loop);
 uint64_t cio__monotonic_ns(void); /* the real clock, whatever the loop's */
 void cio__loop_ref(cio_loop *loop);
 void cio__loop_unref(cio_loop *loop);

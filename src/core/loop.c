@@ -115,7 +115,7 @@ static bool options_ok(const cio_loop_options *o) {
     return true;
 }
 
-/* libuv's loop, the stack pool, the wake timer and the inbox; on failure
+/* libuv's loop, the stack pool, the poll's handles and the inbox; on failure
  * what was opened is closed again and the error recorded. */
 static bool open_resources(cio_loop *loop) {
     int rc = uv_loop_init(&loop->uv);
@@ -128,11 +128,12 @@ static bool open_resources(cio_loop *loop) {
     if (!loop->stacks)
         goto close_uv;
     cio__coro_set_origin(cio__task_origin); /* for the overflow report */
-    uv_timer_init(&loop->uv, &loop->wake);
+    cio__poll_open(loop);
     rc = cio__inbox_open(loop);
     if (rc == 0)
         return true;
     uv_close((uv_handle_t *)&loop->wake, NULL);
+    uv_close((uv_handle_t *)&loop->before_poll, NULL);
     uv_run(&loop->uv, UV_RUN_NOWAIT);
     cio__stack_pool_free(loop->stacks);
 close_uv:

@@ -146,11 +146,30 @@ static void run_pass_debug(cio_loop *loop) {
 
 /* ---- the poll ------------------------------------------------------------ */
 
-/* Only here to end the blocking poll. libuv 1.44 runs due timers before
- * it polls: a wake-up that fires there must stop the run, or the poll that
- * follows blocks for as long as any other handle is active. */
+/* libuv (1.44) runs the timers that are due at the top of uv_run, before
+ * it polls, and then blocks until the next libuv timer or I/O: what they
+ * did for cio must keep it from blocking (uv_stop before the poll makes
+ * its timeout 0). The wake timer firing there means a cio deadline has
+ * come; another libuv timer (a higher layer's: libcurl's 0 ms one after a
+ * resumed transfer) may have made a task or callback ready, which the
+ * prepare check, run right before the poll, sees. Otherwise the loop slept
+ * with work ready, up to the next libuv timer or for ever. */
 static void on_wake(uv_timer_t *t) {
     uv_stop(t->loop);
+}
+
+static void on_before_poll(uv_prepare_t *p) {
+    cio_loop *loop = p->data;
+    if (loop->ready.count)
+        uv_stop(&loop->uv);
+}
+
+void cio__poll_open(cio_loop *loop) {
+    uv_timer_init(&loop->uv, &loop->wake);
+    uv_prepare_init(&loop->uv, &loop->before_poll);
+    loop->before_poll.data = loop;
+    uv_prepare_start(&loop->before_poll, on_before_poll);
+    uv_unref((uv_handle_t *)&loop->before_poll);
 }
 
 /* Whether the calling thread is the process's only one (src/coro/linux.c
@@ -185,18 +204,15 @@ static int poll_blocking(cio_loop *loop) {
         return 0;
     }
     if (timer) {
+        /* libuv counts the timeout from its cached clock, behind by as long
+         * as the tasks ran since the last uv_run: bring it up to date */
+        uv_update_time(&loop->uv);
         uint64_t now = cio__monotonic_ns(), when = loop->heap[0]->when;
         if (when <= now) { /* due already: look at I/O, do not block */
             poll_nowait(loop);
             cio__timers_fire(loop, cio__loop_now(loop));
             return 0;
         }
-        /* libuv 1.44's uv_run fires timers before it polls, against its
-         * cached clock: a wake timer set from a stale clock (tasks ran
-         * for longer than the wait) fired there, and the poll then blocked
-         * without a timeout whenever another handle (a socket, a uv_poll)
-         * kept the loop alive. Refresh the clock first. */
-        uv_update_time(&loop->uv);
         uv_timer_start(&loop->wake, on_wake, (when - now + 999999) / 1000000,
                        0);
     } else if (!uv_loop_alive(&loop->uv)) {

@@ -267,9 +267,9 @@ void cio__engine_remove(cio_http_response *r) {
 CURL *cio__engine_easy(cio__session *s) {
     if (s->npool) {
         CURL *e = s->pool[--s->npool];
-        /* libcurl 7.88's reset drops (leaks) a cookie file list that no
-         * transfer consumed yet (a request cancelled before it started):
-         * clearing the option first frees it. */
+        /* libcurl 7.88.1's reset forgets the CURLOPT_COOKIEFILE list
+         * without freeing it (curl issue 10694, fixed in 8.0.0): free it
+         * first; the session's cookies stay in its share. */
         curl_easy_setopt(e, CURLOPT_COOKIEFILE, NULL);
         curl_easy_reset(e);
         return e;
