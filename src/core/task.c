@@ -176,7 +176,7 @@ int cio_sleep_at(double seconds, const char *file, int line) {
     if (seconds > 0 && !t->must_cancel) {
         if (cio__timer_reserve(loop) != 0)
             return CIO_ENOMEM;
-        double ns = seconds * 1e9;
+        double ns = round(seconds * 1e9); /* 0.1 s is 100000000 ns */
         uint64_t now = cio__loop_now(loop);
         uint64_t when =
             ns >= (double)(UINT64_MAX - now) ? UINT64_MAX : now + (uint64_t)ns;

@@ -52,10 +52,6 @@ EMULATIONS = {
     # outcome was decided meanwhile; asyncio's gathering future cancels
     # the children at once.
     "gather-cancels-late",
-    # cio_run's last clean-up cancels only the tasks that have no
-    # cancellation request standing (issue 16: a task that swallowed one is
-    # waited for instead of cancelled).
-    "run-skips-cancelling",
     # cio_timeout_end turns an expiry into CIO_ETIMEDOUT when no
     # cancellation request is left beyond those the task had when the scope
     # began, as asyncio.timeout does from 3.11.3 and in 3.12; Debian's
@@ -444,20 +440,11 @@ class Interp:
 
     def cancel_left(self, loop):
         left = [t for t in self.order if not t.done()]
-        if "run-skips-cancelling" not in self.emulate:
-            for t in left:
-                t.cancel()
-            if left:
-                loop.run_until_complete(
-                    asyncio.gather(*left, return_exceptions=True))
-            return
-        while left:  # cio's cancel_remaining
-            for t in left:
-                if t.cancelling() == 0:
-                    t.cancel()
+        for t in left:
+            t.cancel()
+        if left:
             loop.run_until_complete(
                 asyncio.gather(*left, return_exceptions=True))
-            left = [t for t in self.order if not t.done()]
 
     def run(self):
         try:
