@@ -235,7 +235,10 @@ CIO_API int cio_loop_run_until_complete(cio_loop *loop, cio_task_fn fn,
                                         void *arg, void **result);
 
 /* Run the loop until `future` (of this loop) is done; return its status as
- * cio_await() does. If cio_loop_stop() ends the run first: CIO_ESTOPPED. */
+ * cio_await() does. As asyncio's run_until_complete, whose done callback
+ * stops the loop, one more pass runs once the future is done: what was
+ * ready then (a task created just before, say) runs once; the clock does
+ * not move for it. If cio_loop_stop() ends the run first: CIO_ESTOPPED. */
 CIO_API int cio_loop_run_until_done(cio_loop *loop, cio_future *future,
                                     void **result);
 
