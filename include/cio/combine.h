@@ -86,12 +86,16 @@ extern "C" {
  * failed future's results[i] is NULL, and cio_future_error(futures[i]) /
  * cio_future_error_message(futures[i]) say why.
  *
- * If the calling task is cancelled while gather waits, every future not
- * done is cancelled (with the task's cancellation message) and gather goes
- * on waiting as it would have (for the first failure, or for all with
+ * If the calling task is cancelled while gather waits (or has a
+ * cancellation pending when it calls gather), every future not done is
+ * cancelled at once, inside that cio_cancel (with the task's cancellation
+ * message), as asyncio's gathering future does, and gather goes on waiting
+ * as it would have (for the first failure, or for all with
  * CIO_RETURN_ERRORS), then returns CIO_ECANCELED; without the flag, a real
  * error of a future that fails while being cancelled wins over
- * CIO_ECANCELED, as in asyncio.
+ * CIO_ECANCELED, as in asyncio. Each cancellation of the task does this
+ * again. If every future was already done, the task's cancellation is
+ * delivered when the outcome wakes it: CIO_ECANCELED.
  *
  * n == 0 returns 0 at once. Errors: CIO_ENOTASK, CIO_EINVAL, CIO_EWRONGLOOP,
  * CIO_ENOMEM; see COMMON RULES.

@@ -177,9 +177,10 @@ typedef void *(*cio_task_fn)(void *arg);
 typedef void (*cio_callback_fn)(void *arg);
 
 typedef struct cio_loop_options {
-    /* Virtual time: whenever nothing is ready to run and no I/O is ready,
-     * the clock jumps straight to the next timer. A test of cio_sleep(2)
-     * then takes microseconds and its order of events is deterministic. */
+    /* Virtual time: the clock starts at 0 and, whenever nothing is ready
+     * to run and no I/O is ready, jumps straight to the next timer. A test
+     * of cio_sleep(2) then takes microseconds and its order of events is
+     * deterministic. */
     bool virtual_time;
     /* Debug mode (also turned on by the environment variable CIO_DEBUG=1):
      * report a task step or callback that runs longer than
@@ -241,7 +242,10 @@ CIO_API int cio_loop_run_until_complete(cio_loop *loop, cio_task_fn fn,
                                         void *arg, void **result);
 
 /* Run the loop until `future` (of this loop) is done; return its status as
- * cio_await() does. If cio_loop_stop() ends the run first: CIO_ESTOPPED. */
+ * cio_await() does. As asyncio's run_until_complete, whose done callback
+ * stops the loop, one more pass runs once the future is done: what was
+ * ready then (a task created just before, say) runs once; the clock does
+ * not move for it. If cio_loop_stop() ends the run first: CIO_ESTOPPED. */
 CIO_API int cio_loop_run_until_done(cio_loop *loop, cio_future *future,
                                     void **result);
 
@@ -263,7 +267,9 @@ CIO_API int cio_loop_stop(cio_loop *loop);
  * so do not use `loop` afterwards. */
 CIO_API int cio_loop_close(cio_loop *loop);
 
-/* The loop's clock: monotonic seconds (virtual under virtual_time). */
+/* The loop's clock: monotonic seconds (virtual under virtual_time, from 0).
+ * Deadlines in these seconds are rounded to the nearest nanosecond, so
+ * cio_call_at(loop, cio_loop_time(loop) + d, ...) is cio_call_later(d). */
 CIO_API double cio_loop_time(const cio_loop *loop);
 
 /* The loop running on this thread, or NULL. */

@@ -2,11 +2,13 @@
  *
  * The calling task awaits a waiter future that the watch's callbacks finish
  * once the outcome is decided: the first failure (without
- * CIO_RETURN_ERRORS), or the last future done. If the task is cancelled
- * meanwhile, its await returns CIO_ECANCELED at once (the core cancels the
- * waiter); gather then does what asyncio's gathering future does when it is
- * cancelled: cancel the children and keep waiting for the outcome, so that
- * the caller returns only when the children have really reacted.
+ * CIO_RETURN_ERRORS), or the last future done. A cancellation of the task
+ * meanwhile is what asyncio's _GatheringFuture.cancel() makes of it: a
+ * cancel check on the task cancels the pending children at once, inside
+ * cio_cancel, and the task keeps waiting (CIO__CANCEL_DEFER): it wakes when
+ * the outcome is decided, so that it returns only when the children have
+ * really reacted. A cancellation already pending when gather is called is
+ * taken and dealt with the same way before the first wait.
  */
 #include "combine/internal.h"
 
@@ -15,11 +17,21 @@
 
 typedef struct gather {
     cio__watch watch;
-    size_t n, nfinished; /* futures watched / finished */
-    size_t failed;       /* index of the failure that decided, or SIZE_MAX */
+    cio__cancel_check check;        /* on the calling task while it waits */
+    cio__cancel_check *outer_check; /* the check the task had (or NULL) */
+    cio_future *self;               /* the calling task */
+    cio_future *const *fs;
+    size_t n, count, nfinished; /* entries / futures watched / finished */
+    size_t failed; /* index of the failure that decided, or SIZE_MAX */
     int flags;
     int code; /* the outcome, once decided */
     bool decided;
+    /* asyncio's _GatheringFuture._cancel_requested: a cancellation of the
+     * task cancelled a child, so the children's outcome is the gather's. */
+    bool cancel_requested;
+    /* asyncio's Task._must_cancel: a cancellation found no child to
+     * cancel, so the task's own cancellation is the gather's outcome. */
+    bool must_cancel;
     cio_future *waiter; /* what the task awaits, or NULL */
     void **results;     /* the caller's, filled as the futures finish */
 } gather;
@@ -43,7 +55,7 @@ static void gather_on_done(cio__watch *w, size_t index, cio_future *f) {
     g->nfinished++;
     if (err && !(g->flags & CIO_RETURN_ERRORS))
         decide(g, err, index);
-    else if (g->nfinished == g->n)
+    else if (g->nfinished == g->count)
         decide(g, 0, SIZE_MAX);
 }
 
@@ -51,16 +63,37 @@ static void gather_destroy(cio__watch *w) {
     free(cio__container_of(w, gather, watch));
 }
 
-/* When the calling task was cancelled, if it was. */
-enum cancelled { NOT_CANCELLED, BEFORE_DECISION, AFTER_DECISION };
+/* A cancellation of the task: _GatheringFuture.cancel() (cancel the
+ * children still pending), or, with none left to cancel, Task.cancel()'s
+ * request delivered when the task wakes. Each request, as in asyncio: a
+ * timeout's expiry after a first cancellation reaches the children too. */
+static void cancel_children(gather *g, const char *msg) {
+    bool any = false;
+    if (!g->decided)
+        for (size_t i = 0; i < g->n; i++)
+            if (g->fs[i] && !cio_future_done(g->fs[i]) &&
+                cio_cancel(g->fs[i], msg) > 0)
+                any = true;
+    if (any)
+        g->cancel_requested = true;
+    else
+        g->must_cancel = true;
+}
 
-/* Await until the outcome is decided. If the task is cancelled before the
- * decision, cancel the children and await the decision all the same.
- * Returns 0, or CIO_ENOMEM if no waiter could be made. */
-static int await_decision(gather *g, cio_loop *loop, cio_future *const *fs,
-                          size_t n, enum cancelled *cancelled, const char *file,
+static int gather_on_cancel(cio__cancel_check *check, const char *msg) {
+    gather *g = cio__container_of(check, gather, check);
+    if (g->outer_check && /* the gather future's own rule comes first */
+        g->outer_check->allow(g->outer_check, msg) == CIO__CANCEL_REFUSE)
+        return CIO__CANCEL_REFUSE;
+    cancel_children(g, msg);
+    return CIO__CANCEL_DEFER;
+}
+
+/* Await until the outcome is decided (a cancellation of the task does not
+ * wake it before: gather_on_cancel). Returns 0, or CIO_ENOMEM if no waiter
+ * could be made. */
+static int await_decision(gather *g, cio_loop *loop, const char *file,
                           int line) {
-    *cancelled = NOT_CANCELLED;
     while (!g->decided) {
         cio_future *w = cio_future_new(loop);
         if (!w)
@@ -68,29 +101,20 @@ static int await_decision(gather *g, cio_loop *loop, cio_future *const *fs,
         g->waiter = w;
         int rc = cio_await_at(w, NULL, file, line);
         g->waiter = NULL;
-        if (rc == CIO_ECANCELED) {
-            if (!g->decided) {
-                *cancelled = BEFORE_DECISION;
-                cio__cancel_pending(fs, n, cio_future_error_message(w));
-            } else if (*cancelled == NOT_CANCELLED) {
-                *cancelled = AFTER_DECISION;
-            }
-        }
+        if (rc == CIO_ECANCELED && !g->cancel_requested)
+            g->must_cancel = true; /* a request past the check */
         cio_release(w);
     }
     return 0;
 }
 
 /* The status gather returns, as asyncio decides it. */
-static int outcome(const gather *g, enum cancelled cancelled) {
-    switch (cancelled) {
-    case BEFORE_DECISION: /* a real error may still win */
-        return g->code ? g->code : CIO_ECANCELED;
-    case AFTER_DECISION: /* the task's own cancellation */
+static int outcome(const gather *g) {
+    if (g->must_cancel)
         return CIO_ECANCELED;
-    default:
-        return g->code;
-    }
+    if (g->cancel_requested) /* a real error of a child may still win */
+        return g->code ? g->code : CIO_ECANCELED;
+    return g->code;
 }
 
 static int gather_new(gather **out, cio_future *const *fs, size_t n,
@@ -102,7 +126,9 @@ static int gather_new(gather **out, cio_future *const *fs, size_t n,
         free(g);
         return CIO_ENOMEM;
     }
-    g->n = count;
+    g->fs = fs;
+    g->n = n;
+    g->count = count;
     g->flags = flags;
     g->failed = SIZE_MAX;
     int rc = cio__watch_add_all(&g->watch, fs, n, loop);
@@ -130,6 +156,7 @@ static void gather_end(gather *g) {
  * the await; our own reference to the waiter and the watch go here. */
 static void gather_abandon(void *arg) {
     gather *g = arg;
+    cio__task_set_cancel_check(g->self, g->outer_check);
     cio_release(g->waiter);
     g->waiter = NULL;
     cio__watch_stop(&g->watch);
@@ -158,13 +185,18 @@ int cio__gather(cio_future *const *fs, size_t n, void **results, int flags,
     g->results = results;
     if (flags & CIO__GATHER_CANCEL_FIRST)
         cio__cancel_pending(fs, n, NULL);
+    if (cio__task_take_pending_cancel(self)) /* asyncio: _must_cancel */
+        cancel_children(g, self->error ? NULL : self->message);
+    g->check.allow = gather_on_cancel;
+    g->self = self;
+    g->outer_check = cio__task_set_cancel_check(self, &g->check);
     cio__cleanup cleanup;
     cio__cleanup_push(&cleanup, gather_abandon, g);
-    enum cancelled cancelled;
-    rc = await_decision(g, loop, fs, n, &cancelled, file, line);
+    rc = await_decision(g, loop, file, line);
     cio__cleanup_pop(&cleanup);
-    if (rc == 0 || cancelled != NOT_CANCELLED)
-        rc = outcome(g, cancelled);
+    cio__task_set_cancel_check(self, g->outer_check);
+    if (rc == 0 || g->cancel_requested || g->must_cancel)
+        rc = outcome(g);
     if (failed)
         *failed = rc && rc == g->code ? g->failed : SIZE_MAX;
     g->results = NULL;

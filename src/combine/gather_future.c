@@ -2,12 +2,13 @@
  *
  * asyncio's gather returns a future whose cancel() cancels the children and
  * which stays pending until they have reacted. A plain cio future cannot do
- * that (cio_cancel finishes it at once, and the core offers no cancel hook),
- * but a task can: cancelling it delivers CIO_ECANCELED to the gather it
- * runs, which cancels the children and waits, exactly as the await form
- * does. So the gather future is a task running cio_gather, one that starts
- * even if it is cancelled first (cio__task_run_when_cancelled): its first
- * suspension, in the gather, then sees the cancellation.
+ * that (cio_cancel finishes it at once), but a task can: cancelling it
+ * reaches the gather it runs, whose cancel check (gather.c) cancels the
+ * children at once and waits, exactly as the await form does. So the
+ * gather future is a task running cio_gather, one that starts even if it
+ * is cancelled first (cio__task_run_when_cancelled): the gather then takes
+ * the pending cancellation before its first wait. Its own cancel check
+ * refuses a cancellation once every child is done.
  */
 #include "combine/internal.h"
 
@@ -53,7 +54,8 @@ static void *outcome(gather_job *j, int rc, size_t failed) {
  * child is still pending to cancel; once all are done the gather keeps
  * their outcome and the cancel returns 0. (Cancelling a done child, a
  * no-op, still marks its failure as seen, as child.cancel() does.) */
-static bool gather_may_cancel(cio__cancel_check *check) {
+static int gather_may_cancel(cio__cancel_check *check, const char *msg) {
+    (void)msg; /* the gather it runs passes it to the children */
     gather_job *j = (gather_job *)(void *)check;
     bool pending = false;
     for (size_t i = 0; i < j->n; i++)
@@ -62,7 +64,7 @@ static bool gather_may_cancel(cio__cancel_check *check) {
     if (!pending)
         for (size_t i = 0; i < j->n; i++)
             cio_cancel(j->fs[i], NULL);
-    return pending;
+    return pending ? CIO__CANCEL_ALLOW : CIO__CANCEL_REFUSE;
 }
 
 static void *gather_body(void *arg) {

@@ -103,7 +103,7 @@ static uint64_t deadline_after(cio_loop *loop, double delay) {
     uint64_t now = cio__loop_now(loop);
     if (!(delay > 0))
         return now;
-    double ns = delay * 1e9;
+    double ns = round(delay * 1e9); /* as cio_sleep: to the nearest ns */
     if (ns >= (double)(UINT64_MAX - now))
         return UINT64_MAX;
     return now + (uint64_t)ns;
@@ -126,7 +126,9 @@ int cio_call_at(cio_loop *loop, double when, cio_callback_fn cb, void *arg,
         return rc;
     if (isnan(when))
         return CIO_EINVAL;
-    double ns = when * 1e9;
+    /* to the nearest nanosecond: a deadline computed as loop time + delay
+     * in double seconds must not truncate to one nanosecond early */
+    double ns = round(when * 1e9);
     uint64_t at = ns <= 0 ? 0 : ns >= 1.8e19 ? UINT64_MAX : (uint64_t)ns;
     return call_at_ns(loop, at, cb, arg, out);
 }

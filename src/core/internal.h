@@ -150,17 +150,32 @@ typedef struct cio__task {
     bool must_cancel, started, finished;
     bool run_when_cancelled; /* start even if cancelled first (see task.c) */
     bool cancelled_at_end;   /* cio_run's final cancellation reached it */
-    /* Asked before a cancellation request is made: false refuses it
-     * (cio_cancel returns 0), as the gather future does once its children
-     * are done. NULL: no say. */
+    /* Asked before a cancellation request is made (see cio__cancel_check).
+     * NULL: no say. */
     struct cio__cancel_check *cancel_check;
 } cio__task;
 
+/* What a cancel check says of a cancellation request. */
+enum {
+    CIO__CANCEL_REFUSE, /* no request: cio_cancel returns 0 (the gather
+                           future once its children are done) */
+    CIO__CANCEL_ALLOW,  /* the usual: what the task awaits is cancelled */
+    /* The request stands (cio_cancel returns 1) but what the task awaits is
+     * left alone: the task sees CIO_ECANCELED when that wakes it. asyncio's
+     * Task.cancel() when _fut_waiter.cancel() returns False (cio_gather:
+     * it cancelled the children itself and waits for their outcome). */
+    CIO__CANCEL_DEFER,
+};
 typedef struct cio__cancel_check {
-    bool (*allow)(struct cio__cancel_check *self);
+    int (*allow)(struct cio__cancel_check *self, const char *msg);
 } cio__cancel_check;
-/* Give a task a cancel check (NULL: take it away). */
-void cio__task_set_cancel_check(cio_future *task, cio__cancel_check *check);
+/* Give a task a cancel check (NULL: take it away); the one it had. */
+cio__cancel_check *cio__task_set_cancel_check(cio_future *task,
+                                              cio__cancel_check *check);
+/* A cancellation request of the task not delivered yet (it came while the
+ * task was running): take it, so that its next suspension is not
+ * interrupted; the caller delivers it. false if there is none. */
+bool cio__task_take_pending_cancel(cio_future *task);
 
 /* ---- the loop ----------------------------------------------------------- */
 

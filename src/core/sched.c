@@ -36,6 +36,15 @@
 
 static int run_once(cio_loop *loop);
 
+/* asyncio's run_until_complete stops the loop from the future's done
+ * callback, which runs one pass after the future is done: what was ready by
+ * then (a task main created just before returning, say) still runs once,
+ * without waiting for I/O or a later timer. */
+static int run_last_pass(cio_loop *loop) {
+    loop->stopping = true;
+    return run_once(loop);
+}
+
 static bool finished(const cio_loop *loop, const cio_future *until,
                      bool until_no_tasks) {
     if (until)
@@ -60,6 +69,8 @@ int cio__loop_run(cio_loop *loop, const cio_future *until,
             rc = run_once(loop);
         } while (rc == 0 && !loop->stopping &&
                  !finished(loop, until, until_no_tasks));
+        if (rc == 0 && until && !loop->stopping)
+            rc = run_last_pass(loop);
     }
     loop->until = NULL;
     loop->until_no_tasks = false;

@@ -176,7 +176,7 @@ int cio_sleep_at(double seconds, const char *file, int line) {
     if (seconds > 0 && !t->must_cancel) {
         if (cio__timer_reserve(loop) != 0)
             return CIO_ENOMEM;
-        double ns = seconds * 1e9;
+        double ns = round(seconds * 1e9); /* 0.1 s is 100000000 ns */
         uint64_t now = cio__loop_now(loop);
         uint64_t when =
             ns >= (double)(UINT64_MAX - now) ? UINT64_MAX : now + (uint64_t)ns;
@@ -239,13 +239,19 @@ int cio__task_cancel(cio__task *t, const char *msg) {
         return 0;
     if (t->fut.loop->closed)
         return CIO_ELOOPCLOSED;
-    if (t->cancel_check && !t->cancel_check->allow(t->cancel_check))
+    int verdict = t->cancel_check ? t->cancel_check->allow(t->cancel_check, msg)
+                                  : CIO__CANCEL_ALLOW;
+    if (verdict == CIO__CANCEL_REFUSE)
         return 0;
     t->cancel_requests++;
     if (!t->fut.error) { /* keep a pending raise's message */
         char *copy = cio__strdup(msg ? msg : "");
         free(t->fut.message);
         t->fut.message = copy;
+    }
+    if (verdict == CIO__CANCEL_DEFER) {
+        t->must_cancel = true; /* seen when what it awaits wakes it */
+        return 1;
     }
     if (t->waiting && cio_cancel(t->waiting, msg) > 0)
         return 1;    /* its cancellation will wake us */
@@ -373,10 +379,22 @@ const cio__future_kind cio__task_kind = {
     .settable = false,
 };
 
-void cio__task_set_cancel_check(cio_future *f, cio__cancel_check *check) {
+cio__cancel_check *cio__task_set_cancel_check(cio_future *f,
+                                              cio__cancel_check *check) {
     cio__task *t = cio__as_task(f);
-    if (t)
-        t->cancel_check = check;
+    if (!t)
+        return NULL;
+    cio__cancel_check *old = t->cancel_check;
+    t->cancel_check = check;
+    return old;
+}
+
+bool cio__task_take_pending_cancel(cio_future *f) {
+    cio__task *t = cio__as_task(f);
+    if (!t || !t->must_cancel)
+        return false;
+    t->must_cancel = false;
+    return true;
 }
 
 void cio__task_run_when_cancelled(cio_future *f) {

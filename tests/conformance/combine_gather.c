@@ -446,6 +446,126 @@ static void test_gather_future_in_two_gathers(void **state) {
     RUN(two_gathers, NULL);
 }
 
+/* ---- the caller's cancellation reaches the children at once ---------- */
+
+static int g_ran;
+static void *mark_ran(void *arg) {
+    (void)arg;
+    g_ran++;
+    return IPTR(20);
+}
+
+static void *gather_with_cancel_pending(void *arg) {
+    (void)arg;
+    cio_cancel(cio_current_task(), NULL); /* pending, not delivered yet */
+    cio_future *c = cio_create_task(mark_ran, NULL);
+    CHECK(c != NULL);
+    CHECK_INT(cio_gather(&c, 1, NULL), CIO_ECANCELED);
+    CHECK(cio_future_cancelled(c));
+    cio_release(c);
+    return NULL;
+}
+
+/* asyncio: a task with a cancellation pending (_must_cancel) that awaits
+ * gather() cancels the gathering future as it suspends, and
+ * _GatheringFuture.cancel() cancels the children there: a child created
+ * just before never runs. (tests/diff: gather-cancels-late) */
+static void test_gather_pending_cancel_children_never_run(void **state) {
+    (void)state;
+    g_ran = 0;
+    assert_int_equal(run_vt(gather_with_cancel_pending, NULL, NULL),
+                     CIO_ECANCELED);
+    checks_assert();
+    assert_int_equal(g_ran, 0);
+}
+
+static void *sleepy_child(void *arg) {
+    int rc = cio_sleep(10);
+    ev_log(rc == CIO_ECANCELED ? 1 : -1);
+    if (arg) { /* swallow the first cancellation, then sleep again */
+        rc = cio_sleep(10);
+        ev_log(rc == CIO_ECANCELED ? 3 : -3);
+    }
+    return NULL;
+}
+
+static void *gatherer(void *arg) {
+    g_rc = cio_gather((cio_future **)arg, 1, NULL);
+    ev_log(4);
+    return NULL;
+}
+
+static void *cancel_reaches_child_now(void *arg) {
+    (void)arg;
+    cio_future *c = cio_create_task(sleepy_child, IPTR(1));
+    cio_future *g = cio_create_task(gatherer, &c);
+    CHECK_INT(cio_sleep(1), 0); /* both wait */
+    CHECK_INT(cio_cancel(g, NULL), 1);
+    /* inside cio_cancel, as _GatheringFuture.cancel() does */
+    CHECK_INT(cio_task_cancelling(c), 1);
+    CHECK_INT(cio_sleep(1), 0); /* the child swallows it, sleeps again */
+    ev_log(2);
+    CHECK(!cio_future_done(g));        /* the gatherer waits for the outcome */
+    CHECK_INT(cio_cancel(g, NULL), 1); /* again: reaches the child again */
+    CHECK_INT(cio_task_cancelling(c), 2);
+    /* it returns with the requests standing: CANCELLED (cio's rule) */
+    CHECK_INT(cio_await(g, NULL), CIO_ECANCELED);
+    CHECK_INT(g_rc, CIO_ECANCELED);
+    CHECK(cio_future_cancelled(c));
+    cio_release(c);
+    cio_release(g);
+    return NULL;
+}
+
+/* asyncio: Task.cancel() of a task awaiting gather() calls
+ * _GatheringFuture.cancel(), which cancels each child then and there, on
+ * every request (a timeout after a first cancellation reaches the children
+ * too); the task is woken only by the gather's outcome. */
+static void test_gather_caller_cancel_reaches_children_at_once(void **state) {
+    (void)state;
+    assert_int_equal(run_vt(cancel_reaches_child_now, NULL, NULL), 0);
+    checks_assert();
+    ev_assert(1, 2, 3, 4);
+}
+
+static void *returns_now(void *arg) {
+    return arg;
+}
+
+static void *other_sleeper(void *arg) {
+    (void)arg;
+    int rc = cio_sleep(10);
+    ev_log(rc == CIO_ECANCELED ? 1 : -1);
+    return NULL;
+}
+
+static void *cancel_with_children_done(void *arg) {
+    (void)arg;
+    cio_future *c = cio_create_task(returns_now, IPTR(5));
+    CHECK_INT(cio_sleep(0), 0); /* c is done, before anyone gathers it */
+    cio_future *g = cio_create_task(gatherer, &c);
+    cio_future *o = cio_create_task(other_sleeper, NULL);
+    CHECK_INT(cio_sleep(0), 0); /* g gathers: its callback is on its way */
+    CHECK_INT(cio_cancel(g, NULL), 1); /* nothing left to cancel */
+    CHECK_INT(cio_cancel(o, NULL), 1);
+    CHECK_INT(cio_await(g, NULL), CIO_ECANCELED);
+    CHECK_INT(g_rc, CIO_ECANCELED);
+    CHECK_INT(PINT(cio_future_result(c)), 5);
+    cio_release_all((cio_future *[]){c, g, o}, 3);
+    return NULL;
+}
+
+/* asyncio: _GatheringFuture.cancel() returns False when every child is
+ * done; Task.cancel() then sets _must_cancel, and the task gets its
+ * CancelledError when the gather's outcome wakes it, a pass after a task
+ * cancelled at the same moment runs. */
+static void test_gather_cancel_with_children_done_waits_outcome(void **state) {
+    (void)state;
+    assert_int_equal(run_vt(cancel_with_children_done, NULL, NULL), 0);
+    checks_assert();
+    ev_assert(1, 4);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         CIO_TEST(test_gather_results_in_input_order),
@@ -463,6 +583,9 @@ int main(void) {
         CIO_TEST(test_gather_duplicate_future),
         CIO_TEST(test_gather_marks_errors_retrieved),
         CIO_TEST(test_gather_future_in_two_gathers),
+        CIO_TEST(test_gather_pending_cancel_children_never_run),
+        CIO_TEST(test_gather_caller_cancel_reaches_children_at_once),
+        CIO_TEST(test_gather_cancel_with_children_done_waits_outcome),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -359,6 +359,69 @@ static void test_no_slow_report_without_debug(void **state) {
     assert_int_equal(diag_n, 0);
 }
 
+static int g_child_rc;
+static void *child_of_last_pass(void *arg) {
+    (void)arg;
+    ev_log(2);
+    g_child_rc = cio_sleep(1);
+    ev_log(4);
+    return NULL;
+}
+
+static void *main_spawns_and_returns(void *arg) {
+    (void)arg;
+    cio_release(cio_create_task(child_of_last_pass, NULL));
+    ev_log(1);
+    return NULL;
+}
+
+static void on_last_pass(void *arg) {
+    (void)arg;
+    ev_log(3);
+}
+
+static void *main_spawns_and_schedules(void *arg) {
+    cio_loop *loop = cio_get_running_loop();
+    cio_release(cio_create_task(child_of_last_pass, NULL));
+    CHECK_INT(cio_call_soon(loop, on_last_pass, NULL, NULL), 0);
+    ev_log(1);
+    return arg;
+}
+
+/* asyncio.run: run_until_complete stops the loop from main's done callback,
+ * one pass after main returns, so a task main created just before returning
+ * starts (and runs to its first await) before asyncio.run cancels it; a
+ * later timer does not fire (found by tests/diff: stop-in-main-pass). */
+static void test_run_runs_one_pass_after_main(void **state) {
+    (void)state;
+    g_child_rc = 1;
+    assert_int_equal(run_vt(main_spawns_and_returns, NULL, NULL), 0);
+    checks_assert();
+    ev_assert(1, 2, 4);
+    assert_int_equal(g_child_rc, CIO_ECANCELED);
+}
+
+/* The same for cio_loop_run_until_complete: the callback and the task
+ * scheduled in main's last pass run once, then the loop stops with the
+ * child suspended in its sleep. */
+static void test_run_until_complete_runs_one_pass_after(void **state) {
+    (void)state;
+    g_child_rc = 1;
+    cio_loop *loop = cio_loop_new(vt_opts());
+    assert_non_null(loop);
+    void *r = NULL;
+    assert_int_equal(cio_loop_run_until_complete(
+                         loop, main_spawns_and_schedules, IPTR(7), &r),
+                     0);
+    assert_int_equal(PINT(r), 7);
+    checks_assert();
+    ev_assert(1, 2, 3);
+    assert_int_equal(g_child_rc, 1); /* still sleeping */
+    diag_capture();
+    assert_int_equal(cio_loop_close(loop), 0);
+    diag_restore();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         CIO_TEST(test_run_returns_main_result),
@@ -367,6 +430,8 @@ int main(void) {
         CIO_TEST(test_run_only_function),
         CIO_TEST(test_run_from_running_loop),
         CIO_TEST(test_run_cancels_hanging_tasks),
+        CIO_TEST(test_run_runs_one_pass_after_main),
+        CIO_TEST(test_run_until_complete_runs_one_pass_after),
         CIO_TEST(test_run_waits_for_cleanup),
         CIO_TEST(test_run_reports_hanging_task_errors),
         CIO_TEST(test_run_cancels_tasks_spawned_during_shutdown),

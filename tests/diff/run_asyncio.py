@@ -31,10 +31,6 @@ from asyncio import events
 # this runner to cio's behaviour, so that the driver can tell a known
 # difference from a new one.
 EMULATIONS = {
-    # cio_run stops the loop at the end of the pass in which main finishes;
-    # asyncio's run_until_complete stops it one pass later (from a done
-    # callback), so what that pass had ready still runs first.
-    "stop-in-main-pass",
     # A cio task that returns while a cancellation request stands (one it
     # caught and did not take back with cio_task_uncancel) ends CANCELLED;
     # an asyncio task that caught CancelledError and returns ends DONE.
@@ -47,15 +43,6 @@ EMULATIONS = {
     # timer's place among the due timers; asyncio's sleep timer only sets a
     # future, and the task runs one pass later (docs/design.md).
     "sleep-wakes-directly",
-    # cio_gather's caller, when cancelled, wakes up and cancels the children
-    # from there (a pass later), and reports the cancellation even if the
-    # outcome was decided meanwhile; asyncio's gathering future cancels
-    # the children at once.
-    "gather-cancels-late",
-    # cio_run's last clean-up cancels only the tasks that have no
-    # cancellation request standing (issue 16: a task that swallowed one is
-    # waited for instead of cancelled).
-    "run-skips-cancelling",
     # cio_timeout_end turns an expiry into CIO_ETIMEDOUT when no
     # cancellation request is left beyond those the task had when the scope
     # began, as asyncio.timeout does from 3.11.3 and in 3.12; Debian's
@@ -188,31 +175,6 @@ async def wait_for_312(fut, timeout, timeout_cm):
         return await fut
 
 
-async def gather_cancels_late(*fs, return_exceptions=False):
-    """asyncio.gather as cio_gather behaves when its caller is cancelled:
-    the caller is woken, and cancels the children from there (one pass
-    later, from a callback queued where its wake-up would be); it then
-    waits for the outcome, and reports the cancellation even if the
-    outcome was decided meanwhile (a real error of a child still wins)."""
-    outer = asyncio.gather(*fs, return_exceptions=return_exceptions)
-    if not isinstance(outer, asyncio.tasks._GatheringFuture):
-        return await outer
-    cancel_now = outer.cancel
-    late = []
-
-    def cancel(msg=None):
-        if outer.done():
-            return False
-        late.append(msg)
-        outer.get_loop().call_soon(cancel_now, msg)
-        return True
-    outer.cancel = cancel
-    r = await outer
-    if late:
-        raise asyncio.CancelledError()
-    return r
-
-
 # ---- the interpreter --------------------------------------------------------
 
 class Err(Exception):
@@ -281,9 +243,6 @@ class Interp:
         return asyncio.wait_for(f, d)
 
     def gather(self, fs, return_exceptions):
-        if "gather-cancels-late" in self.emulate:
-            return gather_cancels_late(*fs,
-                                       return_exceptions=return_exceptions)
         return asyncio.gather(*fs, return_exceptions=return_exceptions)
 
     async def stmt(self, i, st):
@@ -400,8 +359,6 @@ class Interp:
             if i == 0:
                 self.main_done = True
                 self.log("=== main done")
-                if "stop-in-main-pass" in self.emulate:
-                    asyncio.get_running_loop().stop()
 
     async def main(self):
         p = self.prog
@@ -424,13 +381,10 @@ class Interp:
             events.set_event_loop(loop)
             main = loop.create_task(self.main())
             self.order.append(main)
-            if "stop-in-main-pass" in self.emulate:
-                loop.run_forever()  # main's last step stops it
-            else:
-                try:
-                    loop.run_until_complete(main)
-                except FAILURES:
-                    pass
+            try:
+                loop.run_until_complete(main)
+            except FAILURES:
+                pass
             try:
                 final0 = f"ok {main.result()}"
             except FAILURES as e:
@@ -444,20 +398,11 @@ class Interp:
 
     def cancel_left(self, loop):
         left = [t for t in self.order if not t.done()]
-        if "run-skips-cancelling" not in self.emulate:
-            for t in left:
-                t.cancel()
-            if left:
-                loop.run_until_complete(
-                    asyncio.gather(*left, return_exceptions=True))
-            return
-        while left:  # cio's cancel_remaining
-            for t in left:
-                if t.cancelling() == 0:
-                    t.cancel()
+        for t in left:
+            t.cancel()
+        if left:
             loop.run_until_complete(
                 asyncio.gather(*left, return_exceptions=True))
-            left = [t for t in self.order if not t.done()]
 
     def run(self):
         try:
