@@ -15,6 +15,12 @@
  *                                   on 127.0.0.1:P (28080) with cio's HTTP
  *                                   server, prints "READY 127.0.0.1:P", until
  *                                   SIGTERM / SIGINT
+ *   cio-bench http-client --url URL [-n N] [-c C] [--http2] [--cafile F]
+ *                                   W5: N GETs of the peers' ip.json (20000),
+ *                                   C in flight (64) on one session (its
+ *                                   pool limited to C), each body parsed as
+ *                                   JSON and its "ip" checked; --http2: HTTP/2
+ *                                   over TLS (ALPN), verified against F
  *   cio-bench idle-conns [-n N]     N idle connections to a cio server (their
  *                                   handlers parked in read): resident memory
  *                                   per connection (stream + handler task)
@@ -66,6 +72,9 @@ typedef struct bench_args {
     int failed;    /* set by a workload on an error (not a failed check) */
     long port;     /* echo-server */
     int sigfd;     /* echo-server: a signalfd for SIGTERM and SIGINT */
+    long c;        /* http-client: requests in flight */
+    int http2;     /* http-client: HTTP/2 over TLS */
+    const char *url, *cafile; /* http-client */
 } bench_args;
 
 static double now(void) {
@@ -529,6 +538,98 @@ static void *http_server(void *arg) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* W5: HTTP client (the peers' curl_multi_client.c, on cio's session)       */
+/* ------------------------------------------------------------------------ */
+
+typedef struct w5_state {
+    bench_args *a;
+    cio_http_session *session;
+    long issued, ok, errors;
+} w5_state;
+
+/* 1 if the response is a 200 whose JSON body has "ip": "203.0.113.7". */
+static int w5_check(cio_http_response *r) {
+    json_t *root = NULL;
+    if (cio_http_response_status(r) != 200 ||
+        cio_http_response_json(r, &root, 0) != 0)
+        return 0;
+    json_t *ip = json_object_get(root, "ip");
+    int good = json_is_string(ip) && strcmp(json_string_value(ip),
+                                            "203.0.113.7") == 0;
+    json_decref(root);
+    return good;
+}
+
+static void *w5_worker(void *arg) {
+    w5_state *st = arg;
+    while (st->issued < st->a->n) {
+        st->issued++;
+        cio_http_response *r = NULL;
+        int err = cio_http_get(st->session, st->a->url, &r);
+        int good = err == 0 && w5_check(r);
+        if (good) {
+            st->ok++;
+        } else if (st->errors++ < 5) {
+            fprintf(stderr, "cio-bench http-client: %s\n",
+                    err ? cio_last_error_message() : "bad response");
+        }
+        cio_http_response_release(r);
+    }
+    return NULL;
+}
+
+static double cpu_seconds(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+}
+
+static void *http_client(void *arg) {
+    bench_args *a = arg;
+    cio_http_session_options o = {
+        .limit = (int)a->c,
+        .version = a->http2 ? CIO_HTTP_VERSION_2_TLS : CIO_HTTP_VERSION_1_1,
+        .ca_file = a->cafile,
+    };
+    w5_state st = {.a = a, .session = cio_http_session_new(NULL, &o)};
+    cio_future **w = new_handles(a, a->c, "http-client");
+    if (st.session == NULL || w == NULL) {
+        if (st.session == NULL)
+            fail(a, "cio_http_session_new");
+        free(w);
+        cio_http_session_close(st.session);
+        return NULL;
+    }
+    double t0 = now(), c0 = cpu_seconds();
+    long made = 0;
+    for (; made < a->c; made++)
+        if ((w[made] = cio_create_task(w5_worker, &st)) == NULL)
+            break;
+    if (made < a->c)
+        fail(a, "cio_create_task");
+    for (long i = 0; i < made; i++) {
+        cio_await(w[i], NULL);
+        cio_release(w[i]);
+    }
+    double dt = now() - t0, cpu = cpu_seconds() - c0;
+    long done = st.ok + st.errors;
+    free(w);
+    cio_http_session_close(st.session);
+    metric_l("w5.requests", a->n, "count");
+    metric_l("w5.ok", st.ok, "count");
+    metric_l("w5.errors", st.errors, "count");
+    metric_f("w5.wall", "%.6f", dt, "s");
+    metric_f("w5.req_per_s", "%.1f", (double)st.ok / dt, "req/s");
+    metric_f("w5.client_cpu", "%.3f", cpu, "s");
+    metric_f("w5.cpu_per_req", "%.1f", cpu * 1e6 / (double)(done ? done : 1),
+             "us");
+    if (st.errors)
+        a->failed = 1;
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
 /* main                                                                     */
 /* ------------------------------------------------------------------------ */
 
@@ -540,7 +641,9 @@ static int usage(void) {
                     " w3 -n 100000 --seed 42\n"
                     "       echo-server [--port P (28001)] |"
                     " idle-conns [-n N (5000)] |"
-                    " http-server [--port P (28080)]\n");
+                    " http-server [--port P (28080)]\n"
+                    "       http-client --url URL [-n N (20000)] [-c C (64)]"
+                    " [--http2] [--cafile PEM]\n");
     return 2;
 }
 
@@ -578,6 +681,10 @@ int main(int argc, char **argv) {
     } else if (strcmp(a.cmd, "http-server") == 0) {
         fn = http_server;
         a.port = 28080;
+    } else if (strcmp(a.cmd, "http-client") == 0) {
+        fn = http_client;
+        dn = 20000;
+        a.c = 64;
     } else if (strcmp(a.cmd, "idle-conns") == 0) {
         fn = idle_conns;
         dn = 5000;
@@ -593,6 +700,15 @@ int main(int argc, char **argv) {
             a.gather = 1;
             continue;
         }
+        if (strcmp(o, "-http2") == 0) {
+            a.http2 = 1;
+            continue;
+        }
+        if ((strcmp(o, "-url") == 0 || strcmp(o, "-cafile") == 0) &&
+            i + 1 < argc) {
+            *(o[1] == 'u' ? &a.url : &a.cafile) = argv[++i];
+            continue;
+        }
         long long v;
         if (i + 1 >= argc || parse_num(argv[i + 1], &v) != 0)
             return usage();
@@ -605,6 +721,8 @@ int main(int argc, char **argv) {
             a.seed = (uint64_t)v;
         else if (strcmp(o, "-stack-size") == 0)
             opts.stack_size = (size_t)v;
+        else if (strcmp(o, "-c") == 0 && v > 0 && v <= 100000)
+            a.c = (long)v;
         else if (strcmp(o, "-port") == 0 && v <= 65535)
             a.port = (long)v;
         else
@@ -614,6 +732,8 @@ int main(int argc, char **argv) {
         a.n = dn;
     if (a.m < 0)
         a.m = dm;
+    if (fn == http_client && a.url == NULL)
+        return usage();
 
     if (fn == echo_server || fn == http_server) {
         sigset_t set;
