@@ -554,8 +554,8 @@ static int w5_check(cio_http_response *r) {
         cio_http_response_json(r, &root, 0) != 0)
         return 0;
     json_t *ip = json_object_get(root, "ip");
-    int good = json_is_string(ip) && strcmp(json_string_value(ip),
-                                            "203.0.113.7") == 0;
+    int good =
+        json_is_string(ip) && strcmp(json_string_value(ip), "203.0.113.7") == 0;
     json_decref(root);
     return good;
 }
