@@ -34,7 +34,9 @@ BEGIN {
     title["w3-1m"] = "W3 at " commas(n_big) " sleepers, cio only"
     cols["w3-1m"] = cols["w3"]
 
-    nw = split("w1 w2a w2b w3 w3-1m w4 w5 w5-h2 http-server tls", works, " ")
+    nw = split("w1 w2a w2b w3 w3-1m w4 w5 w5-h2 http-server tls idle", works, " ")
+    title["idle"] = "Idle connections to a cio server (stream + handler task parked in a read), cio only"
+    cols["idle"] = "conns:connections:1;bytes_per_conn:resident bytes per idle connection:1;peak_rss:peak RSS MiB:0.0009765625"
     title["tls"] = "TLS 1.3 throughput (bench/tls.sh, TLS_AES_128_GCM_SHA256): one cio client; MB/s of payload"
     cols["tls"] = "openssl_server_get_mbps:download from openssl s_server -WWW:1;cio_server_get_mbps:download from the cio server:1;cio_server_echo_mbps:echo through the cio server (each way):1"
     title["w4"] = "W4 TCP echo, 50 connections x 64 B, 5 s after 1 s warm-up; server on CPU 1, load generator (echo-load) on CPU 0"
@@ -201,6 +203,7 @@ END {
     G[++ng] = "W3 " short(n_sleep) " memory|<= 4,608 B/task|cio" SUBSEP "w3" SUBSEP "bytes_per_task|1|4608|B"
     G[++ng] = "W3 " short(n_big) " completes|every run ok|cio" SUBSEP "w3-1m" SUBSEP "ok|1|1|ok"
     G[++ng] = "W3 " short(n_big) " memory|(<= 4,608 B/task)|cio" SUBSEP "w3-1m" SUBSEP "bytes_per_task|1|4608|B"
+    G[++ng] = "Idle connection memory|<= 8,192 B|cio" SUBSEP "idle" SUBSEP "bytes_per_conn|1|8192|B"
     # goals relative to a peer in the same pass: name|target|workload|metric|peer|<= or >=|bound
     nrg = 0
     RG[++nrg] = "W4 server CPU per message|<= 1.05x raw libuv|w4|server_cpu_per_msg|c-libuv-raw|<=|1.05"
