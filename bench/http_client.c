@@ -1,7 +1,7 @@
 /* http_client.c - cio-bench http-client: the peers' W5 on cio's HTTP client.
  *
  *   cio-bench http-client [--url URL] [-n N] [-c C] [--want IP] [--http2]
- *                         [--insecure]
+ *                         [--insecure] [--cafile PEM]
  *
  * One session (connection limit C), C tasks issuing N GETs in all over
  * keep-alive connections; every body is parsed as JSON (jansson) and counts
@@ -25,7 +25,7 @@
 #include <time.h>
 
 typedef struct w5 {
-    const char *url, *want;
+    const char *url, *want, *cafile;
     long n, issued, ok, errors;
     int c;
     bool http2, insecure;
@@ -84,6 +84,7 @@ static void *run(void *arg) {
         .limit = w->c,
         .version = w->http2 ? CIO_HTTP_VERSION_2_TLS : CIO_HTTP_VERSION_1_1,
         .tls_no_verify = w->insecure,
+        .ca_file = w->cafile, /* NULL: the system's store */
     };
     w->s = cio_http_session_new(NULL, &o);
     if (!w->s) {
@@ -132,13 +133,16 @@ int cio_bench_http_client(int argc, char **argv) {
             w.url = argv[++i];
         else if (v && strcmp(o, "-want") == 0)
             w.want = argv[++i];
+        else if (v && strcmp(o, "-cafile") == 0)
+            w.cafile = argv[++i];
         else if (v && strcmp(o, "-n") == 0)
             w.n = atol(argv[++i]);
         else if (v && strcmp(o, "-c") == 0)
             w.c = atoi(argv[++i]);
         else {
             fprintf(stderr, "usage: cio-bench http-client [--url URL] [-n N] "
-                            "[-c C] [--want IP] [--http2] [--insecure]\n");
+                            "[-c C] [--want IP] [--http2] [--insecure] "
+                            "[--cafile PEM]\n");
             return 2;
         }
     }

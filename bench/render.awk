@@ -5,7 +5,8 @@
 #
 # SUMMARY is summary.awk's output. For every workload: one row per peer,
 # "median [min-max]" per figure, then the ratio of cio's median to the best
-# (lowest) median among the 1-CPU peers; totals (peak RSS, wall, spawn) are
+# (lowest) median among the 1-CPU peers (for the server and HTTP workloads:
+# to the reference program, raw libuv, raw libcurl or nginx); totals (peak RSS, wall, spawn) are
 # compared only with peers that ran the same number of tasks. Then the goals
 # of cio with the figures that decide them. FAILURES (optional) holds lines
 # "peer<TAB>workload<TAB>reason".
@@ -22,7 +23,6 @@ BEGIN {
     for (i in tmpl) onecpu[tmpl[i]] = 1
     total["peak_rss"] = total["wall"] = total["spawn_wall"] = 1
 
-    nw = split("w1 w2a w2b w3 w3-1m", works, " ")
     title["w1"] = "W1 spawn + join (N = " commas(n_native) " native, " commas(n_py) " Python)"
     cols["w1"] = "ns_per_task:ns/task:1;peak_rss:peak RSS MiB:0.0009765625"
     title["w2a"] = "W2a one task yields " commas(m_yield) " times"
@@ -33,6 +33,24 @@ BEGIN {
     cols["w3"] = "wall:wall s:1;spawn_wall:spawn s:1;peak_rss:peak RSS MiB:0.0009765625;bytes_per_task:bytes/task:1;empty_rss:empty-run MiB:0.0009765625"
     title["w3-1m"] = "W3 at " commas(n_big) " sleepers, cio only"
     cols["w3-1m"] = cols["w3"]
+
+    nw = split("w1 w2a w2b w3 w3-1m w4 w5 w5-h2 http-server tls idle", works, " ")
+    title["idle"] = "Idle connections to a cio server (stream + handler task parked in a read), cio only"
+    cols["idle"] = "conns:connections:1;bytes_per_conn:resident bytes per idle connection:1;peak_rss:peak RSS MiB:0.0009765625"
+    title["tls"] = "TLS 1.3 throughput (bench/tls.sh, TLS_AES_128_GCM_SHA256): one cio client; MB/s of payload"
+    cols["tls"] = "openssl_server_get_mbps:download from openssl s_server -WWW:1;cio_server_get_mbps:download from the cio server:1;cio_server_echo_mbps:echo through the cio server (each way):1"
+    title["w4"] = "W4 TCP echo, 50 connections x 64 B, 5 s after 1 s warm-up; server on CPU 1, load generator (echo-load) on CPU 0"
+    cols["w4"] = "msgs_per_s:msg/s:1;lat_p50:p50 us:1;lat_p99:p99 us:1;server_cpu_per_msg:server CPU us/msg:1;server_peak_rss:server RSS MiB:0.0009765625;client_busy:load-gen busy:1"
+    ref["w4"] = "c-libuv-raw"
+    title["w5"] = "W5 HTTP client, 20,000 GETs of a 313-byte JSON, 64 in flight, HTTP/1.1 keep-alive; client on CPU 0, nginx (1 worker) on CPU 1"
+    cols["w5"] = "req_per_s:req/s:1;cpu_per_req:client CPU us/req:1;peak_rss:client RSS MiB:0.0009765625;nginx_cpu_per_req:nginx CPU us/req:1"
+    ref["w5"] = "c-libcurl-multi"
+    title["w5-h2"] = "W5 over HTTP/2 + TLS (one connection, 64 streams), same requests"
+    cols["w5-h2"] = cols["w5"]
+    ref["w5-h2"] = "c-libcurl-multi"
+    title["http-server"] = "HTTP server, the 313-byte JSON at /ip.json; wrk -t1 -c64 -d5s on CPU 0, server on CPU 1"
+    cols["http-server"] = "req_per_s:req/s:1;server_cpu_per_req:server CPU us/req:1;server_peak_rss:server RSS MiB:0.0009765625;errors:errors:1"
+    ref["http-server"] = "nginx-1worker"
 }
 FNR == NR && failures != "" && FILENAME == failures {
     failed[$1 SUBSEP $2] = 1
@@ -50,6 +68,7 @@ FNR == NR && failures != "" && FILENAME == failures {
     }
     if ($1 != "_load" && !(($1 SUBSEP $2) in haswl)) {
         haswl[$1 SUBSEP $2] = 1
+        wpeer[$2, ++nwpeer[$2]] = $1 # the order the runs measured them
         if (!($1 in known)) {
             known[$1] = 1
             extra[++nextra] = $1
@@ -130,8 +149,10 @@ END {
             metric[c] = parts[1]; head[c] = parts[2]; scale[c] = parts[3] + 0
             T[1, c] = head[c]
         }
-        for (j = 1; j <= npo; j++) {
-            p = porder[j]
+        # W1-W3 in the fixed order of porder; the others in the order measured
+        np = (wl in ref) ? nwpeer[wl] : npo
+        for (j = 1; j <= np; j++) {
+            p = (wl in ref) ? wpeer[wl, j] : porder[j]
             if (!((p SUBSEP wl) in haswl)) continue
             nr++
             T[nr, 1] = p ((p SUBSEP wl) in failed ? " (failures: see below)" : "") \
@@ -147,7 +168,10 @@ END {
             ck = "cio" SUBSEP wl SUBSEP m
             if (!(ck in med) || m == "empty_rss") continue
             best = ""; bp = ""
-            for (p in onecpu) {
+            if (wl in ref) {
+                pk = ref[wl] SUBSEP wl SUBSEP m
+                if ((pk in med) && med[pk] > 0) { best = med[pk]; bp = ref[wl] }
+            } else for (p in onecpu) {
                 pk = p SUBSEP wl SUBSEP m
                 if (!(pk in med) || med[pk] <= 0) continue
                 if ((m in total) && (("cio" SUBSEP wl SUBSEP "tasks") in med) &&
@@ -155,12 +179,13 @@ END {
                 if (best == "" || med[pk] < best) { best = med[pk]; bp = p }
             }
             if (best == "") continue
-            R[c] = sprintf("%.2fx (%s)", med[ck] / best, bp)
+            R[c] = (wl in ref) ? sprintf("%.2fx", med[ck] / best) : sprintf("%.2fx (%s)", med[ck] / best, bp)
             anyratio = 1
         }
         if (anyratio) {
             nr++
-            T[nr, 1] = fmt == "md" ? "**cio / best 1-CPU peer**" : "cio / best 1-CPU peer"
+            rl = (wl in ref) ? "cio / " ref[wl] : "cio / best 1-CPU peer"
+            T[nr, 1] = fmt == "md" ? "**" rl "**" : rl
             for (c = 2; c <= nc; c++) T[nr, c] = R[c]
         }
         lk = "_load" SUBSEP wl SUBSEP "other_load_cores"
@@ -178,6 +203,18 @@ END {
     G[++ng] = "W3 " short(n_sleep) " memory|<= 4,608 B/task|cio" SUBSEP "w3" SUBSEP "bytes_per_task|1|4608|B"
     G[++ng] = "W3 " short(n_big) " completes|every run ok|cio" SUBSEP "w3-1m" SUBSEP "ok|1|1|ok"
     G[++ng] = "W3 " short(n_big) " memory|(<= 4,608 B/task)|cio" SUBSEP "w3-1m" SUBSEP "bytes_per_task|1|4608|B"
+    G[++ng] = "Idle connection memory|<= 8,192 B|cio" SUBSEP "idle" SUBSEP "bytes_per_conn|1|8192|B"
+    # goals relative to a peer in the same pass: name|target|workload|metric|peer|<= or >=|bound
+    nrg = 0
+    RG[++nrg] = "W4 server CPU per message|<= 1.05x raw libuv|w4|server_cpu_per_msg|c-libuv-raw|<=|1.05"
+    RG[++nrg] = "W4 server CPU per message|below Go|w4|server_cpu_per_msg|go-net|<=|1"
+    RG[++nrg] = "W4 server CPU per message|below Tokio ct|w4|server_cpu_per_msg|tokio-current_thread|<=|1"
+    RG[++nrg] = "W5 requests/s|>= 1.0x raw libcurl|w5|req_per_s|c-libcurl-multi|>=|1.0"
+    RG[++nrg] = "W5 requests/s|>= 1.4x Go net/http|w5|req_per_s|go-net-http|>=|1.4"
+    RG[++nrg] = "W5 HTTP/2 requests/s|>= 1.0x raw libcurl|w5-h2|req_per_s|c-libcurl-multi|>=|1.0"
+    RG[++nrg] = "HTTP server requests/s|>= 0.9x nginx (1 worker)|http-server|req_per_s|nginx-1worker|>=|0.9"
+    RG[++nrg] = "HTTP server requests/s|above Go net/http|http-server|req_per_s|go-net-http|>=|1"
+    RG[++nrg] = "HTTP server requests/s|above aiohttp.web (uvloop)|http-server|req_per_s|python-aiohttp-uvloop|>=|1"
     nc = 4; nr = 1
     T[1, 1] = "goal"; T[1, 2] = "target"; T[1, 3] = "cio (median [min-max])"; T[1, 4] = "met"
     for (g = 1; g <= ng; g++) {
@@ -197,6 +234,20 @@ END {
         }
         T[nr, 3] = cell(k, q[4] + 0) " " q[6]
         T[nr, 4] = (med[k] * q[4] <= q[5] + 0) ? "yes" : "NO"
+    }
+    for (g = 1; g <= nrg; g++) {
+        split(RG[g], q, "|")
+        k = "cio" SUBSEP q[3] SUBSEP q[4]
+        pk = q[5] SUBSEP q[3] SUBSEP q[4]
+        nr++
+        T[nr, 1] = q[1]; T[nr, 2] = q[2]
+        if (!(k in med) || !(pk in med) || med[pk] <= 0) {
+            T[nr, 3] = "not measured"; T[nr, 4] = "-"
+            continue
+        }
+        rr = med[k] / med[pk]
+        T[nr, 3] = sprintf("%s vs %s: %.2fx", f(med[k]), f(med[pk]), rr)
+        T[nr, 4] = ((q[6] == "<=" && rr <= q[7] + 0) || (q[6] == ">=" && rr >= q[7] + 0)) ? "yes" : "NO"
     }
     table("Goals (cio, medians)", "")
 }

@@ -39,4 +39,79 @@ check "w3 -n 0" 'w3.ok 1 bool' w3 -n 0
 check "w3 --stack-size 65536" 'w3.ok 1 bool' w3 -n 50 --stack-size 65536
 check "spawn -n 20" 'spawn.ok 1 bool' spawn -n 20 -c 4
 check "idle-conns -n 50" 'idle.ok 1 bool' idle-conns -n 50
+
+# The server workloads, tiny: cio-bench's echo server and HTTP server on free
+# ports (--port 0), stopped by pid. The echo is checked by python3 (skipped
+# without it), the HTTP server by cio-bench's own W5 client.
+tmp=$(mktemp -d)
+spid=""
+trap '[ -n "$spid" ] && kill "$spid" 2>/dev/null; rm -rf "$tmp"' EXIT
+
+# serve NAME ARGS...: starts `cio-bench ARGS --port 0`, sets spid and sport
+serve() {
+    name=$1
+    shift
+    "$bin" "$@" --port 0 >"$tmp/srv.out" 2>&1 &
+    spid=$!
+    sport=""
+    for _ in $(seq 100); do
+        sport=$(sed -n 's/^READY 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/srv.out")
+        [ -n "$sport" ] && return 0
+        kill -0 "$spid" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "FAIL $name: no READY line: $(cat "$tmp/srv.out")"
+    status=1
+    kill "$spid" 2>/dev/null
+    spid=""
+    return 1
+}
+
+# unserve NAME: SIGTERM; the server must exit 0 and print its peak RSS
+unserve() {
+    kill -TERM "$spid"
+    wait "$spid"
+    rc=$?
+    spid=""
+    if [ $rc -ne 0 ] || ! grep -Eq '^METRIC peak_rss [0-9]+ KiB$' "$tmp/srv.out"; then
+        echo "FAIL $1 (stop): exit $rc: $(cat "$tmp/srv.out")"
+        status=1
+    else
+        echo "ok   $1 (stopped by SIGTERM)"
+    fi
+}
+
+if serve echo-server echo-server; then
+    if command -v python3 >/dev/null 2>&1; then
+        if python3 - "$sport" <<'PY'; then
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+for i in range(200):
+    msg = bytes((i + j) % 256 for j in range(64))
+    s.sendall(msg)
+    got = b""
+    while len(got) < 64:
+        part = s.recv(64 - len(got))
+        if not part:
+            sys.exit("connection closed")
+        got += part
+    if got != msg:
+        sys.exit("echo differs")
+PY
+            echo "ok   echo-server: 200 echoes of 64 B"
+        else
+            echo "FAIL echo-server: the echo check failed"
+            status=1
+        fi
+    else
+        echo "skip echo-server's echo check: no python3"
+    fi
+    unserve echo-server
+fi
+
+if serve http-server http-server; then
+    check "http-client -n 200 -c 8 (cio's http-server)" 'w5.ok 200 count' \
+        http-client --url "http://127.0.0.1:$sport/ip.json" -n 200 -c 8
+    unserve http-server
+fi
 exit $status
