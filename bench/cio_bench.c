@@ -100,16 +100,18 @@ static void metric_f(const char *name, const char *fmt, double value,
     metric_s(name, buf, unit);
 }
 
-/* VmHWM in KiB, -1 if unreadable. */
-static long peak_rss_kib(void) {
+/* A field of /proc/self/status ("VmHWM:", "VmRSS:") in KiB, -1 if
+ * unreadable. */
+static long status_kib(const char *field) {
     FILE *f = fopen("/proc/self/status", "r");
     if (f == NULL)
         return -1;
     char line[256];
     long kib = -1;
+    size_t n = strlen(field);
     while (fgets(line, sizeof line, f) != NULL) {
-        if (strncmp(line, "VmHWM:", 6) == 0) {
-            kib = strtol(line + 6, NULL, 10);
+        if (strncmp(line, field, n) == 0) {
+            kib = strtol(line + n, NULL, 10);
             break;
         }
     }
@@ -117,21 +119,12 @@ static long peak_rss_kib(void) {
     return kib;
 }
 
-/* The current resident set (VmRSS), KiB. */
+/* The peak resident set (VmHWM) / the current one (VmRSS), KiB. */
+static long peak_rss_kib(void) {
+    return status_kib("VmHWM:");
+}
 static long rss_kib(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    if (f == NULL)
-        return -1;
-    char line[256];
-    long kib = -1;
-    while (fgets(line, sizeof line, f) != NULL) {
-        if (strncmp(line, "VmRSS:", 6) == 0) {
-            kib = strtol(line + 6, NULL, 10);
-            break;
-        }
-    }
-    fclose(f);
-    return kib;
+    return status_kib("VmRSS:");
 }
 
 static void fail(bench_args *a, const char *what) {
