@@ -51,16 +51,20 @@ trap '[ -n "$spid" ] && kill "$spid" 2>/dev/null; rm -rf "$tmp"' EXIT
 serve() {
     name=$1
     shift
-    "$bin" "$@" --port 0 >"$tmp/srv.out" 2>&1 &
+    # a file of its own: the shell truncates it only once the child runs,
+    # and an earlier server's READY line must not be read meanwhile
+    srvout="$tmp/$name.out"
+    : >"$srvout"
+    "$bin" "$@" --port 0 >"$srvout" 2>&1 &
     spid=$!
     sport=""
     for _ in $(seq 100); do
-        sport=$(sed -n 's/^READY 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/srv.out")
+        sport=$(sed -n 's/^READY 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$srvout")
         [ -n "$sport" ] && return 0
         kill -0 "$spid" 2>/dev/null || break
         sleep 0.05
     done
-    echo "FAIL $name: no READY line: $(cat "$tmp/srv.out")"
+    echo "FAIL $name: no READY line: $(cat "$srvout")"
     status=1
     kill "$spid" 2>/dev/null
     spid=""
@@ -73,8 +77,8 @@ unserve() {
     wait "$spid"
     rc=$?
     spid=""
-    if [ $rc -ne 0 ] || ! grep -Eq '^METRIC peak_rss [0-9]+ KiB$' "$tmp/srv.out"; then
-        echo "FAIL $1 (stop): exit $rc: $(cat "$tmp/srv.out")"
+    if [ $rc -ne 0 ] || ! grep -Eq '^METRIC peak_rss [0-9]+ KiB$' "$srvout"; then
+        echo "FAIL $1 (stop): exit $rc: $(cat "$srvout")"
         status=1
     else
         echo "ok   $1 (stopped by SIGTERM)"
