@@ -156,6 +156,11 @@ static void test_first_sigint_cancels_main(void **state) {
 
 static void test_second_sigint_ends_at_once(void **state) {
     (void)state;
+    /* ThreadSanitizer emulates SA_RESETHAND and defers signals to its own
+     * safe points; under load it once lost the first SIGINT here (60 s
+     * without 'C'). The signal logic has no threads for TSan to check. */
+    if (CIO_TEST_TSAN)
+        skip();
     kid k = start(STUBBORN);
     read_until(&k, 1);
     assert_int_equal(kill(k.pid, SIGINT), 0);
