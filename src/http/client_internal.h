@@ -1,7 +1,8 @@
 /* client_internal.h - what the files of the HTTP client share.
  *
  * A session owns a CURLM (its connection pool, DNS cache) driven by the
- * loop: a uv_poll_t per socket libcurl asks to watch, one uv_timer_t for
+ * loop: a uv_poll_t per socket libcurl watches (kept until libcurl closes
+ * the socket, so a kept-alive connection keeps it), one uv_timer_t for
  * libcurl's timeout. A transfer (the private part of a response) owns an
  * easy handle from the session's pool while libcurl works on it. Every
  * libcurl call that may run callbacks (socket_action, remove_handle) is
@@ -81,6 +82,8 @@ struct cio__session {
     size_t npool, pool_cap;
     cio__parking *closer;    /* the task waiting in cio_http_session_close */
     struct cio__sock *socks; /* sockets libcurl asked to watch */
+    struct cio__sock **byfd; /* the same, by fd */
+    size_t nbyfd;
     bool closing, registered;
     /* options, copied */
     char *base_url, *user_agent, *proxy, *ca_file, *ca_path, *cert, *key;
