@@ -13,14 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef struct cio__sock {
-    uv_poll_t poll;
-    cio__session *s;
-    curl_socket_t fd;
-    int events; /* what the poll watches now (0: stopped) */
-    bool idle;  /* libcurl no longer watches it (a kept-alive connection) */
-    struct cio__sock *prev, *next;
-} cio__sock;
 /* The sessions of a loop, closed by the loop if the program did not. */
 typedef struct registry {
     cio__session *head;

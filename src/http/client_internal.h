@@ -38,6 +38,18 @@ typedef struct cio__hop {
 
 typedef struct cio__session cio__session;
 
+/* A socket libcurl watches or watched: its poll lives until libcurl closes
+ * the socket (CURLOPT_CLOSESOCKETFUNCTION), so a kept-alive connection's
+ * next transfer needs no new poll and no epoll_ctl. */
+typedef struct cio__sock {
+    uv_poll_t poll;
+    cio__session *s;
+    curl_socket_t fd;
+    int events; /* what the poll watches now (0: stopped) */
+    bool idle;  /* libcurl no longer watches it (a kept-alive connection) */
+    struct cio__sock *prev, *next;
+} cio__sock;
+
 struct cio_http_response {
     cio__session *session; /* while the transfer runs, else NULL */
     CURL *easy;            /* while the transfer runs, else NULL */
@@ -80,9 +92,9 @@ struct cio__session {
     size_t nactive;
     CURL **pool; /* idle easy handles */
     size_t npool, pool_cap;
-    cio__parking *closer;    /* the task waiting in cio_http_session_close */
-    struct cio__sock *socks; /* sockets libcurl asked to watch */
-    struct cio__sock **byfd; /* the same, by fd */
+    cio__parking *closer; /* the task waiting in cio_http_session_close */
+    cio__sock *socks;     /* sockets libcurl asked to watch */
+    cio__sock **byfd;     /* the same, by fd */
     size_t nbyfd;
     bool closing, registered;
     /* options, copied */
