@@ -10,13 +10,8 @@
 #include "http/client_internal.h"
 
 #include <stdlib.h>
-
-typedef struct cio__sock {
-    uv_poll_t poll;
-    cio__session *s;
-    curl_socket_t fd;
-    struct cio__sock *prev, *next;
-} cio__sock;
+#include <string.h>
+#include <unistd.h>
 
 /* The sessions of a loop, closed by the loop if the program did not. */
 typedef struct registry {
@@ -36,8 +31,17 @@ static void check_done(cio__session *s) {
     }
 }
 
+static void sock_idle_stop(cio__sock *k) {
+    uv_poll_stop(&k->poll);
+    k->events = 0;
+}
+
 static void on_poll(uv_poll_t *h, int status, int events) {
     cio__sock *k = h->data;
+    if (k->idle) { /* e.g. the server closed a kept-alive connection */
+        sock_idle_stop(k);
+        return;
+    }
     int flags = 0;
     if (status < 0)
         flags = CURL_CSELECT_ERR;
@@ -64,6 +68,10 @@ static void free_handle(uv_handle_t *h) {
     free(h);
 }
 
+static cio__sock *sock_of(const cio__session *s, curl_socket_t fd) {
+    return fd >= 0 && (size_t)fd < s->nbyfd ? s->byfd[fd] : NULL;
+}
+
 static void sock_close(cio__session *s, cio__sock *k) {
     if (k->prev)
         k->prev->next = k->next;
@@ -71,45 +79,85 @@ static void sock_close(cio__session *s, cio__sock *k) {
         s->socks = k->next;
     if (k->next)
         k->next->prev = k->prev;
-    uv_poll_stop(&k->poll);
-    uv_close((uv_handle_t *)&k->poll, free_handle);
+    s->byfd[k->fd] = NULL;
+    uv_close((uv_handle_t *)&k->poll, free_handle); /* epoll forgets fd */
 }
 
+static cio__sock *sock_new(cio__session *s, curl_socket_t fd) {
+    if (fd < 0)
+        return NULL;
+    if ((size_t)fd >= s->nbyfd) {
+        size_t n = s->nbyfd ? s->nbyfd : 64;
+        while (n <= (size_t)fd)
+            n *= 2;
+        cio__sock **b = realloc(s->byfd, n * sizeof *b);
+        if (!b)
+            return NULL;
+        memset(b + s->nbyfd, 0, (n - s->nbyfd) * sizeof *b);
+        s->byfd = b;
+        s->nbyfd = n;
+    }
+    cio__sock *k = calloc(1, sizeof *k);
+    if (!k)
+        return NULL;
+    if (uv_poll_init_socket(cio_loop_uv(s->loop), &k->poll, fd) != 0) {
+        free(k);
+        return NULL;
+    }
+    k->poll.data = k;
+    k->s = s;
+    k->fd = fd;
+    k->next = s->socks;
+    if (k->next)
+        k->next->prev = k;
+    s->socks = k;
+    s->byfd[fd] = k;
+    return k;
+}
+
+/* libcurl no longer watches fd, but a kept-alive connection keeps it: its
+ * poll stays (unreferenced, still watching) so that the next transfer on it
+ * costs no epoll_ctl; it goes when libcurl closes the socket (on_close). */
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
                      void *socketp) {
     (void)easy;
+    (void)socketp;
     cio__session *s = userp;
-    cio__sock *k = socketp;
+    cio__sock *k = sock_of(s, fd);
     if (what == CURL_POLL_REMOVE) {
-        if (k) {
-            curl_multi_assign(s->multi, fd, NULL);
-            sock_close(s, k);
+        if (k && !k->idle) {
+            k->idle = true;
+            uv_unref((uv_handle_t *)&k->poll);
         }
         return 0;
     }
-    if (!k) {
-        k = calloc(1, sizeof *k);
-        if (!k)
-            return -1;
-        if (uv_poll_init_socket(cio_loop_uv(s->loop), &k->poll, fd) != 0) {
-            free(k);
-            return -1;
-        }
-        k->poll.data = k;
-        k->s = s;
-        k->fd = fd;
-        k->next = s->socks;
-        if (k->next)
-            k->next->prev = k;
-        s->socks = k;
-        curl_multi_assign(s->multi, fd, k);
+    if (!k)
+        k = sock_new(s, fd);
+    if (!k)
+        return -1;
+    if (k->idle) {
+        k->idle = false;
+        uv_ref((uv_handle_t *)&k->poll);
     }
     int events = 0;
     if (what & CURL_POLL_IN)
         events |= UV_READABLE;
     if (what & CURL_POLL_OUT)
         events |= UV_WRITABLE;
+    if (events == k->events)
+        return 0;
+    k->events = events;
     return uv_poll_start(&k->poll, events, on_poll) == 0 ? 0 : -1;
+}
+
+/* CURLOPT_CLOSESOCKETFUNCTION: the poll goes before the fd does, so that a
+ * new socket given the same number never meets it. */
+static int on_close(void *clientp, curl_socket_t fd) {
+    cio__session *s = clientp;
+    cio__sock *k = sock_of(s, fd);
+    if (k)
+        sock_close(s, k);
+    return close(fd);
 }
 
 static int on_timer(CURLM *multi, long ms, void *userp) {
@@ -201,6 +249,9 @@ void cio__engine_detach(cio__session *s) {
         curl_multi_cleanup(s->multi);
         s->multi = NULL;
     }
+    free(s->byfd);
+    s->byfd = NULL;
+    s->nbyfd = 0;
     if (s->timer) {
         uv_timer_stop(s->timer);
         uv_close((uv_handle_t *)s->timer, free_handle);
@@ -265,14 +316,17 @@ void cio__engine_remove(cio_http_response *r) {
 }
 
 CURL *cio__engine_easy(cio__session *s) {
+    CURL *e;
     if (s->npool) {
-        CURL *e = s->pool[--s->npool];
+        e = s->pool[--s->npool];
         /* libcurl 7.88.1's reset forgets the CURLOPT_COOKIEFILE list
          * without freeing it (curl issue 10694, fixed in 8.0.0): free it
          * first; the session's cookies stay in its share. */
         curl_easy_setopt(e, CURLOPT_COOKIEFILE, NULL);
         curl_easy_reset(e);
-        return e;
-    }
-    return curl_easy_init();
+    } else if (!(e = curl_easy_init()))
+        return NULL;
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, s);
+    return e;
 }

@@ -1,7 +1,8 @@
 /* client_internal.h - what the files of the HTTP client share.
  *
  * A session owns a CURLM (its connection pool, DNS cache) driven by the
- * loop: a uv_poll_t per socket libcurl asks to watch, one uv_timer_t for
+ * loop: a uv_poll_t per socket libcurl watches (kept until libcurl closes
+ * the socket, so a kept-alive connection keeps it), one uv_timer_t for
  * libcurl's timeout. A transfer (the private part of a response) owns an
  * easy handle from the session's pool while libcurl works on it. Every
  * libcurl call that may run callbacks (socket_action, remove_handle) is
@@ -36,6 +37,18 @@ typedef struct cio__hop {
 } cio__hop;
 
 typedef struct cio__session cio__session;
+
+/* A socket libcurl watches or watched: its poll lives until libcurl closes
+ * the socket (CURLOPT_CLOSESOCKETFUNCTION), so a kept-alive connection's
+ * next transfer needs no new poll and no epoll_ctl. */
+typedef struct cio__sock {
+    uv_poll_t poll;
+    cio__session *s;
+    curl_socket_t fd;
+    int events; /* what the poll watches now (0: stopped) */
+    bool idle;  /* libcurl no longer watches it (a kept-alive connection) */
+    struct cio__sock *prev, *next;
+} cio__sock;
 
 struct cio_http_response {
     cio__session *session; /* while the transfer runs, else NULL */
@@ -79,8 +92,10 @@ struct cio__session {
     size_t nactive;
     CURL **pool; /* idle easy handles */
     size_t npool, pool_cap;
-    cio__parking *closer;    /* the task waiting in cio_http_session_close */
-    struct cio__sock *socks; /* sockets libcurl asked to watch */
+    cio__parking *closer; /* the task waiting in cio_http_session_close */
+    cio__sock *socks;     /* sockets libcurl asked to watch */
+    cio__sock **byfd;     /* the same, by fd */
+    size_t nbyfd;
     bool closing, registered;
     /* options, copied */
     char *base_url, *user_agent, *proxy, *ca_file, *ca_path, *cert, *key;

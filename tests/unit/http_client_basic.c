@@ -3,9 +3,13 @@
  * method and body kind, query parameters, session and request headers,
  * authentication, cookies, proxies (explicit and trust_env), redirects and
  * their history, charsets, decompression, streaming with back-pressure,
- * keep-alive, cancellation and closing a session with requests in flight. */
+ * keep-alive (sockets kept and closed), cancellation and closing a session with
+ * requests in flight. */
 #include "common/http_test.h"
 #include "http/client_internal.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
 
 static json_t *get_json(cio_http_session *s, const cio_http_request *req) {
     cio_http_response *r = NULL;
@@ -435,6 +439,80 @@ static void test_cancel_and_close(void **state) {
     ht_run(cancel_body, NULL);
 }
 
+/* ---- kept-alive sockets -------------------------------------------------- */
+
+/* The session's cached sockets: each is found by its fd, and its fd is
+ * open (libcurl closes a socket only through the session). */
+static int check_socks(cio_http_session *hs) {
+    cio__session *s = &hs->s;
+    int n = 0;
+    for (cio__sock *k = s->socks; k; k = k->next, n++) {
+        CHECK(k->fd >= 0 && (size_t)k->fd < s->nbyfd);
+        CHECK(s->byfd[k->fd] == k);
+        CHECK(fcntl(k->fd, F_GETFD) != -1);
+    }
+    for (size_t fd = 0; fd < s->nbyfd; fd++)
+        if (s->byfd[fd])
+            n--;
+    CHECK_INT(n, 0);
+    return n;
+}
+
+static void *closing_gets(void *arg) {
+    static const char *const close_hdr[] = {"Connection: close", NULL};
+    int bad = 0;
+    for (int i = 0; i < 12; i++) {
+        cio_http_request req = {.url = NGINX("/ip.json"),
+                                .headers = i % 3 == 1 ? close_hdr : NULL};
+        cio_http_response *r = NULL;
+        if (cio_http_request_send(arg, &req, &r) != 0 ||
+            cio_http_response_status(r) != 200)
+            bad++;
+        cio_http_response_release(r);
+    }
+    return (void *)(intptr_t)bad;
+}
+
+static void run_closing_gets(cio_http_session *s) {
+    cio_future *ts[8];
+    for (int i = 0; i < 8; i++)
+        ts[i] = cio_create_task(closing_gets, s);
+    for (int i = 0; i < 8; i++) {
+        void *bad = NULL;
+        CHECK_INT(cio_await(ts[i], &bad), 0);
+        CHECK_INT((int)(intptr_t)bad, 0);
+    }
+    cio_release_all(ts, 8);
+}
+
+static void *keepalive_body(void *arg) {
+    (void)arg;
+    cio_http_session *s = cio_http_session_new(NULL, NULL);
+    /* connections closed after a response, their fd numbers given to new
+     * ones while others are kept alive */
+    run_closing_gets(s);
+    check_socks(s);
+    CHECK(s->s.socks != NULL);
+    /* kept-alive connections that die while idle (as when the server
+     * closes them): their polls see it, the next requests reconnect */
+    for (cio__sock *k = s->s.socks; k; k = k->next) {
+        CHECK(k->idle);
+        shutdown(k->fd, SHUT_RDWR);
+    }
+    cio_sleep(0.05);
+    run_closing_gets(s);
+    check_socks(s);
+    CHECK_INT(ht_get_status(s, NGINX("/ip.json")), 200);
+    CHECK_INT(cio_http_session_close(s), 0);
+    return NULL;
+}
+
+static void test_kept_alive_sockets(void **state) {
+    (void)state;
+    HT_REQUIRE_SERVERS();
+    ht_run(keepalive_body, NULL);
+}
+
 /* A session the program forgot: the loop's close frees it, and a request
  * whose task the loop abandons frees its transfer. */
 static void *forgotten_body(void *arg) {
@@ -465,6 +543,7 @@ int main(void) {
         CIO_TEST(test_text_and_decompression),
         CIO_TEST(test_streaming),
         CIO_TEST(test_cancel_and_close),
+        CIO_TEST(test_kept_alive_sockets),
         CIO_TEST(test_forgotten_session),
     };
     return cmocka_run_group_tests(tests, ht_setup_all, ht_teardown_all);
