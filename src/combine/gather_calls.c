@@ -103,3 +103,31 @@ int cio_gather_range_at(cio_task_fn fn, long start, long stop, void **results,
     free(calls);
     return err;
 }
+
+int cio_create_each_at(cio_future **tasks, cio_task_fn fn, void *array,
+                       size_t size, size_t n, const char *file, int line) {
+    if (!fn || (n > 0 && (!array || !tasks))) {
+        cio__set_error(CIO_EINVAL, "cio_create_each: %s",
+                       fn ? "no array" : "no function");
+        return CIO_EINVAL;
+    }
+    cio_call stack[16] = {{NULL, NULL}};
+    cio_call *calls = n <= 16 ? stack : calloc(n, sizeof *calls);
+    if (!calls) {
+        cio__set_error(CIO_ENOMEM, "cio_create_each: out of memory");
+        return CIO_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        calls[i] = (cio_call){fn, (char *)array + i * size};
+    int err = cio_create_tasks_at(tasks, calls, n, file, line);
+    if (calls != stack)
+        free(calls);
+    return err;
+}
+
+int cio_cancel_release_all_at(cio_future *const *futures, size_t n,
+                              const char *file, int line) {
+    int err = cio_cancel_all_at(futures, n, file, line);
+    cio_release_all(futures, n);
+    return err;
+}
