@@ -73,9 +73,10 @@
  *     wait_for: timed out
  *
  * In C the tasks are created first (asyncio does that for the coroutines
- * given to gather, wait and as_completed; cio_create_all makes several in
- * one call, all or none), a result is a void *, and the `async with` block
- * of the timeout is what lies between cio_timeout() and cio_timeout_end().
+ * given to gather, wait and as_completed; cio_create_each makes one per
+ * element of an array, all or none), a result is a void *, and the `async
+ * with` block of the timeout is what lies between cio_timeout() and
+ * cio_timeout_end().
  */
 #include <cio.h>
 

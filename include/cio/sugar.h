@@ -288,12 +288,28 @@ CIO_API int cio_create_each_at(cio_future **tasks, cio_task_fn fn, void *array,
                                size_t size, size_t n, const char *file,
                                int line);
 
+/* [asyncio.create_task(fn(i)) for i in range(start, stop)]: cio_create_tasks
+ * of fn over the integers start..stop-1 into tasks[0..stop-start), each
+ * task's argument cio_from_int(i), with the same rules (all or none). An
+ * empty range makes nothing and returns 0. CIO_EINVAL for a NULL fn, or
+ * NULL tasks with a range that is not empty.
+ *
+ *     cio_future *t[3];
+ *     CIO_TRY(cio_create_range(t, fetch_async, 1, 4));   // pids 1, 2, 3
+ */
+#define cio_create_range(tasks, fn, start, stop)                               \
+    cio_create_range_at((tasks), (fn), (start), (stop), __FILE__, __LINE__)
+CIO_API int cio_create_range_at(cio_future **tasks, cio_task_fn fn, long start,
+                                long stop, const char *file, int line);
+
 /* The end of a block that made tasks: cio_cancel_all (cancel those not
  * done, wait until all are done), then cio_release_all, so nothing is left
  * running or held, as the end of a task group. The references are released
  * whatever the status; returns cio_cancel_all's (0, or CIO_ECANCELED if the
  * calling task was cancelled meanwhile, CIO_ENOTASK, CIO_EWRONGLOOP,
- * CIO_ENOMEM). Read the results before: the tasks may be freed here.
+ * CIO_ENOMEM). Read the results before: the tasks may be freed here. On
+ * success the thread's last error is left as it was, so a failure recorded
+ * just before (cio_await_result) still passes on through cio_raise_if.
  *
  *     long n = cio_wait(t, 3, CIO_FIRST_COMPLETED, CIO_NO_TIMEOUT);
  *     if (n > 0) printf("%s\n", (char *)cio_future_result(t[0]));

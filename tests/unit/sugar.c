@@ -488,10 +488,25 @@ static void *each_main(void *arg) {
                              {count_cancel, NULL}),
               0);
     CHECK_INT(cio_wait(t, 3, CIO_FIRST_COMPLETED, CIO_NO_TIMEOUT), 1);
+    cio__set_error(-EPIPE, "kept");
     CHECK_INT(cio_cancel_release_all(t, 3), 0);
     CHECK_INT(slept_out, 2);
+    CHECK_INT(cio_last_error(), -EPIPE); /* what was recorded before */
+    CHECK_STR(cio_last_error_message(), "kept");
     CHECK_INT(cio_all_tasks(NULL, NULL, 0), 1);
     CHECK_INT(cio_cancel_release_all(NULL, 0), 0);
+    /* a range of integers */
+    CHECK_INT(cio_create_range(t, square, -1, 2), 0);
+    CHECK_INT(cio_gather(t, 3, NULL), 0);
+    CHECK_INT(cio_result_int(t[0]) + cio_result_int(t[1]) * 10 +
+                  cio_result_int(t[2]) * 100,
+              101);
+    cio_release_all(t, 3);
+    CHECK_INT(cio_create_range(t, square, 2, 2), 0);
+    CHECK_INT(cio_create_range(NULL, square, 0, 1), CIO_EINVAL);
+    CHECK_INT(cio_create_range(t, NULL, 0, 1), CIO_EINVAL);
+    CHECK_STR(cio_last_error_message(), "cio_create_range: no function");
+    CHECK_INT(cio_all_tasks(NULL, NULL, 0), 1);
     return NULL;
 }
 
