@@ -73,16 +73,16 @@
  *     wait_for: timed out
  *
  * In C the tasks are created first (asyncio does that for the coroutines
- * given to gather, wait and as_completed; cio_create_all makes several in
- * one call, all or none), a result is a void *, and the `async with` block
- * of the timeout is what lies between cio_timeout() and cio_timeout_end().
+ * given to gather, wait and as_completed; cio_create_each makes one per
+ * element of an array, all or none), a result is a void *, and the `async
+ * with` block of the timeout is what lies between cio_timeout() and
+ * cio_timeout_end().
  */
 #include <cio.h>
 
 typedef struct job {
     const char *name;
-    double seconds;
-    long result;
+    double seconds, result;
 } job;
 
 static void *work(void *arg) {
@@ -91,7 +91,7 @@ static void *work(void *arg) {
     if (err == CIO_ECANCELED) printf("%s: cancelled\n", j->name);
     CIO_TRY(err);
     printf("%s: done after %.1f s\n", j->name, j->seconds);
-    return cio_from_int(j->result);
+    return cio_from_int((long)j->result);
 }
 
 CIO_ASYNC_MAIN(arg) {
@@ -103,26 +103,22 @@ CIO_ASYNC_MAIN(arg) {
            cio_int(r[2]));
 
     /* the first answer wins (its result: its index); the others are
-     * cancelled, and awaited */
+     * cancelled, and awaited (cio_cancel_release_all), none left behind */
     job s[] = {{"ipify", 0.3, 0}, {"ip-api", 0.1, 1}, {"httpbin", 0.2, 2}};
-    cio_future *t[4];
-    CIO_TRY(cio_create_all(t, {work, &s[0]}, {work, &s[1]}, {work, &s[2]}));
+    cio_future *t[4], *f;
+    CIO_TRY(cio_create_each(t, work, s, 3));
     long n = cio_wait(t, 3, CIO_FIRST_COMPLETED, CIO_NO_TIMEOUT);
     if (n > 0) printf("first answer from %s\n", s[cio_result_int(t[0])].name);
-    int err = cio_cancel_all(t + (n > 0 ? n : 0), 3 - (n > 0 ? n : 0));
-    cio_release_all(t, 3);
+    int i = 0, err = cio_cancel_release_all(t, 3);
     CIO_TRY(n < 0 ? (int)n : err);
     printf("tasks left: %ld\n", cio_all_tasks(NULL, NULL, 0) - 1);
 
     /* as_completed: results as they arrive */
-    job a[] = {{"fetch 1", 0.4, 1},
-               {"fetch 2", 0.1, 2},
-               {"fetch 3", 0.3, 3},
-               {"fetch 4", 0.2, 4}};
-    CIO_TRY(cio_create_all(t, {work, &a[0]}, {work, &a[1]}, {work, &a[2]},
-                           {work, &a[3]}));
-    cio_future *f;
-    int i = 0;
+    job a[] = {{"fetch 1", .4, 1},
+               {"fetch 2", .1, 2},
+               {"fetch 3", .3, 3},
+               {"fetch 4", .2, 4}};
+    CIO_TRY(cio_create_each(t, work, a, 4));
     cio_foreach_completed(f, t, 4, CIO_NO_TIMEOUT, err)
         printf("%.*s %ld\n", 2 * ++i, ">>>>>>>>", cio_result_int(f));
     cio_release_all(t, 4);

@@ -54,65 +54,57 @@
 // clang-format on
 #include <cio.h>
 
-typedef struct site {
+static struct site {
     const char *name, *urls[4]; /* the fetcher's letter, its pages */
     double latency[3];
-} site;
-
-static site sites[] = {
+} sites[] = {
     {"A", {"a.example/1", "a.example/2", "a.example/3"}, {.10, .05, .05}},
     {"B", {"b.example/1", "b.example/2"}, {.05, .20}},
-    {"C", {"c.example/1", "c.example/2", "c.example/3"}, {.15, .05, .05}},
-};
+    {"C", {"c.example/1", "c.example/2", "c.example/3"}, {.15, .05, .05}}};
 
 static cio_queue *queue;
 static double start;
 static double now(void) { return cio_time() - start; }
+/* print(f'{now():.2f}  ...') */
+#define say(...) (printf("%.2f  ", now()), printf(__VA_ARGS__), puts(""))
 
 static void *fetcher(void *index) {
-    site *s = &sites[cio_int(index)];
-    for (int i = 0; s->urls[i]; i++) {
-        CIO_TRY(cio_sleep(s->latency[i])); /* the download */
+    struct site *s = &sites[cio_int(index)];
+    for (const char **url = s->urls; *url; url++) {
+        CIO_TRY(cio_sleep(s->latency[url - s->urls])); /* the download */
         if (cio_queue_full(queue))
-            printf("%.2f  fetcher %s: %s fetched, queue full, waiting\n", now(),
-                   s->name, s->urls[i]);
-        CIO_TRY(cio_queue_put(queue, (void *)s->urls[i]));
-        printf("%.2f  fetcher %s: %s queued (%zu/%zu)\n", now(), s->name,
-               s->urls[i], cio_queue_qsize(queue), cio_queue_maxsize(queue));
+            say("fetcher %s: %s fetched, queue full, waiting", s->name, *url);
+        CIO_TRY(cio_queue_put(queue, (void *)*url));
+        say("fetcher %s: %s queued (%zu/%zu)", s->name, *url,
+            cio_queue_qsize(queue), cio_queue_maxsize(queue));
     }
     return NULL;
 }
 
 static void *worker(void *arg) {
     const char *name = arg;
-    for (void *url;;) {
-        int err = cio_queue_get(queue, &url);
-        if (err == CIO_EQUEUESHUTDOWN)
-            printf("%.2f  %s: queue shut down, leaving\n", now(), name);
-        if (err) return cio_raise_if(err == CIO_EQUEUESHUTDOWN ? 0 : err);
-        printf("%.2f  %s: parsing %s\n", now(), name, (char *)url);
+    int err;
+    for (void *url; !(err = cio_queue_get(queue, &url));) {
+        say("%s: parsing %s", name, (char *)url);
         CIO_TRY(cio_sleep(0.12)); /* the work */
         CIO_TRY(cio_queue_task_done(queue));
     }
+    if (err == CIO_EQUEUESHUTDOWN) say("%s: queue shut down, leaving", name);
+    return cio_raise_if(err == CIO_EQUEUESHUTDOWN ? 0 : err);
 }
 
 static void *amain(void *arg) {
     start = cio_time();
     if (!(queue = cio_queue_new(2))) return cio_reraise();
-    cio_future *workers[2];
-    int err =
-        cio_create_all(workers, {worker, "worker 1"}, {worker, "worker 2"});
+    cio_future *w[2];
+    int err = cio_create_all(w, {worker, "worker 1"}, {worker, "worker 2"});
     if (!err) err = cio_gather_range(fetcher, 0, 3, NULL); /* sites[0..2] */
-    if (!err) err = cio_queue_join(queue); /* every page parsed */
-    if (!err) printf("%.2f  all pages parsed\n", now());
-    if (!err) cio_queue_shutdown(queue, false);
-    if (!err) err = cio_gather(workers, 2, NULL);
-    if (err) cio_cancel_all(workers, 2); /* nothing left running */
-    cio_release_all(workers, 2);         /* NULL entries, if none was made */
+    if (!err && !(err = cio_queue_join(queue))) say("all pages parsed");
+    if (!err) cio_queue_shutdown(queue, false); /* the workers leave */
+    if (!err) err = cio_gather(w, 2, NULL);
+    cio_cancel_release_all(w, 2); /* on an error, nothing left running */
     cio_close(queue);
     return cio_raise_if(err);
 }
 
-int main(void) {
-    return cio_main_ex(amain, NULL, &(cio_loop_options){.virtual_time = true});
-}
+CIO_MAIN_EX(amain, {.virtual_time = true})

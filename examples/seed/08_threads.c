@@ -47,38 +47,30 @@ static double start;
 static double tic(void) { return cio_time() - start; }
 
 static void *count_primes(void *arg) { /* CPU-bound */
-    long n = cio_int(arg), count = 0;
-    for (long k = 2, d; k < n; k++) {
+    long count = 0, d;
+    for (long k = 2; k<cio_int(arg); count += d * d> k++)
         for (d = 2; d * d <= k && k % d; d++) continue;
-        count += d * d > k;
-    }
     return cio_from_int(count);
 }
 
 static void *blocking_sleep(void *arg) { /* blocks its thread */
-    usleep((useconds_t)(*(double *)arg * 1e6));
-    return arg;
+    return usleep(*(double *)arg * 1e6) ? cio_raise(-errno, NULL) : arg;
 }
 
 static void *ticker(void *arg) {
-    int err;
-    while (!(err = cio_sleep(0.25))) printf("tick at %.2f seconds\n", tic());
-    return cio_raise_if(err);
+    for (;; printf("tick at %.2f seconds\n", tic())) CIO_TRY(cio_sleep(0.25));
 }
 
 CIO_ASYNC_MAIN(arg) {
     start = cio_time();
-    double seconds = 1.0;
-    void *r[2];
     cio_future *f[] = {
         cio_create_task(ticker, NULL),
         cio_run_in_executor(NULL, count_primes, cio_from_int(2000000)),
-        cio_to_thread(blocking_sleep, &seconds)};
-    int err = f[0] && f[1] && f[2] ? cio_gather(f + 1, 2, r) : cio_last_error();
-    cio_cancel(f[0], NULL); /* the ticker; cio_main awaits it */
-    if (!err)
-        printf("%ld primes; slept %.1f s; at %.2f seconds\n", cio_int(r[0]),
-               *(double *)r[1], tic());
-    cio_release_all(f, 3);
-    return cio_raise_if(err);
+        cio_to_thread(blocking_sleep, &(double){1.0})};
+    int rc = f[0] && f[1] && f[2] ? cio_gather(f + 1, 2, 0) : cio_last_error();
+    if (!rc)
+        printf("%ld primes; slept %.1f s; at %.2f seconds\n",
+               cio_result_int(f[1]), *(double *)cio_future_result(f[2]), tic());
+    cio_cancel_release_all(f, 3); /* t.cancel(), and awaits it */
+    return cio_raise_if(rc);
 }

@@ -34,7 +34,6 @@
  * on stderr, where Python would print a traceback.
  */
 #include <cio.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -45,58 +44,49 @@ static const char *url(void) {
     return u ? u : "https://api.github.com/events";
 }
 
-static double now(void) { return cio_loop_time(cio_get_running_loop()); }
+static char lines[MAX_CLIENTS + 1][128]; /* each process's result */
 
 static void *fetch_async(void *arg) {
-    int pid = (int)(intptr_t)arg;
-    double start = now();
+    long pid = cio_int(arg);
+    double start = cio_time();
     int sleepy_time = 2 + rand() % 4;
-    printf("Fetch async process %d started, sleeping for %d seconds\n", pid,
+    printf("Fetch async process %ld started, sleeping for %d seconds\n", pid,
            sleepy_time);
-    int err = cio_sleep(sleepy_time);
+    CIO_TRY(cio_sleep(sleepy_time));
     cio_http_session *session = cio_http_session_new(NULL, NULL);
     cio_http_response *response = NULL;
+    int err =
+        session ? cio_http_get(session, url(), &response) : cio_last_error();
     if (!err)
-        err = session ? cio_http_get(session, url(), &response)
-                      : cio_last_error();
-    if (err) {
-        cio_http_session_close(session);
-        return cio_raise(err, "process %d: GET %s: %s", pid, url(),
-                         cio_last_error_message());
-    }
-    char *line = NULL;
-    if (asprintf(&line, "Process %d: %s, took: %.2f seconds", pid,
-                 cio_http_response_header(response, "Date"), now() - start) < 0)
-        line = NULL;
+        snprintf(lines[pid], sizeof lines[pid],
+                 "Process %ld: %s, took: %.2f seconds", pid,
+                 cio_http_response_header(response, "Date"),
+                 cio_time() - start);
     cio_http_response_release(response);
     cio_http_session_close(session);
-    return line ? line : cio_raise(CIO_ENOMEM, NULL);
+    if (err)
+        return cio_raise(err, "process %ld: GET %s: %s", pid, url(),
+                         cio_last_error_message());
+    return lines[pid];
 }
 
 static void *amain(void *arg) {
-    double start = now();
-    cio_future *futures[MAX_CLIENTS];
-    for (int i = 0; i < MAX_CLIENTS; i++)
-        futures[i] = cio_create_task(fetch_async, (void *)(intptr_t)(i + 1));
+    double start = cio_time();
+    cio_future *futures[MAX_CLIENTS], *future;
+    CIO_TRY(cio_create_range(futures, fetch_async, 1, MAX_CLIENTS + 1));
     int i = 0, err;
-    cio_future *future;
     cio_foreach_completed(future, futures, MAX_CLIENTS, CIO_NO_TIMEOUT, err) {
         char *result;
-        if ((err = cio_await(future, (void **)&result)) != 0) {
-            fprintf(stderr, "%s\n", cio_future_error_message(future));
-            break; /* a traceback in Python */
-        }
+        if ((err = cio_await_result(future, (void **)&result))) break;
         printf("%.*s %s\n", 2 * ++i, ">>>>>>", result);
     }
-    if (err == 0) printf("Process took: %.2f seconds\n", now() - start);
-    cio_cancel_all(futures, MAX_CLIENTS); /* none left behind on an error */
-    for (int k = 0; k < MAX_CLIENTS; k++) free(cio_future_result(futures[k]));
-    cio_release_all(futures, MAX_CLIENTS);
-    return err ? cio_raise(err, NULL) : NULL;
+    if (!err) printf("Process took: %.2f seconds\n", cio_time() - start);
+    cio_cancel_release_all(futures, MAX_CLIENTS); /* none left behind */
+    return cio_raise_if(err);                     /* a traceback in Python */
 }
 
 int main(void) {
     const char *seed = getenv("SEED");
     srand(seed ? (unsigned)atoi(seed) : (unsigned)time(NULL));
-    return cio_run(amain, NULL, NULL) ? 1 : 0;
+    return cio_main(amain, NULL);
 }

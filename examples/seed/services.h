@@ -31,14 +31,13 @@
 
 typedef struct service {
     const char *name, *url, *url_env, *ip_attr;
+    char line[128]; /* fetch_ip's result: the service's own buffer */
 } service;
 
 static service SERVICES[] = {
-    {"ipify", "https://api.ipify.org?format=json", "IPIFY_URL", "ip"},
-    {"ip-api", "http://ip-api.com/json", "IPAPI_URL", "query"},
+    {"ipify", "https://api.ipify.org?format=json", "IPIFY_URL", "ip", ""},
+    {"ip-api", "http://ip-api.com/json", "IPAPI_URL", "query", ""},
 };
-
-static double now(void) { return cio_loop_time(cio_get_running_loop()); }
 
 /* GET url and parse its JSON body into *doc. */
 static int aiohttp_get_json(const char *url, json_t **doc) {
@@ -54,7 +53,7 @@ static int aiohttp_get_json(const char *url, json_t **doc) {
 
 static void *fetch_ip(void *arg) {
     service *s = arg;
-    double start = now();
+    double start = cio_time();
     printf("Fetching IP from %s\n", s->name);
     const char *url = getenv(s->url_env) ? getenv(s->url_env) : s->url;
     json_t *json_response;
@@ -62,14 +61,13 @@ static void *fetch_ip(void *arg) {
     if (err) return cio_raise(err, "%s: %s", s->name, cio_last_error_message());
     const char *ip =
         json_string_value(json_object_get(json_response, s->ip_attr));
-    char *line = NULL;
-    if (ip && asprintf(&line, "%s finished with result: %s, took: %.2f seconds",
-                       s->name, ip, now() - start) < 0)
-        line = NULL;
+    if (ip)
+        snprintf(s->line, sizeof s->line,
+                 "%s finished with result: %s, took: %.2f seconds", s->name, ip,
+                 cio_time() - start);
     json_decref(json_response);
-    if (!ip) /* Python: KeyError (or TypeError for a body that is not an object)
-              */
+    if (!ip) /* Python: KeyError (or TypeError for a body not an object) */
         return cio_raise(CIO_EHTTP_JSON, "%s: the answer has no \"%s\"",
                          s->name, s->ip_attr);
-    return line ? line : cio_raise(CIO_ENOMEM, NULL);
+    return s->line;
 }

@@ -105,6 +105,21 @@ CIO_API void *cio_raise_if(int err);
             return cio_raise_if(cio_try_rc_);                                  \
     } while (0)
 
+/* cio_await, with the failure's text: if the status is negative, it is
+ * recorded as the thread's last error with the awaited future's message
+ * (cio_future_error_message; cio_strerror if it has none or was not done),
+ * so that CIO_TRY and cio_raise_if pass the failure on with its text, as an
+ * exception propagates out of `result = await future`. The same status and
+ * *result as cio_await.
+ *
+ *     char *line;
+ *     CIO_TRY(cio_await_result(task, (void **)&line));  // "ipify: ..."
+ */
+#define cio_await_result(future, result)                                       \
+    cio_await_result_at((future), (result), __FILE__, __LINE__)
+CIO_API int cio_await_result_at(cio_future *future, void **result,
+                                const char *file, int line);
+
 /* The symbolic name of an error code, as libuv's uv_err_name:
  * cio_err_name(CIO_ECANCELED) is "CIO_ECANCELED". cio's own codes and the
  * errno codes core.h names (CIO_EINVAL...) get their CIO_ name, any other
@@ -142,6 +157,17 @@ CIO_API int cio_main_ex(cio_task_fn fn, void *arg,
     int main(int argc, char **argv) {                                          \
         (void)argc;                                                            \
         return cio_main((fn), argv);                                           \
+    }
+
+/* CIO_MAIN with loop options (cio_main_ex), given as the braces of a
+ * cio_loop_options literal: the options asyncio.run() takes as arguments.
+ *
+ *     CIO_MAIN_EX(amain, {.virtual_time = true})   // sleeps take no time
+ */
+#define CIO_MAIN_EX(fn, ...)                                                   \
+    int main(int argc, char **argv) {                                          \
+        (void)argc;                                                            \
+        return cio_main_ex((fn), argv, &(cio_loop_options)__VA_ARGS__);        \
     }
 
 /* main() and the main task in one: the block that follows is the body of
@@ -244,6 +270,55 @@ CIO_API int cio_create_tasks_at(cio_future **tasks, const cio_call *calls,
                         sizeof((const cio_call[]){__VA_ARGS__}) /              \
                             sizeof(cio_call),                                  \
                         __FILE__, __LINE__)
+
+/* [asyncio.create_task(fn(x)) for x in array]: cio_create_tasks of fn
+ * over the n elements of an array, each task's argument a pointer to its
+ * element (&array[i]), with the same rules (all or none; new references
+ * into tasks[0..n)). CIO_EINVAL for a NULL fn, or a NULL array or tasks
+ * with n > 0.
+ *
+ *     static service SERVICES[2] = {...};
+ *     cio_future *t[2];
+ *     CIO_TRY(cio_create_each(t, fetch_ip, SERVICES, 2));
+ */
+#define cio_create_each(tasks, fn, array, n)                                   \
+    cio_create_each_at((tasks), (fn), (array), sizeof *(array), (n), __FILE__, \
+                       __LINE__)
+CIO_API int cio_create_each_at(cio_future **tasks, cio_task_fn fn, void *array,
+                               size_t size, size_t n, const char *file,
+                               int line);
+
+/* [asyncio.create_task(fn(i)) for i in range(start, stop)]: cio_create_tasks
+ * of fn over the integers start..stop-1 into tasks[0..stop-start), each
+ * task's argument cio_from_int(i), with the same rules (all or none). An
+ * empty range makes nothing and returns 0. CIO_EINVAL for a NULL fn, or
+ * NULL tasks with a range that is not empty.
+ *
+ *     cio_future *t[3];
+ *     CIO_TRY(cio_create_range(t, fetch_async, 1, 4));   // pids 1, 2, 3
+ */
+#define cio_create_range(tasks, fn, start, stop)                               \
+    cio_create_range_at((tasks), (fn), (start), (stop), __FILE__, __LINE__)
+CIO_API int cio_create_range_at(cio_future **tasks, cio_task_fn fn, long start,
+                                long stop, const char *file, int line);
+
+/* The end of a block that made tasks: cio_cancel_all (cancel those not
+ * done, wait until all are done), then cio_release_all, so nothing is left
+ * running or held, as the end of a task group. The references are released
+ * whatever the status; returns cio_cancel_all's (0, or CIO_ECANCELED if the
+ * calling task was cancelled meanwhile, CIO_ENOTASK, CIO_EWRONGLOOP,
+ * CIO_ENOMEM). Read the results before: the tasks may be freed here. On
+ * success the thread's last error is left as it was, so a failure recorded
+ * just before (cio_await_result) still passes on through cio_raise_if.
+ *
+ *     long n = cio_wait(t, 3, CIO_FIRST_COMPLETED, CIO_NO_TIMEOUT);
+ *     if (n > 0) printf("%s\n", (char *)cio_future_result(t[0]));
+ *     int err = cio_cancel_release_all(t, 3);   // the losers, and t[0]
+ */
+#define cio_cancel_release_all(futures, n)                                     \
+    cio_cancel_release_all_at((futures), (n), __FILE__, __LINE__)
+CIO_API int cio_cancel_release_all_at(cio_future *const *futures, size_t n,
+                                      const char *file, int line);
 
 /* asyncio.gather(*[fn(i) for i in range(start, stop)]): cio_gather_calls
  * of fn over the integers start..stop-1, each task's argument

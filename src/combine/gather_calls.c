@@ -2,6 +2,7 @@
  * call, leaving nothing behind. */
 #include "combine/internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,6 +101,60 @@ int cio_gather_range_at(cio_task_fn fn, long start, long stop, void **results,
     for (size_t i = 0; i < n; i++)
         calls[i] = (cio_call){fn, cio_from_int(start + (long)i)};
     int err = cio_gather_calls_at(calls, n, results, file, line);
+    free(calls);
+    return err;
+}
+
+int cio_create_each_at(cio_future **tasks, cio_task_fn fn, void *array,
+                       size_t size, size_t n, const char *file, int line) {
+    if (!fn || (n > 0 && (!array || !tasks))) {
+        cio__set_error(CIO_EINVAL, "cio_create_each: %s",
+                       fn ? "no array" : "no function");
+        return CIO_EINVAL;
+    }
+    cio_call stack[16] = {{NULL, NULL}};
+    cio_call *calls = n <= 16 ? stack : calloc(n, sizeof *calls);
+    if (!calls) {
+        cio__set_error(CIO_ENOMEM, "cio_create_each: out of memory");
+        return CIO_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        calls[i] = (cio_call){fn, (char *)array + i * size};
+    int err = cio_create_tasks_at(tasks, calls, n, file, line);
+    if (calls != stack)
+        free(calls);
+    return err;
+}
+
+int cio_cancel_release_all_at(cio_future *const *futures, size_t n,
+                              const char *file, int line) {
+    /* a failure recorded before (cio_await_result) is what the caller
+     * passes on next (cio_raise_if): awaiting the cancelled keeps it */
+    int code = cio_last_error();
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", cio_last_error_message());
+    int err = cio_cancel_all_at(futures, n, file, line);
+    cio_release_all(futures, n);
+    if (err == 0 && code < 0)
+        cio__set_error(code, "%s", msg);
+    return err;
+}
+
+int cio_create_range_at(cio_future **tasks, cio_task_fn fn, long start,
+                        long stop, const char *file, int line) {
+    if (!fn) {
+        cio__set_error(CIO_EINVAL, "cio_create_range: no function");
+        return CIO_EINVAL;
+    }
+    size_t n = stop > start ? (size_t)stop - (size_t)start : 0;
+    cio_call *calls = n ? calloc(n, sizeof *calls) : NULL;
+    if (n && !calls) {
+        cio__set_error(CIO_ENOMEM, "cio_create_range: out of memory");
+        return CIO_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        calls[i] = (cio_call){fn, cio_from_int(start + (long)i)};
+    int err = cio_create_tasks_at(tasks, calls, n, file, line);
     free(calls);
     return err;
 }

@@ -26,6 +26,19 @@ void *cio_raise_if(int err) {
     return cio_raise(err, NULL);
 }
 
+int cio_await_result_at(cio_future *future, void **result, const char *file,
+                        int line) {
+    int rc = cio_await_at(future, result, file, line);
+    if (rc >= 0)
+        return rc;
+    const char *msg =
+        future && cio_future_done(future) && cio_future_error(future) == rc
+            ? cio_future_error_message(future)
+            : NULL;
+    cio__set_error(rc, "%s", msg && *msg ? msg : cio_strerror(rc));
+    return rc;
+}
+
 #define NAME(code)                                                             \
     case code:                                                                 \
         return #code

@@ -11,6 +11,11 @@ static void *square(void *arg) {
     return cio_from_int(cio_int(arg) * cio_int(arg));
 }
 
+static void *square_at(void *arg) {
+    long x = *(long *)arg;
+    return cio_from_int(x * x);
+}
+
 static void *fail_with(void *arg) {
     CIO_TRY(cio_sleep(0.01 * (double)cio_int(arg)));
     return cio_raise(-EPIPE, "pipe %ld broke", (long)cio_int(arg));
@@ -402,6 +407,115 @@ static void test_close(void **state) {
     checks_assert();
 }
 
+/* ---- cio_await_result, cio_create_each, cio_cancel_release_all -------- */
+
+static void *reraiser(void *arg) {
+    void *r = NULL;
+    CIO_TRY(cio_await_result(arg, &r));
+    return r;
+}
+
+static void *await_result_main(void *arg) {
+    (void)arg;
+    /* a result comes through */
+    cio_future *ok = cio_create_task(square, cio_from_int(5));
+    void *r = NULL;
+    CHECK_INT(cio_await_result(ok, &r), 0);
+    CHECK_INT(cio_int(r), 25);
+    /* a failure comes through with its message, and CIO_TRY passes it on */
+    cio_future *bad = cio_create_task(fail_with, cio_from_int(3));
+    cio_future *up = cio_create_task(reraiser, bad);
+    CHECK_INT(cio_await(up, NULL), -EPIPE);
+    CHECK_STR(cio_future_error_message(up), "pipe 3 broke");
+    CHECK_INT(cio_await_result(bad, &r), -EPIPE);
+    CHECK_STR(cio_last_error_message(), "pipe 3 broke");
+    CHECK(r == NULL);
+    /* cancelled, and a bad argument: cio_strerror's text */
+    cio_future *slow = cio_create_task(sleeper, NULL);
+    CHECK_INT(cio_cancel(slow, "stop"), 1);
+    CHECK_INT(cio_await_result(slow, NULL), CIO_ECANCELED);
+    CHECK_STR(cio_last_error_message(), "stop");
+    CHECK_INT(cio_await_result(NULL, NULL), CIO_EINVAL);
+    CHECK_STR(cio_last_error_message(), cio_strerror(CIO_EINVAL));
+    cio_future *all[] = {ok, bad, up, slow};
+    cio_release_all(all, 4);
+    return NULL;
+}
+
+static void test_await_result(void **state) {
+    (void)state;
+    assert_int_equal(run_vt(await_result_main, NULL, NULL), 0);
+    assert_int_equal(cio_await_result(NULL, NULL), CIO_ENOTASK); /* no task */
+    assert_int_equal(cio_last_error(), CIO_ENOTASK);
+    checks_assert();
+}
+
+typedef struct pair {
+    long a, b;
+} pair;
+
+static void *add_pair(void *arg) {
+    pair *p = arg;
+    return cio_from_int(p->a + p->b);
+}
+
+static void *each_main(void *arg) {
+    (void)arg;
+    pair ps[] = {{1, 2}, {3, 4}, {5, 6}};
+    cio_future *t[20] = {NULL};
+    CHECK_INT(cio_create_each(t, add_pair, ps, 3), 0);
+    CHECK_INT(cio_gather(t, 3, NULL), 0);
+    for (int i = 0; i < 3; i++)
+        CHECK_INT(cio_result_int(t[i]), 4 * i + 3);
+    CHECK_INT(cio_cancel_release_all(t, 3), 0); /* all done: only released */
+    /* more than fit on the stack */
+    long xs[20];
+    for (int i = 0; i < 20; i++)
+        xs[i] = i;
+    CHECK_INT(cio_create_each(t, square_at, xs, 20), 0);
+    CHECK_INT(cio_gather(t, 20, NULL), 0);
+    CHECK_INT(cio_result_int(t[19]), 361);
+    cio_release_all(t, 20);
+    /* bad input, nothing made */
+    CHECK_INT(cio_create_each(t, NULL, xs, 2), CIO_EINVAL);
+    CHECK_STR(cio_last_error_message(), "cio_create_each: no function");
+    CHECK_INT(cio_create_each(t, square_at, (long *)NULL, 2), CIO_EINVAL);
+    CHECK_INT(cio_create_each(t, square_at, xs, 0), 0);
+    CHECK_INT(cio_all_tasks(NULL, NULL, 0), 1);
+    /* the losers of a race are cancelled, awaited and released */
+    slept_out = 0;
+    CHECK_INT(cio_create_all(t, {square, NULL}, {count_cancel, NULL},
+                             {count_cancel, NULL}),
+              0);
+    CHECK_INT(cio_wait(t, 3, CIO_FIRST_COMPLETED, CIO_NO_TIMEOUT), 1);
+    cio__set_error(-EPIPE, "kept");
+    CHECK_INT(cio_cancel_release_all(t, 3), 0);
+    CHECK_INT(slept_out, 2);
+    CHECK_INT(cio_last_error(), -EPIPE); /* what was recorded before */
+    CHECK_STR(cio_last_error_message(), "kept");
+    CHECK_INT(cio_all_tasks(NULL, NULL, 0), 1);
+    CHECK_INT(cio_cancel_release_all(NULL, 0), 0);
+    /* a range of integers */
+    CHECK_INT(cio_create_range(t, square, -1, 2), 0);
+    CHECK_INT(cio_gather(t, 3, NULL), 0);
+    CHECK_INT(cio_result_int(t[0]) + cio_result_int(t[1]) * 10 +
+                  cio_result_int(t[2]) * 100,
+              101);
+    cio_release_all(t, 3);
+    CHECK_INT(cio_create_range(t, square, 2, 2), 0);
+    CHECK_INT(cio_create_range(NULL, square, 0, 1), CIO_EINVAL);
+    CHECK_INT(cio_create_range(t, NULL, 0, 1), CIO_EINVAL);
+    CHECK_STR(cio_last_error_message(), "cio_create_range: no function");
+    CHECK_INT(cio_all_tasks(NULL, NULL, 0), 1);
+    return NULL;
+}
+
+static void test_create_each(void **state) {
+    (void)state;
+    assert_int_equal(run_vt(each_main, NULL, NULL), 0);
+    checks_assert();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         CIO_TEST(test_ints),
@@ -412,6 +526,8 @@ int main(void) {
         CIO_TEST(test_gather_calls_cancelled),
         CIO_TEST(test_create_and_range),
         CIO_TEST(test_close),
+        CIO_TEST(test_await_result),
+        CIO_TEST(test_create_each),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
