@@ -31,6 +31,9 @@ if [ -z "${EVENTS_URL:-}${IPIFY_URL:-}${IPAPI_URL:-}" ] &&
         echo "demo: the web services are local stand-ins: $EVENTS_URL, $IPIFY_URL, $IPAPI_URL"
         echo
     else
+        # offline means offline: the cells then fail against a closed port
+        export EVENTS_URL=http://127.0.0.1:9/events IPIFY_URL=http://127.0.0.1:9/
+        export IPAPI_URL=http://127.0.0.1:9/json
         echo "demo: could not start the local stand-ins; the HTTP cells will fail"
     fi
 fi

@@ -31,6 +31,9 @@ start)
         openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key \
             -CAcreateserial -days 2 -extfile san.ext -out server.pem 2>/dev/null
     fi
+    # the files exist before the servers write them: they are read at once
+    : >https.out
+    : >http.out
     # ipify answers first (the race's winner in the demo), ip-api a second
     # later: the demo's output is the same at every run
     "$server" --port 0 --latency 0.05 --cert server.pem --key server.key "$@" \
@@ -38,7 +41,7 @@ start)
     echo $! >https.pid
     "$server" --port 0 --latency 1 "$@" >http.out 2>&1 &
     echo $! >http.pid
-    for _ in $(seq 1 200); do
+    for _ in $(seq 1 600); do
         ps=$(awk '/^port /{print $2}' https.out)
         pp=$(awk '/^port /{print $2}' http.out)
         [ -n "$ps" ] && [ -n "$pp" ] && break

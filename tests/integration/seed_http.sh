@@ -35,8 +35,22 @@ run() { # cell -> $tmp/out, $tmp/err, $rc
     rc=$?
 }
 
+# Nothing here may reach the real services: until the stand-ins run, the
+# URLs point at a closed port of this machine.
+export EVENTS_URL=http://127.0.0.1:9/events IPIFY_URL=http://127.0.0.1:9/
+export IPAPI_URL=http://127.0.0.1:9/json
+
+# standins DIR [OPTIONS]: start the stand-ins and take their URLs, or fail
+standins() {
+    dir=$1
+    shift
+    env_lines=$(bash "$src/scripts/standins.sh" start "$build" "$dir" "$@") ||
+        { echo "FAILED: the stand-ins did not start"; exit 1; }
+    eval "$env_lines"
+}
+
 # ---- 1. the cells as the notebook runs them ----------------------------------
-eval "$(bash "$src/scripts/standins.sh" start "$build" "$tmp/ok")" || exit 1
+standins "$tmp/ok"
 export SEED=1
 for cell in 09_as_completed_fetch 10_race_old_style 11_race_old_style_clean \
             12_race_run 13_race_run_cancel; do
@@ -80,7 +94,7 @@ expect_failure() { # cell, service named on stderr, what
 races="10_race_old_style 11_race_old_style_clean 12_race_run 13_race_run_cancel"
 
 for fault in 500 badjson html empty nokey drop; do
-    eval "$(bash "$src/scripts/standins.sh" start "$build" "$tmp/fault" --fault $fault)" || exit 1
+    standins "$tmp/fault" --fault $fault
     for cell in $races; do
         expect_failure "$cell" ipify "$fault"
     done
@@ -96,7 +110,7 @@ export EVENTS_URL="https://127.0.0.1:$port/events"
 for cell in $races; do expect_failure "$cell" ipify "connection refused"; done
 expect_failure 09_as_completed_fetch "process" "connection refused"
 # an untrusted certificate: the stand-ins' CA is not the one trusted
-eval "$(bash "$src/scripts/standins.sh" start "$build" "$tmp/fault")" || exit 1
+standins "$tmp/fault"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
     -subj "/CN=another CA" -keyout "$tmp/other.key" -out "$tmp/other.pem" 2>/dev/null
 export SSL_CERT_FILE=$tmp/other.pem
