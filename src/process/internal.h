@@ -12,7 +12,8 @@ typedef struct cio__sig_handler cio__sig_handler;
 
 typedef struct cio__proc_area {
     cio__sig_handler *handlers; /* signal.c */
-    struct cio_process *procs;  /* process.c: those with a live handle */
+    struct cio_process *procs;  /* reap.c: the children not reaped yet */
+    uv_signal_t *sigchld;       /* reap.c: started with the first spawn */
 } cio__proc_area;
 
 /* The area's state of `loop` (an open loop of this thread), made on first
