@@ -157,7 +157,10 @@ static int spawn_attributes(posix_spawnattr_t *a,
                             const cio_process_options *o) {
     sigset_t none, all;
     sigemptyset(&none);
-    sigfillset(&all);
+    /* every bit: sigfillset leaves out glibc's two internal signals, which
+     * its posix_spawn then sets to SIG_IGN in the child, and an ignored
+     * signal stays ignored across exec */
+    memset(&all, 0xff, sizeof all);
     short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
     if (o->new_session)
         flags |= POSIX_SPAWN_SETSID; /* a session leader leads its group */
