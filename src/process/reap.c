@@ -17,8 +17,7 @@ static void free_watcher(uv_handle_t *h) {
     free(h);
 }
 
-static void unlink_proc(cio_process *p) {
-    cio__proc_area *a = p->area;
+static void unlink_proc(cio__proc_area *a, cio_process *p) {
     if (p->prev)
         p->prev->next = p->next;
     else
@@ -33,8 +32,8 @@ static void unlink_proc(cio_process *p) {
 
 /* The child is no longer ours: waitpid gave its `status`, or (lost)
  * someone else reaped it first. */
-static void reaped(cio_process *p, int status, bool lost) {
-    unlink_proc(p);
+static void reaped(cio__proc_area *a, cio_process *p, int status, bool lost) {
+    unlink_proc(a, p);
     p->gone = true;
     if (!lost) {
         p->exited = true;
@@ -59,9 +58,9 @@ static void on_sigchld(uv_signal_t *h, int signum) {
             r = waitpid(p->pid, &status, WNOHANG);
         while (r < 0 && errno == EINTR);
         if (r == p->pid)
-            reaped(p, status, false);
+            reaped(a, p, status, false);
         else if (r < 0 && errno == ECHILD)
-            reaped(p, 0, true);
+            reaped(a, p, 0, true);
     }
 }
 
@@ -101,7 +100,8 @@ void cio__reaper_track(cio__proc_area *a, cio_process *p, pid_t pid) {
 /* ---- the loop closes ---------------------------------------------------- */
 
 static void *reap_thread(void *arg) {
-    pid_t pid = (pid_t)(intptr_t)arg;
+    pid_t pid = *(pid_t *)arg;
+    free(arg);
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
         continue;
     return NULL;
@@ -112,13 +112,17 @@ static void *reap_thread(void *arg) {
 static void hand_to_thread(cio_process *p) {
     pthread_attr_t attr;
     pthread_t t;
-    int rc = pthread_attr_init(&attr);
+    pid_t *pid = malloc(sizeof *pid);
+    int rc = pid ? pthread_attr_init(&attr) : ENOMEM;
     if (rc == 0) {
+        *pid = p->pid;
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         pthread_attr_setstacksize(&attr, (size_t)64 * 1024);
-        rc = pthread_create(&t, &attr, reap_thread, (void *)(intptr_t)p->pid);
+        rc = pthread_create(&t, &attr, reap_thread, pid);
         pthread_attr_destroy(&attr);
     }
+    if (rc != 0)
+        free(pid);
     cio__diag("process %d (%s) was still running when its loop closed: left "
               "running%s",
               (int)p->pid, p->name,
@@ -130,7 +134,7 @@ static void hand_to_thread(cio_process *p) {
 void cio__processes_close(cio__proc_area *a) {
     while (a->procs) {
         cio_process *p = a->procs;
-        unlink_proc(p);
+        unlink_proc(a, p);
         hand_to_thread(p);
         p->gone = true;
         if (p->freed) {
