@@ -21,7 +21,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define UNDER_VALGRIND() RUNNING_ON_VALGRIND
+#endif
+#endif
+#if !defined(UNDER_VALGRIND)
+#define UNDER_VALGRIND() 0
+#endif
 
 extern char **environ;
 
@@ -180,8 +191,42 @@ typedef struct spawn_ctx {
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
     char *const *env; /* what the child gets */
+    const char *cwd;
     pid_t pid;
 } spawn_ctx;
+
+/* Valgrind runs a vfork as a fork, so glibc's posix_spawn cannot see the
+ * exec's error there (the child writes it into memory it no longer
+ * shares) and the child only exits with 127. Under valgrind, the parent
+ * checks first what exec would refuse: positive errno; ENOEXEC for a file
+ * to run under /bin/sh; 0. */
+static int valgrind_precheck(const char *path, const char *cwd) {
+    char buf[PATH_MAX];
+    if (cwd) {
+        if (faccessat(AT_FDCWD, cwd, X_OK, AT_EACCESS) != 0)
+            return errno;
+        if (path[0] != '/') {
+            int n = snprintf(buf, sizeof buf, "%s/%s", cwd, path);
+            if (n < 0 || (size_t)n >= sizeof buf)
+                return ENAMETOOLONG;
+            path = buf;
+        }
+    }
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return errno;
+    if (S_ISDIR(st.st_mode) || faccessat(AT_FDCWD, path, X_OK, AT_EACCESS))
+        return EACCES;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0; /* execute-only: let exec decide */
+    char head[4];
+    ssize_t n = read(fd, head, sizeof head);
+    close(fd);
+    static const char elf[4] = {0x7f, 'E', 'L', 'F'};
+    bool binary = n == 4 && memcmp(head, elf, sizeof elf) == 0;
+    return binary || (n >= 2 && head[0] == '#' && head[1] == '!') ? 0 : ENOEXEC;
+}
 
 /* posix_spawn takes char *const[] but writes through neither array. */
 static char *const *unconst(const char *const *v) {
@@ -193,8 +238,10 @@ static char *const *unconst(const char *const *v) {
 /* Start `path`; a file exec refuses as not a program (ENOEXEC) runs under
  * /bin/sh, as execvp does (libuv's spawn used execvp). Positive errno. */
 static int try_exec(spawn_ctx *c, const char *path, const char *const argv[]) {
-    int rc =
-        posix_spawn(&c->pid, path, &c->fa, &c->attr, unconst(argv), c->env);
+    int rc = UNDER_VALGRIND() ? valgrind_precheck(path, c->cwd) : 0;
+    if (rc == 0)
+        rc =
+            posix_spawn(&c->pid, path, &c->fa, &c->attr, unconst(argv), c->env);
     if (rc != ENOEXEC)
         return rc;
     size_t n = 0;
@@ -251,7 +298,7 @@ static int search_path(spawn_ctx *c, const char *const argv[]) {
 /* Start the child; its pid in *pid. Negative errno. */
 static int start_child(pid_t *pid, const char *const argv[],
                        const cio_process_options *o, spawn_fds *f) {
-    spawn_ctx c = {.env = o->env ? unconst(o->env) : environ};
+    spawn_ctx c = {.env = o->env ? unconst(o->env) : environ, .cwd = o->cwd};
     int rc = lift_low_fds(f);
     if (rc != 0)
         return rc;
