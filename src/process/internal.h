@@ -22,7 +22,7 @@ cio__proc_area *cio__proc_area_get(cio_loop *loop, bool create);
 
 /* Called by the area's hook when the loop closes, before its handles are
  * closed: each closes what it keeps on the loop. */
-void cio__signals_close(cio__proc_area *a);
-void cio__processes_close(cio__proc_area *a);
+void cio__signals_close(cio__proc_area *a);   /* signal.c */
+void cio__processes_close(cio__proc_area *a); /* reap.c */
 
 #endif /* CIO_PROCESS_INTERNAL_H */

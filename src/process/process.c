@@ -1,5 +1,6 @@
-/* process.c - a child's life: its exit, wait, signals, the object's free,
- * and what the loop's closing does to children still running. */
+/* process.c - the process object: wait, signals, its free. Its child's
+ * exit, and what the loop's closing does to children still running, are
+ * reap.c's. */
 #include "process/proc.h"
 
 #include <signal.h>
