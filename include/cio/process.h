@@ -158,11 +158,11 @@ typedef struct cio_process_options {
 
 typedef struct cio_process cio_process;
 
-/* asyncio.create_subprocess_exec: start argv[0] (looked up in PATH unless
- * it contains a '/'; a file that is not a binary and has no #! line runs
- * under /bin/sh, as execvp does) with the arguments argv[0..]
- * (NULL-terminated), on
- * the running loop (else the thread's current loop). Does not suspend.
+/* asyncio.create_subprocess_exec: start argv[0] (looked up in the PATH of
+ * the child's environment unless it contains a '/'; a file that is not a
+ * binary and has no #! line runs under /bin/sh, as execvp does) with the
+ * arguments argv[0..] (NULL-terminated), on the running loop (else the
+ * thread's current loop). Does not suspend.
  * Returns the process, which the caller frees with cio_process_free, or
  * NULL with cio_last_error() and a message that names the program:
  *   -ENOENT  no such program (not in PATH), or cwd does not exist;
@@ -242,8 +242,8 @@ CIO_API int cio_process_communicate(cio_process *p, const void *input,
  * process may now own); CIO_EINVAL for a bad number or NULL; another
  * negated errno from kill(2) (-EPERM). terminate sends SIGTERM, kill
  * SIGKILL. With new_session or new_process_group, the child leads a
- * process group of its own:
- * kill(-cio_process_pid(p), sig) reaches its descendants too. */
+ * process group of its own: kill(-cio_process_pid(p), sig) reaches its
+ * descendants too. */
 CIO_API int cio_process_send_signal(cio_process *p, int signum);
 CIO_API int cio_process_terminate(cio_process *p);
 CIO_API int cio_process_kill(cio_process *p);
