@@ -1,7 +1,8 @@
 # render.awk: the tables of a bench/run summary, as text or markdown.
 #
 #   awk -f bench/render.awk -v fmt=txt|md [-v failures=FILE] \
-#       [-v n_native=.. -v n_py=.. -v m_yield=.. -v m_pp=.. -v n_sleep=.. -v n_big=..] SUMMARY
+#       [-v n_native=.. -v n_py=.. -v m_yield=.. -v m_pp=.. -v n_sleep=.. -v n_big=..]
+#       [-v n_spawn=.. -v spawn_c=..] SUMMARY
 #
 # SUMMARY is summary.awk's output. For every workload: one row per peer,
 # "median [min-max]" per figure, then the ratio of cio's median to the best
@@ -18,6 +19,8 @@ BEGIN {
     if (m_pp == "") m_pp = 200000
     if (n_sleep == "") n_sleep = 100000
     if (n_big == "") n_big = 1000000
+    if (n_spawn == "") n_spawn = 1000
+    if (spawn_c == "") spawn_c = 16
     npo = split("cio cio-gather python-asyncio python-uvloop go-1cpu tokio-current_thread go-2cpu tokio-multi_thread-2cpu", porder, " ")
     split("python-asyncio python-uvloop go-1cpu tokio-current_thread", tmpl, " ")
     for (i in tmpl) onecpu[tmpl[i]] = 1
@@ -34,7 +37,10 @@ BEGIN {
     title["w3-1m"] = "W3 at " commas(n_big) " sleepers, cio only"
     cols["w3-1m"] = cols["w3"]
 
-    nw = split("w1 w2a w2b w3 w3-1m w4 w5 w5-h2 http-server tls idle", works, " ")
+    title["spawn"] = "spawn: start and wait for " commas(n_spawn) " /bin/true, " spawn_c " at a time (children on the parent's CPU)"
+    cols["spawn"] = "wall:wall s:1;us_per_process:us/process:1;peak_rss:peak RSS MiB:0.0009765625"
+
+    nw = split("w1 w2a w2b w3 w3-1m w4 w5 w5-h2 http-server tls idle spawn", works, " ")
     title["idle"] = "Idle connections to a cio server (stream + handler task parked in a read), cio only"
     cols["idle"] = "conns:connections:1;bytes_per_conn:resident bytes per idle connection:1;peak_rss:peak RSS MiB:0.0009765625"
     title["tls"] = "TLS 1.3 throughput (bench/tls.sh, TLS_AES_128_GCM_SHA256): one cio client; MB/s of payload"
@@ -215,6 +221,7 @@ END {
     RG[++nrg] = "HTTP server requests/s|>= 0.9x nginx (1 worker)|http-server|req_per_s|nginx-1worker|>=|0.9"
     RG[++nrg] = "HTTP server requests/s|above Go net/http|http-server|req_per_s|go-net-http|>=|1"
     RG[++nrg] = "HTTP server requests/s|above aiohttp.web (uvloop)|http-server|req_per_s|python-aiohttp-uvloop|>=|1"
+    RG[++nrg] = "spawn wall|<= 1.0x Go (1 CPU)|spawn|wall|go-1cpu|<=|1.0"
     nc = 4; nr = 1
     T[1, 1] = "goal"; T[1, 2] = "target"; T[1, 3] = "cio (median [min-max])"; T[1, 4] = "met"
     for (g = 1; g <= ng; g++) {

@@ -31,11 +31,25 @@
  *   free(out);
  *   cio_process_free(p);
  *
- *   The child is started at once (spawning does not suspend: libuv reports
- *   a failed exec synchronously). Every descriptor cio opens for a child is
- *   close-on-exec, and every child is waited for: cio leaves no zombie and
- *   no descriptor behind, whatever the program does with the object (see
- *   cio_process_free and the loop's closing below).
+ *   The child is started at once (spawning does not suspend: posix_spawn
+ *   reports a failed exec as its result). Every descriptor cio opens is
+ *   close-on-exec, so the child gets its 0, 1 and 2 and only what the
+ *   program itself left inheritable. Every child is waited for: cio leaves
+ *   no zombie and no descriptor behind, whatever the program does with the
+ *   object (see cio_process_free and the loop's closing below). The child
+ *   starts with the default action for every signal and no signal
+ *   blocked, as with libuv.
+ *
+ *   REAPING. A loop that started a child listens for SIGCHLD (a libuv
+ *   signal watcher, which coexists with other libuv users and with
+ *   cio_add_signal_handler) and then calls waitpid(pid, WNOHANG) for each
+ *   of its own children, never waitpid(-1). What a program must not do
+ *   while cio children run: reap them itself (waitpid(-1), wait(), or
+ *   SIGCHLD set to SIG_IGN, which makes the kernel reap them): cio then
+ *   reports -ECHILD from cio_process_wait, their status being lost; or
+ *   replace the SIGCHLD handler with its own sigaction (libuv's is then
+ *   gone and cio never hears of an exit: use cio_add_signal_handler for
+ *   SIGCHLD instead); or block SIGCHLD in every thread.
  *
  *   What cio never does is kill a child on its own. Freeing the object or
  *   cancelling a task that waits for the child leaves the child running.
@@ -128,19 +142,27 @@ typedef struct cio_process_options {
      * leader of a new process group (asyncio's start_new_session): a
      * Ctrl-C at the terminal no longer reaches it, and
      * kill(-cio_process_pid(p), sig) reaches it with everything it
-     * started. A new group without a new session (asyncio's
-     * process_group) is not offered: libuv cannot call setpgid in the
-     * child, and a setpgid from the parent races the child's exec. */
+     * started. */
     bool new_session;
+    /* Start the child in a new process group of its own (its pgid is its
+     * pid) in our session (asyncio's process_group=0): it still has our
+     * controlling terminal, but a signal to our group (Ctrl-C at the
+     * terminal) does not reach it, and kill(-cio_process_pid(p), sig)
+     * reaches it with everything it started. Set by the child before its
+     * exec, so there is no moment where it runs in our group. Implied by
+     * new_session. */
+    bool new_process_group;
     /* Options of the pipe streams (NULL: asyncio's defaults). */
     const cio_stream_options *stream;
 } cio_process_options;
 
 typedef struct cio_process cio_process;
 
-/* asyncio.create_subprocess_exec: start argv[0] (looked up in PATH unless
- * it contains a '/') with the arguments argv[0..] (NULL-terminated), on
- * the running loop (else the thread's current loop). Does not suspend.
+/* asyncio.create_subprocess_exec: start argv[0] (looked up in the PATH of
+ * the child's environment unless it contains a '/'; a file that is not a
+ * binary and has no #! line runs under /bin/sh, as execvp does) with the
+ * arguments argv[0..] (NULL-terminated), on the running loop (else the
+ * thread's current loop). Does not suspend.
  * Returns the process, which the caller frees with cio_process_free, or
  * NULL with cio_last_error() and a message that names the program:
  *   -ENOENT  no such program (not in PATH), or cwd does not exist;
@@ -183,7 +205,8 @@ CIO_API bool cio_process_returncode(const cio_process *p, int *returncode);
 /* asyncio's Process.wait: suspend until the child exits, then store its
  * return code (see cio_process_returncode) in *returncode (may be NULL).
  * Returns 0, CIO_ECANCELED (the child keeps running and the process can
- * be waited for again), CIO_ENOTASK, CIO_EWRONGLOOP, CIO_ELOOPCLOSED,
+ * be waited for again), -ECHILD (something else reaped the child: see
+ * REAPING above), CIO_ENOTASK, CIO_EWRONGLOOP, CIO_ELOOPCLOSED,
  * CIO_EINVAL. As in asyncio, a child that writes more to a pipe than the
  * pipe holds waits for a reader: with CIO_STDIO_PIPE, read the pipes (or
  * use cio_process_communicate) before or while waiting. */
@@ -202,13 +225,13 @@ CIO_API int cio_process_wait(cio_process *p, int *returncode);
  * is no error (asyncio ignores the broken pipe too).
  *
  * Returns 0 (the child has exited: cio_process_returncode has its code),
- * CIO_ECANCELED, a stream's error, CIO_ENOMEM, CIO_ENOTASK, CIO_EINVAL,
- * -EBUSY if another task reads the pipes. On CIO_ECANCELED nothing is
- * lost and the child is left running: the bytes read so far are kept and
- * returned, before the rest, by the next communicate; the input written so
- * far stays written, and the next communicate goes on with the input it is
- * given from the same offset (pass the same input again). The streams
- * stay usable. */
+ * CIO_ECANCELED, -ECHILD (see cio_process_wait), a stream's error, CIO_ENOMEM,
+ * CIO_ENOTASK, CIO_EINVAL, -EBUSY if another task reads the pipes. On
+ * CIO_ECANCELED nothing is lost and the child is left running: the bytes read
+ * so far are kept and returned, before the rest, by the next communicate; the
+ * input written so far stays written, and the next communicate goes on with the
+ * input it is given from the same offset (pass the same input again). The
+ * streams stay usable. */
 CIO_API int cio_process_communicate(cio_process *p, const void *input,
                                     size_t len, char **out, size_t *out_len,
                                     char **err, size_t *err_len);
@@ -218,8 +241,9 @@ CIO_API int cio_process_communicate(cio_process *p, const void *input,
  * exited (cio never signals a pid it has already reaped, which another
  * process may now own); CIO_EINVAL for a bad number or NULL; another
  * negated errno from kill(2) (-EPERM). terminate sends SIGTERM, kill
- * SIGKILL. With new_session, the child leads a process group of its own:
- * kill(-cio_process_pid(p), sig) reaches its descendants too. */
+ * SIGKILL. With new_session or new_process_group, the child leads a
+ * process group of its own: kill(-cio_process_pid(p), sig) reaches its
+ * descendants too. */
 CIO_API int cio_process_send_signal(cio_process *p, int signum);
 CIO_API int cio_process_terminate(cio_process *p);
 CIO_API int cio_process_kill(cio_process *p);

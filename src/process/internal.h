@@ -12,7 +12,8 @@ typedef struct cio__sig_handler cio__sig_handler;
 
 typedef struct cio__proc_area {
     cio__sig_handler *handlers; /* signal.c */
-    struct cio_process *procs;  /* process.c: those with a live handle */
+    struct cio_process *procs;  /* reap.c: the children not reaped yet */
+    uv_signal_t *sigchld;       /* reap.c: started with the first spawn */
 } cio__proc_area;
 
 /* The area's state of `loop` (an open loop of this thread), made on first
@@ -21,7 +22,7 @@ cio__proc_area *cio__proc_area_get(cio_loop *loop, bool create);
 
 /* Called by the area's hook when the loop closes, before its handles are
  * closed: each closes what it keeps on the loop. */
-void cio__signals_close(cio__proc_area *a);
-void cio__processes_close(cio__proc_area *a);
+void cio__signals_close(cio__proc_area *a);   /* signal.c */
+void cio__processes_close(cio__proc_area *a); /* reap.c */
 
 #endif /* CIO_PROCESS_INTERNAL_H */

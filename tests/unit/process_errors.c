@@ -273,15 +273,24 @@ static void test_emfile(void **state) {
     while (n < 64 && (held[n] = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
         n++;
     assert_int_equal(errno, EMFILE);
-    /* the pipes cannot be made; without pipes, libuv's own cannot */
+    /* the pipes cannot be made */
     cio_process *p = cio_create_subprocess_exec(
         ARGV("true"), &(cio_process_options){.out = CIO_STDIO_PIPE});
     assert_null(p);
     assert_int_equal(cio_last_error(), -EMFILE);
     assert_non_null(strstr(cio_last_error_message(), "out of file"));
-    p = cio_create_subprocess_exec(ARGV("true"), NULL);
+    /* nor /dev/null for DEVNULL */
+    p = cio_create_subprocess_exec(
+        ARGV("true"), &(cio_process_options){.in = CIO_STDIO_DEVNULL});
     assert_null(p);
     assert_int_equal(cio_last_error(), -EMFILE);
+    assert_non_null(strstr(cio_last_error_message(), "out of file"));
+    /* posix_spawn itself needs no descriptor (libuv's uv_spawn needed a
+     * pipe): inheriting everything still works, and the child loses our
+     * close-on-exec descriptors at its exec */
+    p = cio_create_subprocess_exec(ARGV("true"), NULL);
+    assert_non_null(p);
+    assert_int_equal(cio_process_free(p), 0);
     while (n > 0)
         close(held[--n]);
     assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);

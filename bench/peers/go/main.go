@@ -1,6 +1,6 @@
 // Go peer for the async-runtime peer benchmarks (W1-W5). Standard library only.
 //
-// Usage: go-peer <w1|w2a|w2b|w3|echo-server|http-client|http-server> [flags]
+// Usage: go-peer <w1|w2a|w2b|w3|spawn|echo-server|http-client|http-server> [flags]
 //
 // GOMAXPROCS is Go's default (the number of CPUs in the affinity mask), so
 // `taskset -c 0 go-peer ...` runs with GOMAXPROCS=1.
@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -282,21 +283,61 @@ func b2s(b bool) string {
 	return "0"
 }
 
+// spawn: start and wait for n /bin/true, c at a time (os/exec, which
+// starts a child with clone(CLONE_VFORK|CLONE_VM)). The child inherits our
+// stdin, stdout and stderr, as with cio and asyncio (os/exec would open
+// /dev/null for each one left nil).
+func spawnBench(n, c int) {
+	if c < 1 {
+		c = 1
+	}
+	t0 := time.Now()
+	left := int64(n)
+	var bad int64
+	var wg sync.WaitGroup
+	wg.Add(c)
+	for w := 0; w < c; w++ {
+		go func() {
+			defer wg.Done()
+			for atomic.AddInt64(&left, -1) >= 0 {
+				cmd := exec.Command("/bin/true")
+				cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+				if err := cmd.Run(); err != nil && atomic.AddInt64(&bad, 1) == 1 {
+					fmt.Fprintln(os.Stderr, "go-peer spawn:", err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	dt := time.Since(t0).Seconds()
+	metric("spawn.processes", fmt.Sprint(n), "count")
+	metric("spawn.concurrency", fmt.Sprint(c), "count")
+	metric("spawn.wall", fmt.Sprintf("%.6f", dt), "s")
+	if n > 0 {
+		metric("spawn.us_per_process", fmt.Sprintf("%.1f", dt*1e6/float64(n)), "us")
+	}
+	metric("spawn.ok", b2s(bad == 0), "bool")
+}
+
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: go-peer <w1|w2a|w2b|w3|echo-server|http-client|http-server> [flags]")
+		fmt.Fprintln(os.Stderr, "usage: go-peer <w1|w2a|w2b|w3|spawn|echo-server|http-client|http-server> [flags]")
 		os.Exit(2)
 	}
 	cmd := os.Args[1]
 	fs := flag.NewFlagSet(cmd, flag.ExitOnError)
-	defN := map[string]int{"w1": 1000000, "w3": 100000, "http-client": 20000}[cmd]
+	defN := map[string]int{"w1": 1000000, "w3": 100000, "spawn": 1000, "http-client": 20000}[cmd]
+	defC := map[string]int{"spawn": 16}[cmd]
+	if defC == 0 {
+		defC = 64
+	}
 	defM := map[string]int{"w2a": 1000000, "w2b": 200000}[cmd]
 	n := fs.Int("n", defN, "tasks / requests")
 	m := fs.Int("m", defM, "yields / round trips")
 	seed := fs.Uint64("seed", 42, "LCG seed for W3")
 	port := fs.Int("port", 28001, "echo server port")
 	url := fs.String("url", "http://127.0.0.1:28080/ip.json", "URL for http-client")
-	conc := fs.Int("c", 64, "requests in flight for http-client")
+	conc := fs.Int("c", defC, "requests in flight for http-client, children at a time for spawn")
 	want := fs.String("want", "203.0.113.7", "expected value of the \"ip\" field")
 	fs.Parse(os.Args[2:])
 	switch cmd {
@@ -308,6 +349,8 @@ func main() {
 		w2b(*m)
 	case "w3":
 		w3(*n, *seed)
+	case "spawn":
+		spawnBench(*n, *conc)
 	case "echo-server":
 		echoServer(*port)
 	case "http-client":

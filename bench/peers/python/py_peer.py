@@ -4,7 +4,7 @@
 Run with Debian's interpreter (/usr/bin/python3, which has python3-uvloop and
 python3-aiohttp), not a pyenv/venv python.
 
-usage: py_peer.py <w1|w2a|w2b|w3|echo-server|http-client|http-server> [--loop asyncio|uvloop] [options]
+usage: py_peer.py <w1|w2a|w2b|w3|spawn|echo-server|http-client|http-server> [--loop asyncio|uvloop] [options]
 
 Every result is printed as a line `METRIC name value unit`.
 """
@@ -19,7 +19,7 @@ LCG_A = 6364136223846793005
 LCG_C = 1442695040888963407
 MASK64 = (1 << 64) - 1
 
-DEFAULTS = {"w1": 200_000, "w3": 100_000, "http-client": 20_000}
+DEFAULTS = {"w1": 200_000, "w3": 100_000, "spawn": 1000, "http-client": 20_000}
 DEFAULTS_M = {"w2a": 1_000_000, "w2b": 200_000}
 
 
@@ -53,6 +53,38 @@ async def w1(n):
     if n:
         metric("w1.ns_per_task", f"{dt * 1e9 / n:.1f}", "ns")
     metric("w1.ok", int(ok), "bool")
+
+
+# ---------------------------------------------------------------- spawn
+async def spawn(n, c):
+    """Start and wait for n /bin/true, c at a time; the children inherit
+    stdin, stdout and stderr (as with cio and Go)."""
+    left = n
+    bad = 0
+
+    async def worker():
+        nonlocal left, bad
+        while left > 0:
+            left -= 1
+            try:
+                p = await asyncio.create_subprocess_exec("/bin/true")
+                code = await p.wait()
+            except OSError as e:
+                code = e
+            if code != 0:
+                if bad == 0:
+                    print(f"py_peer spawn: {code}", file=sys.stderr)
+                bad += 1
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(max(c, 1))))
+    dt = time.perf_counter() - t0
+    metric("spawn.processes", n, "count")
+    metric("spawn.concurrency", max(c, 1), "count")
+    metric("spawn.wall", f"{dt:.6f}", "s")
+    if n:
+        metric("spawn.us_per_process", f"{dt * 1e6 / n:.1f}", "us")
+    metric("spawn.ok", int(bad == 0 and left <= 0), "bool")
 
 
 # ---------------------------------------------------------------- W2 switch
@@ -222,7 +254,7 @@ async def http_server(port):
 # ---------------------------------------------------------------- main
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("cmd", choices=["w1", "w2a", "w2b", "w3", "echo-server", "http-client", "http-server"])
+    ap.add_argument("cmd", choices=["w1", "w2a", "w2b", "w3", "spawn", "echo-server", "http-client", "http-server"])
     ap.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
     ap.add_argument("-n", type=int, default=None, help="tasks / requests")
     ap.add_argument("-m", type=int, default=None, help="yields / round trips")
@@ -230,11 +262,13 @@ def main():
     ap.add_argument("--port", type=int, default=28001)
     ap.add_argument("--api", choices=["streams", "protocol"], default="streams")
     ap.add_argument("--url", default="http://127.0.0.1:28080/ip.json")
-    ap.add_argument("-c", type=int, default=64, help="requests in flight (http-client)")
+    ap.add_argument("-c", type=int, default=None,
+                    help="requests in flight (http-client, default 64); children at a time (spawn, default 16)")
     ap.add_argument("--want", default="203.0.113.7")
     a = ap.parse_args()
     n = a.n if a.n is not None else DEFAULTS.get(a.cmd, 0)
     m = a.m if a.m is not None else DEFAULTS_M.get(a.cmd, 0)
+    c = a.c if a.c is not None else (16 if a.cmd == "spawn" else 64)
 
     if a.loop == "uvloop":
         import uvloop
@@ -250,12 +284,14 @@ def main():
         coro = w2b(m)
     elif a.cmd == "w3":
         coro = w3(n, a.seed)
+    elif a.cmd == "spawn":
+        coro = spawn(n, c)
     elif a.cmd == "echo-server":
         coro = echo_server(a.port, a.api)
     elif a.cmd == "http-server":
         coro = http_server(a.port)
     else:
-        coro = http_client(a.url, n, a.c, a.want)
+        coro = http_client(a.url, n, c, a.want)
     try:
         asyncio.run(coro)
     except KeyboardInterrupt:
