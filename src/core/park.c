@@ -29,15 +29,6 @@ int cio__park(cio__parking *p, const char *file, int line) {
     return 0;
 }
 
-bool cio__unpark(cio__parking *p) {
-    if (p->state != CIO__PARKED)
-        return false;
-    p->state = CIO__UNPARKED;
-    p->task->parked = NULL;
-    cio__schedule(p->task->fut.loop, &p->task->step.node);
-    return true;
-}
-
 void cio__cleanup_push(cio__cleanup *c, void (*fn)(void *arg), void *arg) {
     cio__task *t = cio__current_task;
     c->fn = fn;

@@ -32,9 +32,25 @@ static inline void cio__live_append(cio_loop *loop, cio__task *t) {
     loop->nlive++;
 }
 
+#define CIO__POLL_EVERY 256 /* steps between non-blocking polls while busy */
+
 /* Start the next pass from a task (sched.c); false: leave it to the
  * scheduler. */
-bool cio__loop_next_pass_inline(cio_loop *loop);
+bool cio__loop_next_pass_slow(cio_loop *loop);
+
+/* The same, inline for the common case (no timer armed, no poll due, the
+ * run going on): a ping-pong between two tasks starts a pass at every
+ * switch, and a yielding task at every yield. */
+static inline __attribute__((always_inline)) bool
+cio__loop_next_pass_inline(cio_loop *loop) {
+    if (loop->nheap || loop->stopping || loop->ready.count == 0 ||
+        loop->steps_since_poll >= CIO__POLL_EVERY || loop->until_no_tasks ||
+        (loop->until && loop->until->state >= CIO_DONE))
+        return cio__loop_next_pass_slow(loop);
+    loop->pass_left = loop->ready.count;
+    loop->steps_since_poll += (unsigned)loop->pass_left;
+    return true;
+}
 
 /* The task whose step is the next node of the current pass (starting the
  * next pass if the scheduler would do nothing else first), or NULL: what a

@@ -110,7 +110,10 @@ static bool full(const cio_queue *q) {
     return q->maxsize > 0 && q->store.count >= q->maxsize;
 }
 
-static int put_nowait(cio_queue *q, void *item) {
+/* (put_nowait and get_nowait are inlined into the waiting calls: a queue
+ * round trip between two tasks is their hot path.) */
+static inline __attribute__((always_inline)) int put_nowait(cio_queue *q,
+                                                            void *item) {
     if (q->shutdown)
         return CIO_EQUEUESHUTDOWN;
     if (full(q))
@@ -123,7 +126,8 @@ static int put_nowait(cio_queue *q, void *item) {
     return 0;
 }
 
-static int get_nowait(cio_queue *q, void **item) {
+static inline __attribute__((always_inline)) int get_nowait(cio_queue *q,
+                                                            void **item) {
     if (q->store.count == 0)
         return q->shutdown ? CIO_EQUEUESHUTDOWN : CIO_EQUEUEEMPTY;
     *item = cio__store_pop(&q->store);
