@@ -171,10 +171,11 @@ static bool has_room(cio_queue *q) {
     return !full(q);
 }
 
-int cio_queue_put_at(cio_queue *q, void *item, const char *file, int line) {
-    if (!q)
-        return CIO_EINVAL;
-    int rc = cio__sync_check_task(&q->base);
+/* The waiting halves of put and get, apart (not inlined) so that a put or
+ * get that does not wait needs no stack frame. */
+static __attribute__((noinline)) int put_waiting(cio_queue *q, void *item,
+                                                 const char *file, int line) {
+    int rc = 0;
     while (rc == 0 && full(q)) {
         if (q->shutdown)
             return CIO_EQUEUESHUTDOWN;
@@ -183,18 +184,36 @@ int cio_queue_put_at(cio_queue *q, void *item, const char *file, int line) {
     return rc ? rc : put_nowait(q, item);
 }
 
-int cio_queue_get_at(cio_queue *q, void **item, const char *file, int line) {
-    if (item)
-        *item = NULL;
-    if (!q || !item)
-        return CIO_EINVAL;
-    int rc = cio__sync_check_task(&q->base);
+static __attribute__((noinline)) int get_waiting(cio_queue *q, void **item,
+                                                 const char *file, int line) {
+    int rc = 0;
     while (rc == 0 && q->store.count == 0) {
         if (q->shutdown)
             return CIO_EQUEUESHUTDOWN;
         rc = wait_turn(q, &q->getters, has_item, file, line);
     }
     return rc ? rc : get_nowait(q, item);
+}
+
+int cio_queue_put_at(cio_queue *q, void *item, const char *file, int line) {
+    if (!q)
+        return CIO_EINVAL;
+    int rc = cio__sync_check_task(&q->base);
+    if (rc)
+        return rc;
+    return full(q) ? put_waiting(q, item, file, line) : put_nowait(q, item);
+}
+
+int cio_queue_get_at(cio_queue *q, void **item, const char *file, int line) {
+    if (item)
+        *item = NULL;
+    if (!q || !item)
+        return CIO_EINVAL;
+    int rc = cio__sync_check_task(&q->base);
+    if (rc)
+        return rc;
+    return q->store.count == 0 ? get_waiting(q, item, file, line)
+                               : get_nowait(q, item);
 }
 
 int cio_queue_task_done(cio_queue *q) {
