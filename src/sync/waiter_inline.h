@@ -18,6 +18,8 @@
 #ifndef CIO_SYNC_WAITER_INLINE_H
 #define CIO_SYNC_WAITER_INLINE_H
 
+#include "core/sched.h" /* cio__park_inline */
+
 static inline void cio__waitq_push(cio__waitq *q, cio__waiter *w) {
     w->next = NULL;
     w->prev = q->tail;
@@ -73,7 +75,7 @@ static inline int cio__waiter_wait(cio__waitq *q, cio__waiter *w,
     w->linked = false;
     w->gone = false;
     cio__waitq_push(q, w);
-    int rc = cio__park(&w->park, file, line);
+    int rc = cio__park_inline(&w->park, file, line);
     if (w->gone)
         return CIO_ECLOSED;  /* q may be freed: touch nothing */
     cio__waitq_unlink(q, w); /* still there only if cancelled, unwoken */
