@@ -40,7 +40,8 @@ bool cio__loop_next_pass_slow(cio_loop *loop);
 
 /* The same, inline for the common case (no timer armed, no poll due, the
  * run going on): a ping-pong between two tasks starts a pass at every
- * switch, and a yielding task at every yield. */
+ * switch, and a yielding task at every yield. Debug mode is ruled out by
+ * the caller (cio__pass_peek_task). */
 static inline __attribute__((always_inline)) bool
 cio__loop_next_pass_inline(cio_loop *loop) {
     if (loop->nheap || loop->stopping || loop->ready.count == 0 ||
