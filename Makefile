@@ -161,5 +161,5 @@ aarch64:
 	@bash scripts/install-deps.sh gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 	@mkdir -p build-aarch64
 	$(AARCH64_CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Isrc \
-		-Iinclude -Itests/cross -o build-aarch64/unit_coro $(AARCH64_SRCS) -pthread
+		-Iinclude -Itests/cross -o build-aarch64/unit_coro $(AARCH64_SRCS) -pthread -lm
 	qemu-aarch64 -L /usr/aarch64-linux-gnu build-aarch64/unit_coro

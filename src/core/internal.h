@@ -377,8 +377,16 @@ enum { CIO__PARKED = 1, CIO__UNPARKED, CIO__PARK_CANCELLED };
  * cancelled while parked (state PARK_CANCELLED) or after it was unparked
  * but before it ran (state UNPARKED: the caller passes the wake-up on). */
 int cio__park(cio__parking *p, const char *file, int line);
-/* Wake a parked task; false if it is not parked (cancelled, or woken). */
-bool cio__unpark(cio__parking *p);
+/* Wake a parked task; false if it is not parked (cancelled, or woken).
+ * Inline: every queue, lock and event wake-up goes through it. */
+static inline bool cio__unpark(cio__parking *p) {
+    if (p->state != CIO__PARKED)
+        return false;
+    p->state = CIO__UNPARKED;
+    p->task->parked = NULL;
+    cio__schedule(p->task->fut.loop, &p->task->step.node);
+    return true;
+}
 
 /* Clean-ups for state a suspended frame owns. A loop closed with a task
  * still suspended cannot unwind its stack; it runs the task's clean-ups

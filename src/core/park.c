@@ -4,38 +4,18 @@
  */
 #include "core/sched.h"
 
-int cio__park(cio__parking *p, const char *file, int line) {
-    cio__task *t = cio__current_task;
-    p->task = t;
-    if (t->must_cancel) { /* cancelled before it parked: one pass, then out */
-        t->must_cancel = false;
-        p->state = CIO__PARK_CANCELLED;
-        cio__schedule(t->fut.loop, &t->step.node);
-        cio__suspend(t, file, line);
-        t->must_cancel = false; /* cancelled again meanwhile: one delivery */
-        return CIO_ECANCELED;
-    }
-    p->state = CIO__PARKED;
-    t->parked = p;
+int cio__park_cancelled(cio__parking *p, const char *file, int line) {
+    cio__task *t = p->task;
+    t->must_cancel = false;
+    p->state = CIO__PARK_CANCELLED;
+    cio__schedule(t->fut.loop, &t->step.node);
     cio__suspend(t, file, line);
-    if (p->state == CIO__PARK_CANCELLED) {
-        t->must_cancel = false; /* cancelled again meanwhile: one delivery */
-        return CIO_ECANCELED;
-    }
-    if (t->must_cancel) { /* cancelled after the wake-up, before it ran */
-        t->must_cancel = false;
-        return CIO_ECANCELED;
-    }
-    return 0;
+    t->must_cancel = false; /* cancelled again meanwhile: one delivery */
+    return CIO_ECANCELED;
 }
 
-bool cio__unpark(cio__parking *p) {
-    if (p->state != CIO__PARKED)
-        return false;
-    p->state = CIO__UNPARKED;
-    p->task->parked = NULL;
-    cio__schedule(p->task->fut.loop, &p->task->step.node);
-    return true;
+int cio__park(cio__parking *p, const char *file, int line) {
+    return cio__park_inline(p, file, line);
 }
 
 void cio__cleanup_push(cio__cleanup *c, void (*fn)(void *arg), void *arg) {

@@ -8,8 +8,8 @@
  *   2. poll: libuv is polled for I/O only when it is needed: blocking, up to
  *      the earliest timer (under virtual time the clock jumps to it
  *      instead), when nothing is ready; without blocking once every
- *      POLL_EVERY steps while busy, so that a yield costs no system call and
- *      I/O still gets its turn within a bounded number of steps;
+ *      CIO__POLL_EVERY steps while busy, so that a yield costs no system
+ *      call and I/O still gets its turn within a bounded number of steps;
  *   3. pass: exactly the nodes that were ready when the pass began run, in
  *      order; whatever they schedule waits for the next pass (asyncio's
  *      rule).
@@ -29,8 +29,6 @@
 
 #include <stdio.h>
 #include <string.h>
-
-#define POLL_EVERY 256 /* steps between non-blocking polls while busy */
 
 /* ---- the run: iterations until the run's end --------------------------- */
 
@@ -95,7 +93,8 @@ static int run_once(cio_loop *loop) {
         if (rc != 0)
             return rc;
         loop->steps_since_poll = 0;
-    } else if (loop->ready.count == 0 || loop->steps_since_poll >= POLL_EVERY) {
+    } else if (loop->ready.count == 0 ||
+               loop->steps_since_poll >= CIO__POLL_EVERY) {
         /* busy, or stopping: a look without waiting */
         poll_nowait(loop);
         loop->steps_since_poll = 0;
@@ -120,9 +119,9 @@ static int run_once(cio_loop *loop) {
 /* A task that suspends at the end of a pass may start the next one itself,
  * sparing two switches through the scheduler, when the scheduler would do
  * nothing else first: no poll is due, the run is not over, not debugging. */
-bool cio__loop_next_pass_inline(cio_loop *loop) {
+bool cio__loop_next_pass_slow(cio_loop *loop) {
     if (loop->debug || loop->stopping || loop->ready.count == 0 ||
-        loop->steps_since_poll >= POLL_EVERY ||
+        loop->steps_since_poll >= CIO__POLL_EVERY ||
         finished(loop, loop->until, loop->until_no_tasks))
         return false;
     if (loop->nheap)

@@ -32,9 +32,26 @@ static inline void cio__live_append(cio_loop *loop, cio__task *t) {
     loop->nlive++;
 }
 
+#define CIO__POLL_EVERY 256 /* steps between non-blocking polls while busy */
+
 /* Start the next pass from a task (sched.c); false: leave it to the
  * scheduler. */
-bool cio__loop_next_pass_inline(cio_loop *loop);
+bool cio__loop_next_pass_slow(cio_loop *loop);
+
+/* The same, inline for the common case (no timer armed, no poll due, the
+ * run going on): a ping-pong between two tasks starts a pass at every
+ * switch, and a yielding task at every yield. Debug mode is ruled out by
+ * the caller (cio__pass_peek_task). */
+static inline __attribute__((always_inline)) bool
+cio__loop_next_pass_inline(cio_loop *loop) {
+    if (loop->nheap || loop->stopping || loop->ready.count == 0 ||
+        loop->steps_since_poll >= CIO__POLL_EVERY || loop->until_no_tasks ||
+        (loop->until && loop->until->state >= CIO_DONE))
+        return cio__loop_next_pass_slow(loop);
+    loop->pass_left = loop->ready.count;
+    loop->steps_since_poll += (unsigned)loop->pass_left;
+    return true;
+}
 
 /* The task whose step is the next node of the current pass (starting the
  * next pass if the scheduler would do nothing else first), or NULL: what a
@@ -92,6 +109,30 @@ static inline void cio__suspend(cio__task *t, const char *file, int line) {
         cio__coro_switch(&t->coro, &loop->main);
     }
     /* whoever switched back to us set cio__current_task */
+}
+
+/* cio__park (core/internal.h), inline for the wait path of src/sync, where
+ * the call was a tenth of a queue round trip. A task cancelled before it
+ * parks takes the path out of line (park.c). */
+int cio__park_cancelled(cio__parking *p, const char *file, int line);
+static inline __attribute__((always_inline)) int
+cio__park_inline(cio__parking *p, const char *file, int line) {
+    cio__task *t = cio__current_task;
+    p->task = t;
+    if (__builtin_expect(t->must_cancel, 0)) /* one pass, then out */
+        return cio__park_cancelled(p, file, line);
+    p->state = CIO__PARKED;
+    t->parked = p;
+    cio__suspend(t, file, line);
+    if (p->state == CIO__PARK_CANCELLED) {
+        t->must_cancel = false; /* cancelled again meanwhile: one delivery */
+        return CIO_ECANCELED;
+    }
+    if (t->must_cancel) { /* cancelled after the wake-up, before it ran */
+        t->must_cancel = false;
+        return CIO_ECANCELED;
+    }
+    return 0;
 }
 
 /* Start a task eagerly, from its creator (sched.c); false: no stack now,

@@ -25,18 +25,27 @@ cio__ctx_switch:
     pushq %r13
     pushq %r14
     pushq %r15
-    pushq $0                /* 8 zeroed bytes: MXCSR, x87 CW, padding */
+    subq $8, %rsp           /* MXCSR, x87 CW, 2 bytes of padding */
     stmxcsr (%rsp)
     fnstcw 4(%rsp)
     movq %rsp, (%rdi)
-    movq (%rsp), %rax
+    /* Read the words back at the sizes they were stored: one 8-byte load
+     * of both cannot be forwarded from the two stores and waits for them
+     * to reach the cache. */
+    movl (%rsp), %eax
+    movzwl 4(%rsp), %ecx
     movq %rsi, %rsp
     /* Loading a control word stalls the pipeline; the words are nearly
-     * always the same on both sides, so load them only when they differ. */
-    cmpq (%rsp), %rax
-    je 1f
-    ldmxcsr (%rsp)
-    fldcw 4(%rsp)
+     * always the same on both sides, so load them only when they differ.
+     * MXCSR's low 6 bits are sticky exception flags, not control bits (the
+     * ABI does not preserve them): a task that computed with doubles has
+     * the inexact flag set, one that did not has not, and comparing them
+     * too loaded both words at every switch. */
+    xorl (%rsp), %eax
+    xorw 4(%rsp), %cx
+    andl $0xffffffc0, %eax
+    orl %ecx, %eax
+    jnz 2f
 1:
     addq $8, %rsp
     popq %r15
@@ -46,6 +55,10 @@ cio__ctx_switch:
     popq %rbx
     popq %rbp
     ret
+2:
+    ldmxcsr (%rsp)
+    fldcw 4(%rsp)
+    jmp 1b
     .cfi_endproc
     .size cio__ctx_switch, .-cio__ctx_switch
 

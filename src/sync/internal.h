@@ -8,8 +8,9 @@
  * the lock, stop at it, as asyncio does), so a wake-up never goes to a task
  * that will not take it.
  *
- * Only waiter.c knows how a task is suspended and resumed: it parks the
- * task on the waiter (cio__park of the core), which allocates nothing.
+ * Only waiter_inline.h and waiter.c know how a task is suspended and
+ * resumed: it is parked on the waiter (cio__park of the core), which
+ * allocates nothing.
  */
 #ifndef CIO_SYNC_INTERNAL_H
 #define CIO_SYNC_INTERNAL_H
@@ -56,9 +57,12 @@ int cio__sync_close_begin(cio__sync *s, bool *live);
  * freed if cio_X_new made it. `s` must be the object's first member. */
 void cio__sync_close_end(cio__sync *s);
 
-/* May the caller use the object without suspending? 0 or an error. */
+/* May the caller use the object without suspending? 0 or an error. (The
+ * core's thread-locals are read directly, not through
+ * cio_get_running_loop()/cio_current_task(): two calls per operation were
+ * a tenth of a queue round trip.) */
 static inline int cio__sync_check(const cio__sync *s) {
-    cio_loop *running = cio_get_running_loop();
+    cio_loop *running = cio__running_loop;
     return running && running == s->loop ? 0 : cio__sync_check_slow(s, running);
 }
 
@@ -66,12 +70,12 @@ static inline int cio__sync_check(const cio__sync *s) {
  * so first (the running loop cannot be the object's then: the binding keeps
  * the loop's address from being reused). */
 static inline int cio__sync_check_task(const cio__sync *s) {
-    cio_loop *running = cio_get_running_loop();
+    cio_loop *running = cio__running_loop;
     if (running && running == s->loop)
-        return cio_current_task() ? 0 : CIO_ENOTASK;
+        return cio__current_task ? 0 : CIO_ENOTASK;
     int rc = cio__sync_check_slow(s, running);
     if (rc == 0 || rc == CIO_EWRONGLOOP)
-        return cio_current_task() ? CIO_EWRONGLOOP : CIO_ENOTASK;
+        return cio__current_task ? CIO_EWRONGLOOP : CIO_ENOTASK;
     return rc;
 }
 
@@ -108,21 +112,19 @@ typedef struct cio__waitq {
  * pass on), or CIO_ECLOSED: the object was closed meanwhile, and the
  * caller must return at once without touching it (it may be freed). The
  * caller has checked that it runs in a task of the right loop. */
-int cio__waiter_wait(cio__waitq *q, cio__waiter *w, const char *file, int line);
+static inline int cio__waiter_wait(cio__waitq *q, cio__waiter *w,
+                                   const char *file, int line);
 
 /* Whether w's task was cancelled while it waited (and w was not woken). */
-bool cio__waiter_cancelled(const cio__waiter *w);
+static inline bool cio__waiter_cancelled(const cio__waiter *w);
 
 /* Take w off q and wake it: true; false (and only unlinked) if its task was
  * cancelled meanwhile. */
-bool cio__waiter_wake(cio__waitq *q, cio__waiter *w);
+static inline bool cio__waiter_wake(cio__waitq *q, cio__waiter *w);
 
 /* Wake the first waiter not cancelled, unlinking the cancelled ones before
- * it: true if one was woken. Inline for the common case: nobody waits. */
-bool cio__waitq_wake_next_slow(cio__waitq *q);
-static inline bool cio__waitq_wake_next(cio__waitq *q) {
-    return q->head && cio__waitq_wake_next_slow(q);
-}
+ * it: true if one was woken. */
+static inline bool cio__waitq_wake_next(cio__waitq *q);
 
 /* Wake every waiter; returns how many were woken (cancelled ones are only
  * unlinked). */
@@ -137,7 +139,7 @@ static inline bool cio__waitq_busy(const cio__waitq *q) {
 /* Whether some linked waiter has not been cancelled. */
 bool cio__waitq_has_live(const cio__waitq *q);
 
-void cio__waitq_unlink(cio__waitq *q, cio__waiter *w);
+static inline void cio__waitq_unlink(cio__waitq *q, cio__waiter *w);
 
 /* The object is being closed: every waiter, waiting or woken, is marked
  * gone and its task scheduled; its wait returns CIO_ECLOSED. */
@@ -148,5 +150,9 @@ void cio__waitq_close(cio__waitq *q);
  * closing the object marks it gone. Kept in a wait queue's woken list. */
 void cio__waitq_enter(cio__waitq *q, cio__waiter *w);
 void cio__waitq_leave(cio__waitq *q, cio__waiter *w);
+
+/* The bodies of the inline calls above: every wait and wake-up of a queue,
+ * lock or event runs through them. */
+#include "sync/waiter_inline.h"
 
 #endif /* CIO_SYNC_INTERNAL_H */

@@ -110,7 +110,10 @@ static bool full(const cio_queue *q) {
     return q->maxsize > 0 && q->store.count >= q->maxsize;
 }
 
-static int put_nowait(cio_queue *q, void *item) {
+/* (put_nowait and get_nowait are inlined into the waiting calls: a queue
+ * round trip between two tasks is their hot path.) */
+static inline __attribute__((always_inline)) int put_nowait(cio_queue *q,
+                                                            void *item) {
     if (q->shutdown)
         return CIO_EQUEUESHUTDOWN;
     if (full(q))
@@ -123,7 +126,8 @@ static int put_nowait(cio_queue *q, void *item) {
     return 0;
 }
 
-static int get_nowait(cio_queue *q, void **item) {
+static inline __attribute__((always_inline)) int get_nowait(cio_queue *q,
+                                                            void **item) {
     if (q->store.count == 0)
         return q->shutdown ? CIO_EQUEUESHUTDOWN : CIO_EQUEUEEMPTY;
     *item = cio__store_pop(&q->store);
@@ -167,10 +171,11 @@ static bool has_room(cio_queue *q) {
     return !full(q);
 }
 
-int cio_queue_put_at(cio_queue *q, void *item, const char *file, int line) {
-    if (!q)
-        return CIO_EINVAL;
-    int rc = cio__sync_check_task(&q->base);
+/* The waiting halves of put and get, apart (not inlined) so that a put or
+ * get that does not wait needs no stack frame. */
+static __attribute__((noinline)) int put_waiting(cio_queue *q, void *item,
+                                                 const char *file, int line) {
+    int rc = 0;
     while (rc == 0 && full(q)) {
         if (q->shutdown)
             return CIO_EQUEUESHUTDOWN;
@@ -179,18 +184,36 @@ int cio_queue_put_at(cio_queue *q, void *item, const char *file, int line) {
     return rc ? rc : put_nowait(q, item);
 }
 
-int cio_queue_get_at(cio_queue *q, void **item, const char *file, int line) {
-    if (item)
-        *item = NULL;
-    if (!q || !item)
-        return CIO_EINVAL;
-    int rc = cio__sync_check_task(&q->base);
+static __attribute__((noinline)) int get_waiting(cio_queue *q, void **item,
+                                                 const char *file, int line) {
+    int rc = 0;
     while (rc == 0 && q->store.count == 0) {
         if (q->shutdown)
             return CIO_EQUEUESHUTDOWN;
         rc = wait_turn(q, &q->getters, has_item, file, line);
     }
     return rc ? rc : get_nowait(q, item);
+}
+
+int cio_queue_put_at(cio_queue *q, void *item, const char *file, int line) {
+    if (!q)
+        return CIO_EINVAL;
+    int rc = cio__sync_check_task(&q->base);
+    if (rc)
+        return rc;
+    return full(q) ? put_waiting(q, item, file, line) : put_nowait(q, item);
+}
+
+int cio_queue_get_at(cio_queue *q, void **item, const char *file, int line) {
+    if (item)
+        *item = NULL;
+    if (!q || !item)
+        return CIO_EINVAL;
+    int rc = cio__sync_check_task(&q->base);
+    if (rc)
+        return rc;
+    return q->store.count == 0 ? get_waiting(q, item, file, line)
+                               : get_nowait(q, item);
 }
 
 int cio_queue_task_done(cio_queue *q) {

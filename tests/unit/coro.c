@@ -8,12 +8,16 @@
 
 #include "coro/coro.h"
 
+#include <fenv.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
 
 #define TOTAL(st) ((st).regions + (st).guarded + (st).slab)
 
@@ -120,6 +124,98 @@ static void test_registers_preserved(void **state) {
     cio__stack_put(pool, s);
     cio__stack_pool_free(pool);
 }
+
+/* The floating-point control words are each coroutine's own (the ABI
+ * preserves them across a call, and a switch is a call): a rounding mode
+ * one coroutine sets is not the other's, whatever the sticky exception
+ * flags (which the ABI does not preserve, and the switch compares apart
+ * from the control bits) say. */
+static volatile double fp_one = 1.0, fp_three = 3.0;
+static int fp_seen[4];
+
+static void fp_rounder(void *arg) {
+    (void)arg;
+    fesetround(FE_UPWARD);
+    fp_seen[0] = fegetround();
+    volatile double third = fp_one / fp_three; /* raises FE_INEXACT */
+    (void)third;
+    cio__coro_switch(&b, &main_coro); /* flags and mode differ from main's */
+    fp_seen[1] = fegetround();
+    cio__coro_switch(&b, &main_coro);
+    fp_seen[2] = fegetround();
+    fesetround(FE_TONEAREST);
+    cio__coro_exit(&b, &main_coro);
+}
+
+static void test_fp_control_per_coroutine(void **state) {
+    (void)state;
+    cio__stack_pool *pool = cio__stack_pool_new();
+    cio__coro_init_main(&main_coro);
+    cio__stack *s = cio__stack_get(pool, 64 * 1024);
+    fesetround(FE_TONEAREST);
+    feclearexcept(FE_ALL_EXCEPT);
+    double nearest = fp_one / fp_three;
+    cio__coro_start(&b, s, fp_rounder, NULL);
+    cio__coro_switch(&main_coro, &b);
+    assert_int_equal(fegetround(), FE_TONEAREST);
+    assert_true(fp_one / fp_three == nearest);
+    /* another mode, and no flags, while b has its mode and inexact */
+    fesetround(FE_DOWNWARD);
+    feclearexcept(FE_ALL_EXCEPT);
+    cio__coro_switch(&main_coro, &b);
+    assert_int_equal(fegetround(), FE_DOWNWARD);
+    fesetround(FE_TONEAREST);
+    cio__coro_switch(&main_coro, &b);
+    assert_int_equal(fp_seen[0], FE_UPWARD);
+    assert_int_equal(fp_seen[1], FE_UPWARD);
+    assert_int_equal(fp_seen[2], FE_UPWARD);
+    assert_int_equal(fegetround(), FE_TONEAREST);
+#if defined(__x86_64__)
+    /* SSE arithmetic follows MXCSR, which fegetround does not read */
+    assert_int_equal(_mm_getcsr() & 0x6000u, 0); /* round to nearest */
+#endif
+    cio__coro_destroy(&b);
+    cio__stack_put(pool, s);
+    cio__stack_pool_free(pool);
+}
+
+#if defined(__x86_64__)
+/* MXCSR alone (flush to zero, denormals are zero: SSE only, the x87 word
+ * stays the same): the switch compares each word. */
+#define FTZ_DAZ 0x8040u
+static unsigned mxcsr_seen[2];
+
+static void ftz_setter(void *arg) {
+    (void)arg;
+    _mm_setcsr(_mm_getcsr() | FTZ_DAZ);
+    mxcsr_seen[0] = _mm_getcsr() & FTZ_DAZ;
+    cio__coro_switch(&b, &main_coro);
+    mxcsr_seen[1] = _mm_getcsr() & FTZ_DAZ;
+    _mm_setcsr(_mm_getcsr() & ~FTZ_DAZ);
+    cio__coro_exit(&b, &main_coro);
+}
+
+static void test_mxcsr_per_coroutine(void **state) {
+    (void)state;
+    cio__stack_pool *pool = cio__stack_pool_new();
+    cio__coro_init_main(&main_coro);
+    cio__stack *s = cio__stack_get(pool, 64 * 1024);
+    feclearexcept(FE_ALL_EXCEPT); /* as a new coroutine's: only FTZ differs */
+    cio__coro_start(&b, s, ftz_setter, NULL);
+    cio__coro_switch(&main_coro, &b);
+    assert_int_equal(_mm_getcsr() & FTZ_DAZ, 0);
+    cio__coro_switch(&main_coro, &b);
+    /* valgrind runs SSE with its own MXCSR and does not take these bits */
+    if (!faults_hidden() || mxcsr_seen[0]) {
+        assert_int_equal(mxcsr_seen[0], FTZ_DAZ);
+        assert_int_equal(mxcsr_seen[1], FTZ_DAZ);
+    }
+    assert_int_equal(_mm_getcsr() & FTZ_DAZ, 0);
+    cio__coro_destroy(&b);
+    cio__stack_put(pool, s);
+    cio__stack_pool_free(pool);
+}
+#endif
 
 static void test_warm_reuse(void **state) {
     (void)state;
@@ -356,6 +452,10 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_switch_round_trip),
         cmocka_unit_test(test_registers_preserved),
+        cmocka_unit_test(test_fp_control_per_coroutine),
+#if defined(__x86_64__)
+        cmocka_unit_test(test_mxcsr_per_coroutine),
+#endif
         cmocka_unit_test(test_warm_reuse),
         cmocka_unit_test(test_many_stacks_beyond_warm),
         cmocka_unit_test_teardown(test_slab_canary, regions_back_on),
