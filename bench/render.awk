@@ -18,7 +18,7 @@ BEGIN {
     if (m_pp == "") m_pp = 200000
     if (n_sleep == "") n_sleep = 100000
     if (n_big == "") n_big = 1000000
-    npo = split("cio cio-gather python-asyncio python-uvloop go-1cpu tokio-current_thread go-2cpu tokio-multi_thread-2cpu", porder, " ")
+    npo = split("cio cio-gather cio-compact python-asyncio python-uvloop go-1cpu tokio-current_thread go-2cpu tokio-multi_thread-2cpu", porder, " ")
     split("python-asyncio python-uvloop go-1cpu tokio-current_thread", tmpl, " ")
     for (i in tmpl) onecpu[tmpl[i]] = 1
     total["peak_rss"] = total["wall"] = total["spawn_wall"] = 1
@@ -203,6 +203,8 @@ END {
     G[++ng] = "W3 " short(n_sleep) " memory|<= 4,608 B/task|cio" SUBSEP "w3" SUBSEP "bytes_per_task|1|4608|B"
     G[++ng] = "W3 " short(n_big) " completes|every run ok|cio" SUBSEP "w3-1m" SUBSEP "ok|1|1|ok"
     G[++ng] = "W3 " short(n_big) " memory|(<= 4,608 B/task)|cio" SUBSEP "w3-1m" SUBSEP "bytes_per_task|1|4608|B"
+    G[++ng] = "W3 " short(n_sleep) " compact memory|<= 1,024 B/task|cio-compact" SUBSEP "w3" SUBSEP "bytes_per_task|1|1024|B"
+    G[++ng] = "W3 " short(n_big) " compact memory|<= 1,024 B/task|cio-compact" SUBSEP "w3-1m" SUBSEP "bytes_per_task|1|1024|B"
     G[++ng] = "Idle connection memory|<= 8,192 B|cio" SUBSEP "idle" SUBSEP "bytes_per_conn|1|8192|B"
     # goals relative to a peer in the same pass: name|target|workload|metric|peer|<= or >=|bound
     nrg = 0

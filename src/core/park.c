@@ -6,6 +6,8 @@
 
 int cio__park(cio__parking *p, const char *file, int line) {
     cio__task *t = cio__current_task;
+    if (cio__compact_misplaced(p)) /* others reach it while we wait */
+        return cio__compact_refuse("this wait");
     p->task = t;
     if (t->must_cancel) { /* cancelled before it parked: one pass, then out */
         t->must_cancel = false;
@@ -59,9 +61,12 @@ void cio__cleanup_remove(cio_future *task, cio__cleanup *c) {
     cio__task *t = cio__as_task(task);
     if (!t)
         return;
-    for (cio__cleanup **p = &t->cleanups; *p; p = &(*p)->next)
+    /* a compact task's records may be in its save buffer, not where
+     * their addresses say (cio__task_compact_locate) */
+    for (cio__cleanup **p = &t->cleanups; *p;
+         p = &((cio__cleanup *)cio__task_compact_locate(t, *p))->next)
         if (*p == c) {
-            *p = c->next;
+            *p = ((cio__cleanup *)cio__task_compact_locate(t, c))->next;
             return;
         }
 }

@@ -64,8 +64,9 @@ cio__pass_take(cio_loop *loop, cio__task *next) {
 static inline __attribute__((always_inline)) cio__task *
 cio__next_inline(cio_loop *loop) {
     cio__task *next = cio__pass_peek_task(loop);
-    if (!next || !next->started)
-        return NULL; /* the scheduler gives a new task its stack */
+    if (!next || !next->started || next->coro.compact)
+        return NULL; /* the scheduler gives a new task its stack, and
+                        copies a compact task's frames back */
     return cio__pass_take(loop, next);
 }
 
@@ -81,7 +82,8 @@ static inline void cio__suspend(cio__task *t, const char *file, int line) {
         return; /* whoever switched back to us set cio__current_task */
     }
     cio_loop *loop = t->fut.loop;
-    cio__task *next = cio__next_inline(loop);
+    /* a compact task leaves to the scheduler, which copies frames */
+    cio__task *next = t->coro.compact ? NULL : cio__next_inline(loop);
     if (next == t)
         return; /* our own turn came at once: nothing to switch */
     if (next) {

@@ -159,6 +159,12 @@ struct cio__coro {
 #if defined(CIO_TSAN)
     void *tsan_fiber;
 #endif
+    /* A compact coroutine (compact.c) runs on a stack it shares with
+     * others; while another one runs there, its frames wait in `saved`
+     * (saved_len bytes, NULL while they are on the shared stack). */
+    void *saved;
+    uint32_t saved_len;
+    bool compact;
 };
 
 /* Make `main` stand for the calling thread's own stack. */
@@ -234,6 +240,39 @@ static inline void cio__coro_switch(cio__coro *from, cio__coro *to) {
 __attribute__((noreturn)) void cio__coro_exit(cio__coro *from, cio__coro *to);
 /* Free what the sanitizers keep for a finished (or abandoned) coroutine. */
 void cio__coro_destroy(cio__coro *c);
+
+/* ---- compact coroutines (compact.c) ------------------------------------ *
+ *
+ * Compact coroutines of one thread share a few run stacks (one per stack
+ * size). The one whose frames are on a shared stack is its occupant; when
+ * another is about to run there, the occupant's frames, [its sp, the stack's
+ * top), are copied to a buffer sized to fit (from size classes, so a
+ * million waiting coroutines do not fragment the heap) and the newcomer's
+ * are copied back to the same addresses. Copies happen only off the shared
+ * stack (on the scheduler's), so a compact coroutine is always entered from
+ * and left to a coroutine on another stack. */
+typedef struct cio__compact cio__compact;
+
+/* The set of shared stacks and save buffers of one loop. NULL on ENOMEM. */
+cio__compact *cio__compact_new(cio__stack_pool *pool);
+/* Free the buffers; the shared stacks go with the pool, freed after. */
+void cio__compact_free(cio__compact *cp);
+/* Make `c` (compact) the occupant of its shared stack, of `size` bytes for
+ * a coroutine not started yet (c->stack NULL: start it on the stack
+ * returned): the occupant's frames are saved, c's restored. Must not be
+ * called on the shared stack. Returns the stack, or NULL on ENOMEM (then
+ * nothing changed). */
+cio__stack *cio__compact_enter(cio__compact *cp, cio__coro *c, size_t size);
+/* A compact coroutine is finished or abandoned: its buffer is freed and
+ * its stack no longer held for it. */
+void cio__compact_drop(cio__compact *cp, cio__coro *c);
+/* Where the bytes of address p in c's frames are now: in its buffer while
+ * they are saved, else p itself. */
+void *cio__compact_locate(const cio__coro *c, void *p);
+/* Whether `p` lies on one of the shared stacks. */
+bool cio__compact_on_shared(const cio__compact *cp, const void *p);
+/* The bytes held in save buffers and the number of saved coroutines. */
+void cio__compact_stats(const cio__compact *cp, size_t *bytes, size_t *count);
 
 /* Per-thread set-up for the overflow report (an alternate signal stack and
  * the SIGSEGV handler); counted, undone by the last thread_done. */

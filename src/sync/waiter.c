@@ -12,6 +12,8 @@
  */
 #include "sync/internal.h"
 
+#include <stdlib.h>
+
 static void push(cio__waitq *q, cio__waiter *w) {
     w->next = NULL;
     w->prev = q->tail;
@@ -61,7 +63,7 @@ static void woken_unlink(cio__waitq *q, cio__waiter *w) {
     q->woken--;
 }
 
-int cio__waiter_wait(cio__waitq *q, cio__waiter *w, const char *file,
+static int wait_here(cio__waitq *q, cio__waiter *w, const char *file,
                      int line) {
     w->woken = false;
     w->linked = false;
@@ -76,6 +78,31 @@ int cio__waiter_wait(cio__waitq *q, cio__waiter *w, const char *file,
     /* CIO_ECANCELED both when cancelled while waiting and when cancelled
      * after the wake-up (then w->woken says to pass the wake-up on) */
     return rc;
+}
+
+/* A compact task's stack is not where its addresses say while it waits
+ * (cio_task_options.compact): its waiter waits on the heap, and what the
+ * caller reads after the wait is copied back. */
+int cio__waiter_wait(cio__waitq *q, cio__waiter *w, const char *file,
+                     int line) {
+    if (!cio__compact_misplaced(w))
+        return wait_here(q, w, file, line);
+    cio__waiter *h = malloc(sizeof *h);
+    if (!h)
+        return CIO_ENOMEM;
+    int rc = wait_here(q, h, file, line);
+    *w = *h;
+    free(h);
+    return rc;
+}
+
+cio__waiter *cio__waiter_pin(cio__waiter *local) {
+    return cio__compact_misplaced(local) ? malloc(sizeof *local) : local;
+}
+
+void cio__waiter_unpin(cio__waiter *w, const cio__waiter *local) {
+    if (w != local)
+        free(w);
 }
 
 bool cio__waiter_cancelled(const cio__waiter *w) {
