@@ -317,7 +317,10 @@ static void *w2b_pinger(void *arg) {
 
 static void *w2b(void *arg) {
     bench_args *a = arg;
-    w2b_state s = {.m = a->m};
+    /* static, not on this task's stack: with --compact, nothing may point
+     * into a waiting compact task's stack */
+    static w2b_state s;
+    s = (w2b_state){.m = a->m};
     s.ping = cio_queue_new(1);
     s.pong = cio_queue_new(1);
     if (s.ping == NULL || s.pong == NULL) {

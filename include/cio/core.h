@@ -204,7 +204,10 @@ typedef struct cio_loop_options {
      * the process's SIGINT disposition says (by default: end at once). */
     bool no_sigint;
     /* Compact tasks: every task of this loop is created as if
-     * cio_task_options.compact were set (see there, and its rule). */
+     * cio_task_options.compact were set (see there, and its rule), the
+     * tasks cio creates for you included (a server's connection handlers,
+     * whose socket waits are then refused): for a loop that uses sockets,
+     * make only the tasks that need it compact. */
     bool compact_tasks;
 } cio_loop_options;
 
@@ -445,7 +448,10 @@ typedef struct cio_task_options {
      * and what waits on sockets: HTTP, process pipes) keep records on the
      * task's stack, and are refused in a compact task with CIO_ECOMPACT;
      * so is any other call that would link a record on the task's stack
-     * (a done callback whose argument points into it). In debug mode
+     * (a done callback whose argument points into it), and
+     * cio_create_task fails with CIO_ECOMPACT for an `arg` that points
+     * into a compact task's stack (the classic mistake: a parent passing
+     * the address of its local to a child). In debug mode
      * (cio_loop_options.debug or CIO_DEBUG=1), cio_queue_put,
      * cio_queue_put_nowait and cio_future_set_result also refuse a pointer
      * into a shared stack with CIO_ECOMPACT.

@@ -214,7 +214,7 @@ int cio__gather(cio_future *const *fs, size_t n, void **results, int flags,
         rc = outcome(g);
     if (failed)
         *failed = rc && rc == g->code ? g->failed : SIZE_MAX;
-    if (compact && rc == 0)
+    if (compact && results && rc == 0)
         fill_results(fs, n, results);
     g->results = NULL;
     if (rc && results) /* every result stays NULL on failure */

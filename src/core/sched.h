@@ -64,9 +64,11 @@ cio__pass_take(cio_loop *loop, cio__task *next) {
 static inline __attribute__((always_inline)) cio__task *
 cio__next_inline(cio_loop *loop) {
     cio__task *next = cio__pass_peek_task(loop);
-    if (!next || !next->started || next->coro.compact)
+    if (!next || !next->started || next->coro.saved)
         return NULL; /* the scheduler gives a new task its stack, and
-                        copies a compact task's frames back */
+                        copies a compact task's frames back (off the
+                        shared stack; one whose frames are on its shared
+                        stack needs no copy and is switched to here) */
     return cio__pass_take(loop, next);
 }
 
@@ -82,8 +84,7 @@ static inline void cio__suspend(cio__task *t, const char *file, int line) {
         return; /* whoever switched back to us set cio__current_task */
     }
     cio_loop *loop = t->fut.loop;
-    /* a compact task leaves to the scheduler, which copies frames */
-    cio__task *next = t->coro.compact ? NULL : cio__next_inline(loop);
+    cio__task *next = cio__next_inline(loop);
     if (next == t)
         return; /* our own turn came at once: nothing to switch */
     if (next) {

@@ -89,6 +89,13 @@ cio_future *cio_create_task_at(cio_loop *loop, cio_task_fn fn, void *arg,
     loop = cio__pick_loop(loop, "cio_create_task");
     if (!loop)
         return NULL;
+    if (cio__compact_on_shared(loop->compact, arg)) {
+        /* the new task would read a compact task's local while that task
+         * waits (and its stack holds other frames) */
+        cio__compact_refuse("cio_create_task (arg points into a compact "
+                            "task's stack)");
+        return NULL;
+    }
     size_t stack_size =
         opts && opts->stack_size ? opts->stack_size : loop->stack_size;
     if (stack_size < CIO_STACK_MIN || stack_size > CIO_STACK_MAX) {

@@ -40,10 +40,18 @@
 #define NCLASSES (MAX_CLASSED / CLASS_STEP)
 #define CHUNK ((size_t)1 << 20)
 
+/* The shared stack a new coroutine starts on: one of its size without an
+ * occupant, else a new one while there are fewer than SHARED_PER_SIZE,
+ * else the next in turn. A few stacks spare most copies: two compact
+ * tasks that hand the CPU back and forth (a producer and a consumer) sit
+ * on different stacks and never evict each other. */
+#define SHARED_PER_SIZE 4
+
 /* One shared stack per stack size. */
 typedef struct shared {
     cio__stack *stack;
     cio__coro *occupant; /* whose frames are on it, or NULL */
+    uint64_t started;    /* when it last took a new coroutine */
     struct shared *next;
 } shared;
 
@@ -54,12 +62,30 @@ struct cio__compact {
     void *chunks;              /* carved blocks, linked by their first word */
     char *carve_at, *carve_end;
     size_t saved_bytes, saved_count;
+    uint64_t starts;   /* coroutines started on shared stacks */
+    unsigned per_size; /* shared stacks per size */
 };
+
+/* CIO_COMPACT_STACKS=K (1-64) overrides SHARED_PER_SIZE: K=1 makes every
+ * switch between two compact tasks copy (what cio-bench w2b --compact
+ * measures then). */
+static unsigned per_size_from_env(void) {
+    const char *env = getenv("CIO_COMPACT_STACKS");
+    if (env && *env) {
+        char *end;
+        long v = strtol(env, &end, 10);
+        if (*end == '\0' && v >= 1 && v <= 64)
+            return (unsigned)v;
+    }
+    return SHARED_PER_SIZE;
+}
 
 cio__compact *cio__compact_new(cio__stack_pool *pool) {
     cio__compact *cp = calloc(1, sizeof *cp);
-    if (cp)
+    if (cp) {
         cp->pool = pool;
+        cp->per_size = per_size_from_env();
+    }
     return cp;
 }
 
@@ -219,9 +245,21 @@ static shared *shared_of(cio__compact *cp, const cio__stack *s) {
 }
 
 static shared *shared_sized(cio__compact *cp, size_t size) {
-    for (shared *sh = cp->stacks; sh; sh = sh->next)
-        if (sh->stack->size >= size && sh->stack->size - size < 4096)
+    shared *turn = NULL;
+    unsigned n = 0;
+    for (shared *sh = cp->stacks; sh; sh = sh->next) {
+        if (sh->stack->size < size || sh->stack->size - size >= 4096)
+            continue;
+        if (!sh->occupant)
             return sh;
+        n++;
+        if (!turn || sh->started < turn->started)
+            turn = sh; /* the one that least recently took a newcomer */
+    }
+    if (turn && n >= cp->per_size) {
+        turn->started = ++cp->starts;
+        return turn;
+    }
     shared *sh = calloc(1, sizeof *sh);
     if (!sh)
         return NULL;
@@ -230,6 +268,7 @@ static shared *shared_sized(cio__compact *cp, size_t size) {
         free(sh);
         return NULL;
     }
+    sh->started = ++cp->starts;
     sh->next = cp->stacks;
     cp->stacks = sh;
     return sh;
