@@ -143,9 +143,128 @@ static void test_combinators(void **state) {
     checks_assert();
 }
 
+/* Cancelled while it waits in each combinator: the combinator's records
+ * (some of them in the waiting task's frames, reached while it is saved)
+ * are given up and nothing leaks; the neighbours' frames stay intact. */
+static void *slow(void *arg) {
+    cio_sleep(10);
+    return arg;
+}
+
+/* each waiter's children, outside its frame: a closed loop abandons the
+ * frame, and the test releases them after */
+static cio_future *kids[AS_COMPLETED + 1][2];
+
+static void *wait_in(void *arg) {
+    volatile uint64_t guard[WORDS];
+    for (int i = 0; i < WORDS; i++)
+        guard[i] = 0x7700000000000000u + (uint64_t)i;
+    cio_future **f = kids[PINT(arg)];
+    f[0] = spawn(slow, IPTR(1));
+    f[1] = spawn(slow, IPTR(2));
+    int rc = 0;
+    switch ((enum which)PINT(arg)) {
+    case GATHER: {
+        void *res[2];
+        rc = cio_gather(f, 2, res);
+        break;
+    }
+    case WAIT: {
+        long n = cio_wait(f, 2, CIO_ALL_COMPLETED, CIO_NO_TIMEOUT);
+        rc = n < 0 ? (int)n : 0;
+        break;
+    }
+    case WAIT_FOR:
+        rc = cio_wait_for(f[0], 100, NULL);
+        break;
+    case TIMEOUT: {
+        cio_timeout_scope *s = cio_timeout(100);
+        rc = cio_timeout_end(s, cio_sleep(50));
+        break;
+    }
+    case TASKGROUP: {
+        cio_taskgroup *g = cio_taskgroup_new();
+        rc = cio_taskgroup_spawn(g, slow, IPTR(3), NULL);
+        rc = cio_taskgroup_wait(g, rc);
+        cio_taskgroup_free(g);
+        break;
+    }
+    case AS_COMPLETED: {
+        cio_as_completed_iter *it = cio_as_completed(f, 2, CIO_NO_TIMEOUT);
+        cio_future *next = NULL;
+        rc = cio_as_completed_next(it, &next);
+        if (next)
+            cio_release(next);
+        cio_as_completed_free(it);
+        break;
+    }
+    }
+    for (int i = 0; i < 2; i++) {
+        cio_cancel(f[i], NULL);
+        cio_await(f[i], NULL);
+        cio_release(f[i]);
+        f[i] = NULL;
+    }
+    for (int i = 0; i < WORDS; i++)
+        CHECK(guard[i] == 0x7700000000000000u + (uint64_t)i);
+    return IPTR(rc);
+}
+
+static void *cancel_main(void *arg) {
+    cio_future *c[3];
+    for (int i = 0; i < 3; i++)
+        c[i] = spawn(churn, IPTR(i + 1));
+    cio_future *u = spawn(wait_in, arg);
+    CHECK_INT(cio_sleep(0.05), 0); /* it waits in the combinator */
+    CHECK_INT(cio_cancel(u, NULL), 1);
+    void *r = NULL;
+    int rc = cio_await(u, &r);
+    /* cancelled, or it caught the cancellation and returned its code */
+    CHECK(rc == CIO_ECANCELED || (rc == 0 && PINT(r) == CIO_ECANCELED));
+    for (int i = 0; i < 3; i++) {
+        void *v = NULL;
+        CHECK_INT(cio_await(c[i], &v), 0);
+        CHECK_INT(PINT(v), i + 1);
+    }
+    cio_release_all(c, 3);
+    cio_release(u);
+    return NULL;
+}
+
+static void test_cancelled_in_combinators(void **state) {
+    (void)state;
+    for (int w = GATHER; w <= AS_COMPLETED; w++)
+        CHECK_INT(run_vt(cancel_main, IPTR(w), NULL), 0);
+    checks_assert();
+}
+
+/* The loop closes with compact tasks waiting in each combinator: their
+ * clean-ups run with their frames back on the shared stack. */
+static void test_closed_while_in_combinators(void **state) {
+    (void)state;
+    diag_capture();
+    cio_loop *loop = cio_loop_new(vt_opts());
+    cio_future *t[AS_COMPLETED + 1];
+    for (int w = GATHER; w <= AS_COMPLETED; w++)
+        t[w] = spawn(wait_in, IPTR(w));
+    CHECK_INT(cio_loop_stop(loop), 0);
+    CHECK_INT(cio_loop_run_forever(loop), 0);
+    CHECK_INT(cio_loop_stop(loop), 0);
+    CHECK_INT(cio_loop_run_forever(loop), 0); /* all of them wait now */
+    CHECK_INT(cio_loop_close(loop), 0);
+    CHECK(diag_count("was destroyed but it is pending") >= AS_COMPLETED + 1);
+    cio_release_all(t, AS_COMPLETED + 1);
+    for (int w = GATHER; w <= AS_COMPLETED; w++)
+        cio_release_all(kids[w], 2);
+    diag_restore();
+    checks_assert();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         CIO_TEST(test_combinators),
+        CIO_TEST(test_cancelled_in_combinators),
+        CIO_TEST(test_closed_while_in_combinators),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
