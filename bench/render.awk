@@ -18,7 +18,7 @@ BEGIN {
     if (m_pp == "") m_pp = 200000
     if (n_sleep == "") n_sleep = 100000
     if (n_big == "") n_big = 1000000
-    npo = split("cio cio-gather cio-compact python-asyncio python-uvloop go-1cpu tokio-current_thread go-2cpu tokio-multi_thread-2cpu", porder, " ")
+    npo = split("cio cio-gather cio-compact cio-compact-copy python-asyncio python-uvloop go-1cpu tokio-current_thread go-2cpu tokio-multi_thread-2cpu", porder, " ")
     split("python-asyncio python-uvloop go-1cpu tokio-current_thread", tmpl, " ")
     for (i in tmpl) onecpu[tmpl[i]] = 1
     total["peak_rss"] = total["wall"] = total["spawn_wall"] = 1
