@@ -36,5 +36,5 @@ void cio__task_compact_drop(cio_loop *loop, cio__task *t) {
 }
 
 void *cio__task_compact_locate(const cio__task *t, void *p) {
-    return t->coro.compact ? cio__compact_locate(&t->coro, p) : p;
+    return t->compact ? cio__compact_locate(&t->coro, p) : p;
 }

@@ -150,6 +150,7 @@ typedef struct cio__task {
     bool must_cancel, started, finished;
     bool run_when_cancelled; /* start even if cancelled first (see task.c) */
     bool cancelled_at_end;   /* cio_run's final cancellation reached it */
+    bool compact; /* a compact task (cio_task_options.compact, compact.c) */
     /* Asked before a cancellation request is made (see cio__cancel_check).
      * NULL: no say. */
     struct cio__cancel_check *cancel_check;
@@ -423,14 +424,14 @@ char *cio__strdup(const char *s);
  * waits (its frames are then elsewhere). */
 static inline bool cio__compact_misplaced(const void *p) {
     const cio__task *t = cio__current_task;
-    if (!t || !t->coro.compact)
+    if (!t || !t->compact)
         return false;
     const cio__stack *s = t->coro.stack;
     return s && (const char *)p >= s->lo && (const char *)p < s->hi;
 }
 /* Whether the current task is a compact one. */
 static inline bool cio__compact_current(void) {
-    return cio__current_task && cio__current_task->coro.compact;
+    return cio__current_task && cio__current_task->compact;
 }
 /* Record "`who`: ... compact task" and return CIO_ECOMPACT. */
 int cio__compact_refuse(const char *who);

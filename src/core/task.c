@@ -126,7 +126,7 @@ cio_future *cio_create_task_at(cio_loop *loop, cio_task_fn fn, void *arg,
     t->created_file = file ? file : "?";
     t->created_line = line;
     t->stack_size = (uint32_t)stack_size;
-    t->coro.compact = (opts && opts->compact) || loop->compact_tasks;
+    t->compact = (opts && opts->compact) || loop->compact_tasks;
     cio__live_append(loop, t);
     loop->tasks_created++;
     bool eager = (opts && opts->eager) || loop->eager_tasks;
@@ -292,7 +292,7 @@ void cio__task_abandon(cio__task *t) {
     cio__timer_disarm(loop, &t->step.timer);
     /* a compact task's clean-ups are records in its frames: back on the
      * shared stack with them (loop close runs on the scheduler's stack) */
-    if (t->coro.compact && t->started && t->cleanups &&
+    if (t->compact && t->started && t->cleanups &&
         !cio__task_compact_enter(loop, t))
         t->cleanups = NULL; /* no memory to make room: they cannot run */
     while (t->cleanups) {
@@ -300,7 +300,7 @@ void cio__task_abandon(cio__task *t) {
         t->cleanups = c->next;
         c->fn(c->arg);
     }
-    if (t->coro.compact)
+    if (t->compact)
         cio__task_compact_drop(loop, t);
     if (t->started)
         cio__coro_destroy(&t->coro); /* its stack goes with the pool */

@@ -199,40 +199,63 @@ static void copy_frames(void *to, const void *from, size_t len) {
 }
 #endif
 
+/* A save buffer: where the frames were, how many bytes, then the bytes.
+ * The coroutine's sp points at it, tagged with bit 0 (cio__coro_saved). */
+typedef struct saved_hdr {
+    char *lo;
+    size_t len; /* of the frames; the buffer is HDR bytes longer */
+} saved_hdr;
+#define HDR sizeof(saved_hdr)
+
+static saved_hdr *hdr_of(const cio__coro *c) {
+    return (saved_hdr *)(void *)((char *)c->sp - 1);
+}
+
 /* Copy the occupant's frames off the shared stack. */
 static bool evict(cio__compact *cp, shared *sh) {
     cio__coro *o = sh->occupant;
     char *lo = frames_lo(o);
     size_t len = (size_t)(o->stack->hi - lo);
-    void *buf = buf_alloc(cp, len);
-    if (!buf)
+    saved_hdr *h = buf_alloc(cp, HDR + len);
+    if (!h)
         return false;
-    copy_frames(buf, lo, len);
-    o->saved = buf;
-    o->saved_len = (uint32_t)len;
-    cp->saved_bytes += len;
+    h->lo = lo;
+    h->len = len;
+    copy_frames((char *)h + HDR, lo, len);
+    o->sp = (char *)h + 1;
+    cp->saved_bytes += HDR + len;
     cp->saved_count++;
     sh->occupant = NULL;
     return true;
 }
 
+/* The buffer goes back; c's sp is its own again. */
+static void release(cio__compact *cp, cio__coro *c, saved_hdr *h) {
+    saved_hdr at = *h; /* the free list link overwrites the header */
+    cp->saved_bytes -= HDR + at.len;
+    cp->saved_count--;
+    buf_free(cp, h, HDR + at.len);
+#if defined(CIO_CORO_UCONTEXT)
+    (void)at.lo;
+    c->sp = NULL; /* unused: the ucontext holds it */
+#else
+    c->sp = at.lo;
+#endif
+}
+
 /* Copy c's frames back where they were. */
 static void restore(cio__compact *cp, cio__coro *c) {
-    char *lo = frames_lo(c);
-    size_t len = c->saved_len;
+    saved_hdr *h = hdr_of(c);
+    saved_hdr at = *h;
 #if defined(CIO_ASAN)
     /* the shadow still holds the redzones of the frames that were here */
-    ASAN_UNPOISON_MEMORY_REGION(lo, len);
+    ASAN_UNPOISON_MEMORY_REGION(at.lo, at.len);
 #endif
     /* memcheck took what lies below the last occupant's stack pointer for
      * freed stack: it is ours again */
-    (void)VALGRIND_MAKE_MEM_UNDEFINED(lo, len);
-    copy_frames(lo, c->saved, len);
-    buf_free(cp, c->saved, len);
-    cp->saved_bytes -= len;
-    cp->saved_count--;
-    c->saved = NULL;
-    c->saved_len = 0;
+    (void)VALGRIND_MAKE_MEM_UNDEFINED(at.lo, at.len);
+    copy_frames(at.lo, (char *)h + HDR, at.len);
+    release(cp, c, h);
 }
 
 /* ---- shared stacks ------------------------------------------------------- */
@@ -282,7 +305,7 @@ cio__stack *cio__compact_enter(cio__compact *cp, cio__coro *c, size_t size) {
         return sh->stack;
     if (sh->occupant && !evict(cp, sh))
         return NULL;
-    if (c->saved)
+    if (cio__coro_saved(c))
         restore(cp, c);
 #if defined(CIO_ASAN)
     else /* a new coroutine: its first frame is laid out at the top */
@@ -296,25 +319,20 @@ cio__stack *cio__compact_enter(cio__compact *cp, cio__coro *c, size_t size) {
 void cio__compact_drop(cio__compact *cp, cio__coro *c) {
     if (!cp)
         return; /* never entered: nothing held */
-    if (c->saved) {
-        buf_free(cp, c->saved, c->saved_len);
-        cp->saved_bytes -= c->saved_len;
-        cp->saved_count--;
-        c->saved = NULL;
-        c->saved_len = 0;
-    }
+    if (cio__coro_saved(c))
+        release(cp, c, hdr_of(c));
     shared *sh = c->stack ? shared_of(cp, c->stack) : NULL;
     if (sh && sh->occupant == c)
         sh->occupant = NULL;
 }
 
 void *cio__compact_locate(const cio__coro *c, void *p) {
-    if (!c->saved || !c->stack)
+    if (!cio__coro_saved(c))
         return p;
-    char *lo = frames_lo(c);
-    if ((char *)p < lo || (char *)p >= c->stack->hi)
+    const saved_hdr *h = hdr_of(c);
+    if ((char *)p < h->lo || (char *)p >= h->lo + h->len)
         return p;
-    return (char *)c->saved + ((char *)p - lo);
+    return (char *)h + HDR + ((char *)p - h->lo);
 }
 
 bool cio__compact_on_shared(const cio__compact *cp, const void *p) {

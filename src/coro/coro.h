@@ -159,13 +159,15 @@ struct cio__coro {
 #if defined(CIO_TSAN)
     void *tsan_fiber;
 #endif
-    /* A compact coroutine (compact.c) runs on a stack it shares with
-     * others; while another one runs there, its frames wait in `saved`
-     * (saved_len bytes, NULL while they are on the shared stack). */
-    void *saved;
-    uint32_t saved_len;
-    bool compact;
 };
+
+/* Whether a compact coroutine's frames are saved off its shared stack
+ * (compact.c): its sp then points, tagged with bit 0, at the buffer that
+ * holds them (and their place on the stack), so a compact coroutine costs
+ * no field of its own. */
+static inline bool cio__coro_saved(const cio__coro *c) {
+    return ((uintptr_t)c->sp & 1) != 0;
+}
 
 /* Make `main` stand for the calling thread's own stack. */
 void cio__coro_init_main(cio__coro *main);

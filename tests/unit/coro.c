@@ -394,7 +394,6 @@ static void test_compact_copies(void **state) {
     compact_bad = 0;
     for (int i = 0; i < NCOMPACT; i++) {
         memset(&compact_co[i], 0, sizeof compact_co[i]);
-        compact_co[i].compact = true;
         cio__stack *s = cio__compact_enter(cp, &compact_co[i], 64 * 1024);
         assert_non_null(s);
         cio__coro_start(&compact_co[i], s, compact_fn, (void *)(intptr_t)i);
