@@ -449,9 +449,10 @@ typedef struct cio_task_options {
      * task's stack, and are refused in a compact task with CIO_ECOMPACT;
      * so is any other call that would link a record on the task's stack
      * (a done callback whose argument points into it), and
-     * cio_create_task fails with CIO_ECOMPACT for an `arg` that points
-     * into a compact task's stack (the classic mistake: a parent passing
-     * the address of its local to a child). In debug mode
+     * cio_create_task, cio_run_in_executor and cio_to_thread fail with
+     * CIO_ECOMPACT for an `arg` that points into a compact task's stack
+     * (the classic mistake: a parent passing the address of its local to
+     * a child or a worker). In debug mode
      * (cio_loop_options.debug or CIO_DEBUG=1), cio_queue_put,
      * cio_queue_put_nowait and cio_future_set_result also refuse a pointer
      * into a shared stack with CIO_ECOMPACT.

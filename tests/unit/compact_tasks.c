@@ -11,6 +11,7 @@
 
 #include <cio/net.h>
 #include <cio/sync.h>
+#include <cio/thread.h>
 #include <string.h>
 
 static const cio_task_options compact_opts = {.compact = true};
@@ -457,8 +458,13 @@ static void *misuse_task(void *arg) {
     CHECK_INT(cio_future_add_done_callback(f, on_done, &local), CIO_ECOMPACT);
     CHECK_INT(cio_last_error(), CIO_ECOMPACT);
     CHECK(strstr(cio_last_error_message(), "compact task") != NULL);
-    /* a child handed the address of a local: refused in every mode */
+    /* a child or a worker handed the address of a local: refused in every
+     * mode */
     CHECK(cio_create_task(child, &local) == NULL);
+    CHECK_INT(cio_last_error(), CIO_ECOMPACT);
+    CHECK(cio_to_thread(child, &local) == NULL);
+    CHECK_INT(cio_last_error(), CIO_ECOMPACT);
+    CHECK(cio_run_in_executor(NULL, child, &local) == NULL);
     CHECK_INT(cio_last_error(), CIO_ECOMPACT);
     /* values: a pointer to a local is refused in debug mode */
     int rc = cio_queue_put_nowait(q, &local);
