@@ -428,12 +428,13 @@ typedef struct cio_task_options {
     /* A compact task: while it waits, it holds no stack, only a copy of
      * the frames it uses (a few hundred bytes for a task waiting in
      * cio_sleep, against a 4 KiB page for an ordinary task). Compact tasks
-     * take turns on a stack the loop shares among them: when one is about
-     * to run, the frames of the one that ran there last are copied out to
-     * a buffer sized to fit, and its own are copied back to the same
-     * addresses. A switch to or from a compact task goes through the
-     * scheduler and costs a copy of the frames both ways; a compact task
-     * never starts eagerly (`eager` is ignored).
+     * take turns on a few stacks the loop shares among them: when one is
+     * about to run and another's frames occupy its stack, those are copied
+     * out to a buffer sized to fit, and its own are copied back to the
+     * same addresses. Such a switch goes through the scheduler and costs a
+     * copy of the frames both ways (a switch to a compact task whose
+     * frames are still in place costs what any switch does); a compact
+     * task never starts eagerly (`eager` is ignored).
      *
      * THE RULE: while a compact task waits, nothing may point into its
      * stack. Its local variables are not where their addresses say: those
