@@ -156,7 +156,8 @@ clang: deps
 # stands in for the part the test uses.
 AARCH64_CC ?= aarch64-linux-gnu-gcc
 AARCH64_SRCS := tests/unit/coro.c src/coro/coro.c src/coro/stack.c \
-	src/coro/overflow.c src/coro/linux.c src/coro/switch_aarch64.S
+	src/coro/overflow.c src/coro/linux.c src/coro/compact.c \
+	src/coro/switch_aarch64.S
 aarch64:
 	@bash scripts/install-deps.sh gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 	@mkdir -p build-aarch64

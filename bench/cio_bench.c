@@ -27,7 +27,9 @@
  *                                   verified against F (bench/http_client.c)
  *
  * Options: --stack-size BYTES (the loop's default task stack, 0 = cio's
- * default); for w1, --gather joins with cio_gather (as the Python peers do)
+ * default); --compact makes every task a compact one
+ * (cio_loop_options.compact_tasks: the W3 and W2b rows "cio-compact");
+ * for w1, --gather joins with cio_gather (as the Python peers do)
  * instead of awaiting each task in order (as Tokio awaits each JoinHandle;
  * Go's WaitGroup is closer to that too); --eager starts each task eagerly
  * (cio_task_options.eager: it runs inside cio_create_task, as libdill's
@@ -315,7 +317,10 @@ static void *w2b_pinger(void *arg) {
 
 static void *w2b(void *arg) {
     bench_args *a = arg;
-    w2b_state s = {.m = a->m};
+    /* static, not on this task's stack: with --compact, nothing may point
+     * into a waiting compact task's stack */
+    static w2b_state s;
+    s = (w2b_state){.m = a->m};
     s.ping = cio_queue_new(1);
     s.pong = cio_queue_new(1);
     if (s.ping == NULL || s.pong == NULL) {
@@ -370,6 +375,7 @@ static void *w3_sleeper(void *arg) {
 static void *w3(void *arg) {
     bench_args *a = arg;
     long n = a->n;
+    long rss0 = rss_kib(); /* before the tasks, their handles, the heap */
     double t0 = now();
     cio_future **tasks = new_handles(a, n, "w3");
     if (tasks == NULL)
@@ -397,6 +403,12 @@ static void *w3(void *arg) {
     if (bad != 0)
         fprintf(stderr, "cio-bench w3: %ld sleepers failed\n", bad);
     metric_l("w3.tasks", n, "count");
+    /* the run's own estimate (bench/run derives bytes_per_task from an
+     * empty run instead): peak resident memory above what the process held
+     * before spawning, per task */
+    if (n > 0 && rss0 > 0)
+        metric_f("w3.bytes_above_start_per_task", "%.0f",
+                 (double)(peak_rss_kib() - rss0) * 1024.0 / (double)n, "B");
     metric_f("w3.spawn_wall", "%.6f", spawn_dt, "s");
     metric_f("w3.wall", "%.6f", dt, "s");
     metric_l("w3.ok", !a->failed && bad == 0 && spawned == n, "bool");
@@ -599,7 +611,8 @@ static int usage(void) {
     fprintf(stderr,
             "usage: cio-bench w1 [-n N] | w2a [-m M] | w2b [-m M] |"
             " w3 [-n N] [--seed S] | spawn [-n N] [-c C]\n"
-            "       [--stack-size BYTES] [--gather (w1)] [--eager (w1)]\n"
+            "       [--stack-size BYTES] [--gather (w1)] [--eager (w1)]"
+            " [--compact]\n"
             "defaults: w1 -n 1000000, w2a -m 1000000, w2b -m 200000,"
             " w3 -n 100000 --seed 42, spawn -n 1000 -c 16\n"
             "       echo-server [--port P (28001)] |"
@@ -677,6 +690,10 @@ int main(int argc, char **argv) {
         }
         if (strcmp(o, "-eager") == 0) {
             a.eager = 1;
+            continue;
+        }
+        if (strcmp(o, "-compact") == 0) { /* every task compact */
+            opts.compact_tasks = true;
             continue;
         }
         long long v;

@@ -37,6 +37,8 @@ check "w2b -m 1000" 'w2b.ok 1 bool' w2b -m 1000
 check "w3 -n 200" 'w3.ok 1 bool' w3 -n 200
 check "w3 -n 0" 'w3.ok 1 bool' w3 -n 0
 check "w3 --stack-size 65536" 'w3.ok 1 bool' w3 -n 50 --stack-size 65536
+check "w2b --compact" 'w2b.ok 1 bool' w2b -m 1000 --compact
+check "w3 --compact" 'w3.ok 1 bool' w3 -n 200 --compact
 check "spawn -n 20" 'spawn.ok 1 bool' spawn -n 20 -c 4
 check "idle-conns -n 50" 'idle.ok 1 bool' idle-conns -n 50
 

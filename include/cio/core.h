@@ -82,6 +82,9 @@ extern "C" {
 #define CIO_ELOOPCLOSED (-10005)   /* the loop has been closed */
 #define CIO_ENOLOOP (-10006)       /* no loop on this thread */
 #define CIO_ESTOPPED (-10007)      /* the loop stopped before the future */
+/* compact tasks: a call would leave a pointer into a compact task's stack
+ * while it waits (see cio_task_options.compact) */
+#define CIO_ECOMPACT (-10090)
 
 /* The other areas' codes are listed here too, so that one list holds every
  * code cio returns (cio/combine.h, cio/sync.h, cio/thread.h use them). */
@@ -200,6 +203,12 @@ typedef struct cio_loop_options {
      * as asyncio.run does (see cio_run); with no_sigint a Ctrl-C does what
      * the process's SIGINT disposition says (by default: end at once). */
     bool no_sigint;
+    /* Compact tasks: every task of this loop is created as if
+     * cio_task_options.compact were set (see there, and its rule), the
+     * tasks cio creates for you included (a server's connection handlers,
+     * whose socket waits are then refused): for a loop that uses sockets,
+     * make only the tasks that need it compact. */
+    bool compact_tasks;
 } cio_loop_options;
 
 /* 256 KiB of address space per task. Only the pages a task touches become
@@ -416,6 +425,42 @@ typedef struct cio_task_options {
      * task. If the loop is not running (or there is no memory for a stack
      * at once), the task is scheduled as usual. */
     bool eager;
+    /* A compact task: while it waits, it holds no stack, only a copy of
+     * the frames it uses (a few hundred bytes for a task waiting in
+     * cio_sleep, against a 4 KiB page for an ordinary task). Compact tasks
+     * take turns on a few stacks the loop shares among them: when one is
+     * about to run and another's frames occupy its stack, those are copied
+     * out to a buffer sized to fit, and its own are copied back to the
+     * same addresses. Such a switch goes through the scheduler and costs a
+     * copy of the frames both ways (a switch to a compact task whose
+     * frames are still in place costs what any switch does); a compact
+     * task never starts eagerly (`eager` is ignored).
+     *
+     * THE RULE: while a compact task waits, nothing may point into its
+     * stack. Its local variables are not where their addresses say: those
+     * bytes hold another compact task's frames. Never hand another task,
+     * callback or thread the address of a compact task's local (a queue
+     * item, a result, a buffer someone else fills): copy the value out
+     * (put the value itself in a queue, or memory from malloc) instead.
+     * cio's own waits keep their records off the stack and work in
+     * compact tasks: sleep, await, cancellation, locks, events,
+     * conditions, semaphores, barriers, queues, gather, wait, wait_for,
+     * as_completed, timeouts and task groups. Socket waits (cio/net.h,
+     * and what waits on sockets: HTTP, process pipes) keep records on the
+     * task's stack, and are refused in a compact task with CIO_ECOMPACT;
+     * so is any other call that would link a record on the task's stack
+     * (a done callback whose argument points into it), and
+     * cio_create_task, cio_run_in_executor and cio_to_thread fail with
+     * CIO_ECOMPACT for an `arg` that points into a compact task's stack
+     * (the classic mistake: a parent passing the address of its local to
+     * a child or a worker). In debug mode
+     * (cio_loop_options.debug or CIO_DEBUG=1), cio_queue_put,
+     * cio_queue_put_nowait and cio_future_set_result also refuse a pointer
+     * into a shared stack with CIO_ECOMPACT.
+     *
+     * Overflow is caught as for any task: the shared stack has the same
+     * guard (or canary) as an ordinary stack of the same size. */
+    bool compact;
 } cio_task_options;
 
 /* Schedule fn(arg) as a task on the running loop (else the thread's current

@@ -140,6 +140,18 @@ static int gather_new(gather **out, cio_future *const *fs, size_t n,
     return 0;
 }
 
+/* The results of a gather that succeeded, from the futures themselves
+ * (a failure's result is NULL, as gather_on_done records it). */
+static void fill_results(cio_future *const *fs, size_t n, void **results) {
+    for (size_t i = 0; i < n; i++) {
+        cio_future *f = fs[i];
+        results[i] =
+            f && cio_future_state(f) == CIO_DONE && !cio_future_error(f)
+                ? cio_future_result(f)
+                : NULL;
+    }
+}
+
 /* Stop watching. Futures still running keep going; their errors will be
  * marked as retrieved when they finish, as asyncio's gather does. */
 static void gather_end(gather *g) {
@@ -182,7 +194,10 @@ int cio__gather(cio_future *const *fs, size_t n, void **results, int flags,
     rc = gather_new(&g, fs, n, count, flags, loop); /* checks the loops */
     if (rc)
         return rc;
-    g->results = results;
+    /* a compact task's results array is not where its address says while
+     * the task waits: fill it when the task runs again */
+    bool compact = cio__compact_misplaced(results);
+    g->results = compact ? NULL : results;
     if (flags & CIO__GATHER_CANCEL_FIRST)
         cio__cancel_pending(fs, n, NULL);
     if (cio__task_take_pending_cancel(self)) /* asyncio: _must_cancel */
@@ -199,6 +214,8 @@ int cio__gather(cio_future *const *fs, size_t n, void **results, int flags,
         rc = outcome(g);
     if (failed)
         *failed = rc && rc == g->code ? g->failed : SIZE_MAX;
+    if (compact && results && rc == 0)
+        fill_results(fs, n, results);
     g->results = NULL;
     if (rc && results) /* every result stays NULL on failure */
         for (size_t i = 0; i < n; i++)

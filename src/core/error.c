@@ -33,6 +33,9 @@ const char *cio_strerror(int code) {
                "or use cio_run)";
     case CIO_ESTOPPED:
         return "the event loop stopped before the future was done";
+    case CIO_ECOMPACT:
+        return "the call would leave a pointer into a compact task's stack "
+               "while it waits";
     case CIO_ECANCELED:
         return "cancelled";
     case CIO_ETIMEDOUT:

@@ -177,6 +177,8 @@ int cio_future_set_result(cio_future *f, void *result) {
     int rc = check_settable(f, "cio_future_set_result");
     if (rc)
         return rc;
+    if (cio__compact_debug_misplaced(f->loop, result)) /* debug mode */
+        return cio__compact_refuse("cio_future_set_result");
     cio__future_finish(f, CIO_DONE, 0, result, NULL);
     return 0;
 }
@@ -277,6 +279,8 @@ int cio__future_add_done_callback_ex(cio_future *f, cio_done_fn cb, void *arg,
         return CIO_EINVAL;
     if (f->loop->closed)
         return CIO_ELOOPCLOSED;
+    if (cio__compact_misplaced(arg))
+        return cio__compact_refuse("a done callback");
     done_cb *d = malloc(sizeof *d);
     if (!d)
         return CIO_ENOMEM;
@@ -336,6 +340,8 @@ bool cio__list_remove(cio__list *l, cio__node *target) {
 int cio__future_add_node(cio_future *f, cio__node *n) {
     if (f->loop->closed)
         return CIO_ELOOPCLOSED;
+    if (cio__compact_misplaced(n))
+        return cio__compact_refuse("a wait on a future");
     if (cio_future_done(f))
         cio__schedule(f->loop, n);
     else

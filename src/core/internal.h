@@ -150,6 +150,7 @@ typedef struct cio__task {
     bool must_cancel, started, finished;
     bool run_when_cancelled; /* start even if cancelled first (see task.c) */
     bool cancelled_at_end;   /* cio_run's final cancellation reached it */
+    bool compact; /* a compact task (cio_task_options.compact, compact.c) */
     /* Asked before a cancellation request is made (see cio__cancel_check).
      * NULL: no say. */
     struct cio__cancel_check *cancel_check;
@@ -229,6 +230,10 @@ struct cio_loop {
     char *carve_at, *carve_end;
     unsigned nchunks;
     bool free_names; /* a block on the free list may keep a task's name */
+    /* Compact tasks (compact.c): the shared stacks and save buffers, made
+     * at the first compact task; compact_tasks: every task is compact. */
+    cio__compact *compact;
+    bool compact_tasks;
 };
 
 /* The loop running on this thread / the thread's current loop. */
@@ -419,5 +424,35 @@ char *cio__vformat(const char *fmt, va_list ap); /* malloc'd, NULL on ENOMEM */
  * (malloc'd, NULL on ENOMEM). */
 char *cio__vmessage(int code, const char *fmt, va_list ap);
 char *cio__strdup(const char *s);
+
+/* ---- compact tasks (compact.c) ----------------------------------------- */
+
+/* Whether `p` lies on the stack of the current task, a compact one: a
+ * record there must not be linked where others reach it while the task
+ * waits (its frames are then elsewhere). */
+static inline bool cio__compact_misplaced(const void *p) {
+    const cio__task *t = cio__current_task;
+    if (!t || !t->compact)
+        return false;
+    const cio__stack *s = t->coro.stack;
+    return s && (const char *)p >= s->lo && (const char *)p < s->hi;
+}
+/* Whether the current task is a compact one. */
+static inline bool cio__compact_current(void) {
+    return cio__current_task && cio__current_task->compact;
+}
+/* Record "`who`: ... compact task" and return CIO_ECOMPACT. */
+int cio__compact_refuse(const char *who);
+/* Debug mode only: whether `p` points into one of the loop's shared stacks
+ * (a value that outlives a suspension must not). */
+bool cio__compact_debug_misplaced(const cio_loop *loop, const void *p);
+/* Make compact task t the occupant of its shared stack (the scheduler's
+ * stack only); the stack, or NULL on ENOMEM. */
+cio__stack *cio__task_compact_enter(cio_loop *loop, cio__task *t);
+/* A compact task is finished or abandoned: its saved frames go. */
+void cio__task_compact_drop(cio_loop *loop, cio__task *t);
+/* Where the bytes of address p, in the frames of compact task t, are now
+ * (p itself while they are on the shared stack). */
+void *cio__task_compact_locate(const cio__task *t, void *p);
 
 #endif /* CIO_CORE_INTERNAL_H */

@@ -161,6 +161,7 @@ cio_loop *cio_loop_new(const cio_loop_options *opts) {
     loop->virtual_time = o.virtual_time;
     loop->debug = o.debug || env_debug();
     loop->eager_tasks = o.eager_tasks;
+    loop->compact_tasks = o.compact_tasks;
     double slow = o.slow_callback_duration > 0 ? o.slow_callback_duration : 0.1;
     loop->slow_ns = (uint64_t)(slow * 1e9);
     loop->stack_size = o.stack_size ? o.stack_size : CIO_STACK_DEFAULT;
@@ -286,6 +287,8 @@ int cio_loop_close(cio_loop *loop) {
     uv_walk(&loop->uv, close_uv_handle, NULL);
     uv_run(&loop->uv, UV_RUN_DEFAULT);
     uv_loop_close(&loop->uv);
+    cio__compact_free(loop->compact);
+    loop->compact = NULL;
     cio__stack_pool_free(loop->stacks);
     loop->stacks = NULL;
     cio__coro_thread_done();

@@ -15,6 +15,8 @@ int cio__park_cancelled(cio__parking *p, const char *file, int line) {
 }
 
 int cio__park(cio__parking *p, const char *file, int line) {
+    if (cio__compact_misplaced(p)) /* others reach it while we wait */
+        return cio__compact_refuse("this wait");
     return cio__park_inline(p, file, line);
 }
 
@@ -39,9 +41,12 @@ void cio__cleanup_remove(cio_future *task, cio__cleanup *c) {
     cio__task *t = cio__as_task(task);
     if (!t)
         return;
-    for (cio__cleanup **p = &t->cleanups; *p; p = &(*p)->next)
+    /* a compact task's records may be in its save buffer, not where
+     * their addresses say (cio__task_compact_locate) */
+    for (cio__cleanup **p = &t->cleanups; *p;
+         p = &((cio__cleanup *)cio__task_compact_locate(t, *p))->next)
         if (*p == c) {
-            *p = c->next;
+            *p = ((cio__cleanup *)cio__task_compact_locate(t, c))->next;
             return;
         }
 }

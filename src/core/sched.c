@@ -265,7 +265,9 @@ void cio__task_step(cio__node *node, bool discard) {
             task_retire(loop, t);
             return;
         }
-        cio__stack *stack = cio__stack_get(loop->stacks, t->stack_size);
+        cio__stack *stack = t->compact
+                                ? cio__task_compact_enter(loop, t)
+                                : cio__stack_get(loop->stacks, t->stack_size);
         if (!stack) {
             t->finished = true;
             cio__future_finish(&t->fut, CIO_DONE, CIO_ENOMEM, NULL,
@@ -276,6 +278,10 @@ void cio__task_step(cio__node *node, bool discard) {
         cio__coro_start(&t->coro, stack, task_main, t);
         t->started = true;
         t->fut.state = CIO_RUNNING;
+    } else if (t->compact && !cio__task_compact_enter(loop, t)) {
+        cio__schedule(loop, &t->step.node); /* no memory to save the
+                                               occupant's frames: later */
+        return;
     }
     cio__current_task = t;
     cio__coro_switch(&loop->main, &t->coro);
@@ -292,7 +298,7 @@ static cio__task *next_fresh(cio_loop *loop, const cio__task *done) {
     cio__task *next = cio__pass_peek_task(loop);
     if (!next || next->started ||
         (next->must_cancel && !next->run_when_cancelled) ||
-        next->stack_size != done->stack_size)
+        next->stack_size != done->stack_size || next->compact || done->compact)
         return NULL;
     return cio__pass_take(loop, next);
 }
@@ -350,6 +356,8 @@ static void task_main(void *arg) {
  * false: no stack now, schedule it as usual. (A task that suspended here
  * goes on from cio__suspend's eager branch, sched.h.) */
 bool cio__task_eager_start(cio_loop *loop, cio__task *t) {
+    if (t->compact) /* entered from the scheduler's stack only */
+        return false;
     cio__stack *stack = cio__stack_get(loop->stacks, t->stack_size);
     if (!stack)
         return false;
@@ -373,7 +381,10 @@ bool cio__task_eager_start(cio_loop *loop, cio__task *t) {
  * (unless it was lent on), its place among the live tasks, the loop's
  * reference. */
 static void task_retire(cio_loop *loop, cio__task *t) {
-    if (t->coro.stack) {
+    if (t->compact) {
+        cio__task_compact_drop(loop, t);
+        cio__coro_destroy(&t->coro);
+    } else if (t->coro.stack) {
         cio__stack_put(loop->stacks, t->coro.stack);
         cio__coro_destroy(&t->coro);
     }

@@ -81,8 +81,12 @@ cio__pass_take(cio_loop *loop, cio__task *next) {
 static inline __attribute__((always_inline)) cio__task *
 cio__next_inline(cio_loop *loop) {
     cio__task *next = cio__pass_peek_task(loop);
-    if (!next || !next->started)
-        return NULL; /* the scheduler gives a new task its stack */
+    if (!next || !next->started || cio__coro_saved(&next->coro))
+        return NULL; /* the scheduler gives a new task its stack, and
+                        copies a compact task's saved frames back (off
+                        the shared stack; one whose frames are on its
+                        shared stack needs no copy and is switched to
+                        here) */
     return cio__pass_take(loop, next);
 }
 

@@ -89,6 +89,13 @@ cio_future *cio_create_task_at(cio_loop *loop, cio_task_fn fn, void *arg,
     loop = cio__pick_loop(loop, "cio_create_task");
     if (!loop)
         return NULL;
+    if (cio__compact_on_shared(loop->compact, arg)) {
+        /* the new task would read a compact task's local while that task
+         * waits (and its stack holds other frames) */
+        cio__compact_refuse("cio_create_task (arg points into a compact "
+                            "task's stack)");
+        return NULL;
+    }
     size_t stack_size =
         opts && opts->stack_size ? opts->stack_size : loop->stack_size;
     if (stack_size < CIO_STACK_MIN || stack_size > CIO_STACK_MAX) {
@@ -119,6 +126,7 @@ cio_future *cio_create_task_at(cio_loop *loop, cio_task_fn fn, void *arg,
     t->created_file = file ? file : "?";
     t->created_line = line;
     t->stack_size = (uint32_t)stack_size;
+    t->compact = (opts && opts->compact) || loop->compact_tasks;
     cio__live_append(loop, t);
     loop->tasks_created++;
     bool eager = (opts && opts->eager) || loop->eager_tasks;
@@ -282,11 +290,18 @@ void cio__task_abandon(cio__task *t) {
         cio_release(w);
     }
     cio__timer_disarm(loop, &t->step.timer);
+    /* a compact task's clean-ups are records in its frames: back on the
+     * shared stack with them (loop close runs on the scheduler's stack) */
+    if (t->compact && t->started && t->cleanups &&
+        !cio__task_compact_enter(loop, t))
+        t->cleanups = NULL; /* no memory to make room: they cannot run */
     while (t->cleanups) {
         cio__cleanup *c = t->cleanups;
         t->cleanups = c->next;
         c->fn(c->arg);
     }
+    if (t->compact)
+        cio__task_compact_drop(loop, t);
     if (t->started)
         cio__coro_destroy(&t->coro); /* its stack goes with the pool */
     cio__live_unlink(loop, t);

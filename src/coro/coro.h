@@ -161,6 +161,14 @@ struct cio__coro {
 #endif
 };
 
+/* Whether a compact coroutine's frames are saved off its shared stack
+ * (compact.c): its sp then points, tagged with bit 0, at the buffer that
+ * holds them (and their place on the stack), so a compact coroutine costs
+ * no field of its own. */
+static inline bool cio__coro_saved(const cio__coro *c) {
+    return ((uintptr_t)c->sp & 1) != 0;
+}
+
 /* Make `main` stand for the calling thread's own stack. */
 void cio__coro_init_main(cio__coro *main);
 /* Prepare `c` to run fn(arg) on `stack` at its first switch-in. fn must
@@ -234,6 +242,39 @@ static inline void cio__coro_switch(cio__coro *from, cio__coro *to) {
 __attribute__((noreturn)) void cio__coro_exit(cio__coro *from, cio__coro *to);
 /* Free what the sanitizers keep for a finished (or abandoned) coroutine. */
 void cio__coro_destroy(cio__coro *c);
+
+/* ---- compact coroutines (compact.c) ------------------------------------ *
+ *
+ * Compact coroutines of one thread share a few run stacks (one per stack
+ * size). The one whose frames are on a shared stack is its occupant; when
+ * another is about to run there, the occupant's frames, [its sp, the stack's
+ * top), are copied to a buffer sized to fit (from size classes, so a
+ * million waiting coroutines do not fragment the heap) and the newcomer's
+ * are copied back to the same addresses. Copies happen only off the shared
+ * stack (on the scheduler's), so a compact coroutine is always entered from
+ * and left to a coroutine on another stack. */
+typedef struct cio__compact cio__compact;
+
+/* The set of shared stacks and save buffers of one loop. NULL on ENOMEM. */
+cio__compact *cio__compact_new(cio__stack_pool *pool);
+/* Free the buffers; the shared stacks go with the pool, freed after. */
+void cio__compact_free(cio__compact *cp);
+/* Make `c` (compact) the occupant of its shared stack, of `size` bytes for
+ * a coroutine not started yet (c->stack NULL: start it on the stack
+ * returned): the occupant's frames are saved, c's restored. Must not be
+ * called on the shared stack. Returns the stack, or NULL on ENOMEM (then
+ * nothing changed). */
+cio__stack *cio__compact_enter(cio__compact *cp, cio__coro *c, size_t size);
+/* A compact coroutine is finished or abandoned: its buffer is freed and
+ * its stack no longer held for it. */
+void cio__compact_drop(cio__compact *cp, cio__coro *c);
+/* Where the bytes of address p in c's frames are now: in its buffer while
+ * they are saved, else p itself. */
+void *cio__compact_locate(const cio__coro *c, void *p);
+/* Whether `p` lies on one of the shared stacks. */
+bool cio__compact_on_shared(const cio__compact *cp, const void *p);
+/* The bytes held in save buffers and the number of saved coroutines. */
+void cio__compact_stats(const cio__compact *cp, size_t *bytes, size_t *count);
 
 /* Per-thread set-up for the overflow report (an alternate signal stack and
  * the SIGSEGV handler); counted, undone by the last thread_done. */

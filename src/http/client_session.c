@@ -231,6 +231,9 @@ int cio_http_session_close(cio_http_session *session) {
                                     "flight; close from a task to await them");
         return CIO_ENOTASK;
     }
+    /* it parks on its stack below, which a compact task gives up */
+    if (s->nactive && cio__compact_current())
+        return cio__compact_refuse("cio_http_session_close");
     s->closing = true;
     stop_active(s);
     int result = 0;

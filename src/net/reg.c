@@ -139,6 +139,10 @@ int cio__net_check_task(cio_loop *loop) {
     cio_loop *running = cio_get_running_loop();
     if (!cio_current_task())
         return CIO_ENOTASK;
+    /* the waits of src/net keep their records on the task's stack, which
+     * a compact task gives up while it waits */
+    if (cio__compact_current())
+        return cio__compact_refuse("a socket wait");
     return running == loop ? 0 : CIO_EWRONGLOOP;
 }
 

@@ -125,20 +125,25 @@ int cio_condition_wait_at(cio_condition *storage, const char *file, int line) {
     if (rc)
         return rc;
     cio__lock *lock = c->lock; /* outlives the condition if not its own */
-    cio__waiter in, w;
-    cio__waitq_enter(&c->inside, &in);
+    cio__waiter in_local, w;
+    cio__waiter *in = cio__waiter_pin(&in_local); /* compact tasks: heap */
+    if (!in)
+        return CIO_ENOMEM;
+    cio__waitq_enter(&c->inside, in);
     cio__lock_release(lock);
     rc = cio__waiter_wait(&c->waiters, &w, file, line);
     if (rc != CIO_ECLOSED)
         rc = reacquire(lock, rc, file, line);
-    if (in.gone) { /* closed while we waited: leave it alone */
+    if (in->gone) { /* closed while we waited: leave it alone */
+        cio__waiter_unpin(in, &in_local);
         if (rc != CIO_ECLOSED)
             cio__lock_release(lock); /* a lock of the caller's */
         return CIO_ECLOSED;
     }
     if (rc)
         notify(c, 1);
-    cio__waitq_leave(&c->inside, &in);
+    cio__waitq_leave(&c->inside, in);
+    cio__waiter_unpin(in, &in_local);
     return rc;
 }
 

@@ -145,6 +145,12 @@ static inline void cio__waitq_unlink(cio__waitq *q, cio__waiter *w);
  * gone and its task scheduled; its wait returns CIO_ECLOSED. */
 void cio__waitq_close(cio__waitq *q);
 
+/* Where a waiter that others reach while the task waits must live: `local`
+ * (on the caller's stack), or for a compact task a copy on the heap (NULL
+ * on ENOMEM); unpin frees it. */
+cio__waiter *cio__waiter_pin(cio__waiter *local);
+void cio__waiter_unpin(cio__waiter *w, const cio__waiter *local);
+
 /* A record on a task's stack that the object knows about without the task
  * waiting in one of its queues (a condition's task re-taking its lock):
  * closing the object marks it gone. Kept in a wait queue's woken list. */

@@ -114,6 +114,8 @@ static bool full(const cio_queue *q) {
  * round trip between two tasks is their hot path.) */
 static inline __attribute__((always_inline)) int put_nowait(cio_queue *q,
                                                             void *item) {
+    if (cio__compact_debug_misplaced(q->base.loop, item)) /* debug mode */
+        return cio__compact_refuse("cio_queue_put");
     if (q->shutdown)
         return CIO_EQUEUESHUTDOWN;
     if (full(q))

@@ -5,6 +5,31 @@
  */
 #include "sync/internal.h"
 
+#include <stdlib.h>
+
+/* A compact task's stack is not where its addresses say while it waits
+ * (cio_task_options.compact): its waiter waits on the heap, and what the
+ * caller reads after the wait is copied back. */
+int cio__waiter_wait_compact(cio__waitq *q, cio__waiter *w, const char *file,
+                             int line) {
+    cio__waiter *h = malloc(sizeof *h);
+    if (!h)
+        return CIO_ENOMEM;
+    int rc = cio__waiter_wait_here(q, h, file, line);
+    *w = *h;
+    free(h);
+    return rc;
+}
+
+cio__waiter *cio__waiter_pin(cio__waiter *local) {
+    return cio__compact_misplaced(local) ? malloc(sizeof *local) : local;
+}
+
+void cio__waiter_unpin(cio__waiter *w, const cio__waiter *local) {
+    if (w != local)
+        free(w);
+}
+
 size_t cio__waitq_wake_all(cio__waitq *q) {
     size_t n = 0;
     while (q->head)

@@ -69,8 +69,8 @@ static inline void cio__waitq_woken_unlink(cio__waitq *q, cio__waiter *w) {
     q->woken--;
 }
 
-static inline int cio__waiter_wait(cio__waitq *q, cio__waiter *w,
-                                   const char *file, int line) {
+static inline int cio__waiter_wait_here(cio__waitq *q, cio__waiter *w,
+                                        const char *file, int line) {
     w->woken = false;
     w->linked = false;
     w->gone = false;
@@ -84,6 +84,17 @@ static inline int cio__waiter_wait(cio__waitq *q, cio__waiter *w,
     /* CIO_ECANCELED both when cancelled while waiting and when cancelled
      * after the wake-up (then w->woken says to pass the wake-up on) */
     return rc;
+}
+
+/* (waiter.c) a compact task waits on a copy of its waiter on the heap */
+int cio__waiter_wait_compact(cio__waitq *q, cio__waiter *w, const char *file,
+                             int line);
+
+static inline int cio__waiter_wait(cio__waitq *q, cio__waiter *w,
+                                   const char *file, int line) {
+    if (__builtin_expect(cio__compact_misplaced(w), 0))
+        return cio__waiter_wait_compact(q, w, file, line);
+    return cio__waiter_wait_here(q, w, file, line);
 }
 
 static inline bool cio__waiter_cancelled(const cio__waiter *w) {

@@ -200,6 +200,13 @@ static cio_future *submit_and_wrap(cio_executor *ex, cio_work_fn fn, void *arg,
         cio__set_error(CIO_EINVAL, "%s: the function is NULL", who);
         return NULL;
     }
+    /* a worker would read a compact task's local while that task waits and
+     * its stack holds other frames (cio_task_options.compact) */
+    if (cio__running_loop &&
+        cio__compact_on_shared(cio__running_loop->compact, arg)) {
+        cio__compact_refuse(who);
+        return NULL;
+    }
     if (!ex) {
         cio_loop *loop = cio__pick_loop(NULL, who);
         cio__tloop *tl = loop ? cio__tloop_get(loop, who) : NULL;

@@ -445,6 +445,82 @@ static int regions_back_on(void **state) {
     return 0;
 }
 
+/* Compact coroutines (compact.c): each fills a frame with its own pattern
+ * and a pointer to that frame, switches to main, and checks both when it
+ * comes back; main re-enters them in an order that makes every entry evict
+ * the occupant and copy the newcomer back (one shared stack). */
+#define NCOMPACT 6
+static cio__coro compact_co[NCOMPACT];
+static int compact_rounds[NCOMPACT], compact_bad;
+
+static __attribute__((noinline)) void compact_body(int id, int depth) {
+    volatile uint64_t frame[48];
+    volatile uint64_t *volatile self = frame; /* a pointer into the frame */
+    for (int i = 0; i < 48; i++)
+        frame[i] = (uint64_t)id * 1000 + (uint64_t)(i + depth);
+    if (depth > 0) {
+        compact_body(id, depth - 1); /* frames of several sizes */
+    } else {
+        for (int r = 0; r < 3; r++) {
+            cio__coro_switch(&compact_co[id], &main_coro);
+            compact_rounds[id]++;
+        }
+    }
+    for (int i = 0; i < 48; i++)
+        if (self[i] != (uint64_t)id * 1000 + (uint64_t)(i + depth))
+            compact_bad++;
+}
+
+static void compact_fn(void *arg) {
+    int id = (int)(intptr_t)arg;
+    compact_body(id, id % 3);
+    cio__coro_exit(&compact_co[id], &main_coro);
+}
+
+static void test_compact_copies(void **state) {
+    (void)state;
+    setenv("CIO_COMPACT_STACKS", "1", 1); /* every entry copies */
+    cio__stack_pool *pool = cio__stack_pool_new();
+    assert_non_null(pool);
+    cio__compact *cp = cio__compact_new(pool);
+    unsetenv("CIO_COMPACT_STACKS");
+    assert_non_null(cp);
+    cio__coro_init_main(&main_coro);
+    memset(compact_rounds, 0, sizeof compact_rounds);
+    compact_bad = 0;
+    for (int i = 0; i < NCOMPACT; i++) {
+        memset(&compact_co[i], 0, sizeof compact_co[i]);
+        cio__stack *s = cio__compact_enter(cp, &compact_co[i], 64 * 1024);
+        assert_non_null(s);
+        cio__coro_start(&compact_co[i], s, compact_fn, (void *)(intptr_t)i);
+        cio__coro_switch(&main_coro, &compact_co[i]);
+    }
+    size_t bytes = 0, count = 0;
+    cio__compact_stats(cp, &bytes, &count);
+    assert_int_equal(count, NCOMPACT - 1); /* all but the occupant saved */
+    assert_true(bytes > 0 && bytes < (size_t)NCOMPACT * 4096);
+    /* 3 more entries each (the last one runs to the end), backwards then
+     * forwards: each evicts another */
+    for (int round = 0; round < 3; round++)
+        for (int k = 0; k < NCOMPACT; k++) {
+            int i = round % 2 ? k : NCOMPACT - 1 - k;
+            assert_non_null(cio__compact_enter(cp, &compact_co[i], 0));
+            cio__coro_switch(&main_coro, &compact_co[i]);
+            if (round == 2) /* it ended: its frames are dead */
+                cio__compact_drop(cp, &compact_co[i]);
+        }
+    for (int i = 0; i < NCOMPACT; i++) {
+        assert_int_equal(compact_rounds[i], 3);
+        cio__coro_destroy(&compact_co[i]);
+    }
+    assert_int_equal(compact_bad, 0);
+    cio__compact_stats(cp, &bytes, &count);
+    assert_int_equal(count, 0);
+    assert_int_equal(bytes, 0);
+    cio__compact_free(cp);
+    cio__stack_pool_free(pool);
+}
+
 int main(void) {
     /* A small guard budget reaches the slab path quickly (and keeps the
      * mapping count within what valgrind can track). */
@@ -462,6 +538,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_fallback_budget, regions_back_on),
         cmocka_unit_test(test_guard_regions),
         cmocka_unit_test(test_os_readers),
+        cmocka_unit_test(test_compact_copies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

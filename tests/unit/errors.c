@@ -24,7 +24,8 @@ static void test_strerror_cio_codes(void **state) {
     const int codes[] = {CIO_EINVAL,      CIO_ENOMEM,     CIO_ECANCELED,
                          CIO_ETIMEDOUT,   CIO_EDEADLK,    CIO_EINVALIDSTATE,
                          CIO_ENOTASK,     CIO_EWRONGLOOP, CIO_ELOOPRUNNING,
-                         CIO_ELOOPCLOSED, CIO_ENOLOOP,    CIO_ESTOPPED};
+                         CIO_ELOOPCLOSED, CIO_ENOLOOP,    CIO_ESTOPPED,
+                         CIO_ECOMPACT};
     const size_t n = sizeof codes / sizeof codes[0];
     for (size_t i = 0; i < n; i++) {
         const char *s = cio_strerror(codes[i]);
