@@ -104,17 +104,19 @@ static int split_target(cio_web_request *req) {
     return req->path && req->query ? 0 : 1;
 }
 
+/* Failures return -1: http-parser takes 1 and 2 from this callback as "no
+ * body follows", not as errors (the request would then be dispatched). */
 static int on_headers_complete(http_parser *p) {
     cio__web_conn *c = conn_of(p);
     cio_web_request *req = &c->req;
     if (req->in_value && header_done(req) != 0)
-        return 1;
+        return -1;
     snprintf(req->method, sizeof req->method, "%s",
              http_method_str((enum http_method)p->method));
     req->version = p->http_major * 10 + p->http_minor;
     req->keep_alive = http_should_keep_alive(p) != 0;
     if (split_target(req) != 0)
-        return 1;
+        return -1;
     const char *expect = cio__web_kvs_get(&req->headers, "Expect", true);
     req->expect_continue =
         expect && strcasecmp(expect, "100-continue") == 0 && req->version >= 11;
