@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -249,12 +250,60 @@ static void test_unix_stale_socket(void **state) {
     checks_assert();
 }
 
+/* ---- freed before a connection's task ran ------------------------------ */
+
+static int g_handled;
+
+static void counting_handler(cio_stream *s, void *arg) {
+    (void)s;
+    (void)arg;
+    g_handled++;
+}
+
+/* The server accepts in the loop's I/O pass and schedules the connection's
+ * task; the main task, scheduled first, frees the server before that task
+ * ran: the connection (its stream, its task, the server) must still be let
+ * go, and the handler never runs (ASan and valgrind see the leak if not). */
+static void *freed_early_main(void *arg) {
+    (void)arg;
+    cio_server *srv = NULL;
+    g_handled = 0;
+    CHECK_INT(
+        cio_start_server(counting_handler, NULL, "127.0.0.1", 0, NULL, &srv),
+        0);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)cio_server_port(srv))};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK_INT(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    for (int i = 0; i < 1000 && cio_all_tasks(NULL, NULL, 0) < 2; i++)
+        CHECK_INT(cio_sleep(0), 0); /* until the server accepted */
+    CHECK_INT(cio_all_tasks(NULL, NULL, 0), 2);
+    cio_server_free(srv);
+    CHECK_INT(cio_sleep(0.01), 0);
+    CHECK_INT(cio_all_tasks(NULL, NULL, 0), 1);
+    CHECK_INT(g_handled, 0);
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char c;
+    CHECK_INT(read(fd, &c, 1), 0); /* the server's end was closed */
+    close(fd);
+    return NULL;
+}
+
+static void test_freed_before_connection_ran(void **state) {
+    (void)state;
+    assert_int_equal(cio_run(freed_early_main, NULL, NULL), 0);
+    checks_assert();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         CIO_TEST(test_bad_arguments),
         CIO_TEST(test_ports_and_options),
         CIO_TEST(test_closed_server),
         CIO_TEST(test_unix_stale_socket),
+        CIO_TEST(test_freed_before_connection_ran),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
