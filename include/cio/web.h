@@ -158,7 +158,9 @@ CIO_API const char *cio_web_request_target(const cio_web_request *req);
 CIO_API const char *cio_web_request_path(const cio_web_request *req);
 CIO_API const char *cio_web_request_query_string(const cio_web_request *req);
 /* The first value of query parameter `name`, decoded ('+' is a space),
- * or NULL if absent. */
+ * or NULL if absent (a pair with a malformed %-escape counts as absent).
+ * NULL too when memory ran out splitting the query: cio_last_error() is
+ * then CIO_ENOMEM (a handler returning it answers 500). */
 CIO_API const char *cio_web_request_query(const cio_web_request *req,
                                           const char *name);
 /* The value of the route's "{name}" segment (decoded), or NULL. */
