@@ -319,12 +319,16 @@ static void *errors_main(void *arg) {
     pair(SOCK_STREAM, sv);
     /* NULL buffers with a length */
     CHECK_INT(cio_sock_recv(sv[0], NULL, 4), CIO_EINVAL);
+    CHECK(strstr(cio_last_error_message(), "cio_sock_recvfrom: fd") != NULL);
     CHECK_INT(cio_sock_recvfrom(sv[0], NULL, 4, NULL), CIO_EINVAL);
     CHECK_INT(cio_sock_sendto(sv[0], NULL, 4, NULL, 0), CIO_EINVAL);
+    CHECK(strstr(cio_last_error_message(), "cio_sock_sendto: fd") != NULL);
     size_t sent = 99;
     CHECK_INT(cio_sock_sendall(sv[0], NULL, 4, &sent), CIO_EINVAL);
+    CHECK(strstr(cio_last_error_message(), "cio_sock_sendall: fd") != NULL);
     CHECK_INT(sent, 0);
     CHECK_INT(cio_sock_connect(sv[0], NULL, 0), CIO_EINVAL);
+    CHECK(strstr(cio_last_error_message(), "cio_sock_connect: fd") != NULL);
     /* zero bytes are fine */
     CHECK_INT(cio_sock_sendall(sv[0], NULL, 0, NULL), 0);
     /* a closed fd: the fcntl's error */

@@ -131,8 +131,13 @@ static void *nulls_main(void *arg) {
     CHECK_INT(cio_udp_open(&o, &u), 0);
     char buf[4];
     CHECK_INT(cio_udp_sendto(u, NULL, 3, NULL), CIO_EINVAL);
+    CHECK(strstr(cio_last_error_message(), "cio_udp_sendto: NULL data") !=
+          NULL);
     CHECK_INT(cio_udp_recvfrom(NULL, buf, sizeof buf, NULL), CIO_EINVAL);
+    CHECK(strstr(cio_last_error_message(), "cio_udp_recvfrom: NULL endpoint") !=
+          NULL);
     CHECK_INT(cio_udp_recvfrom(u, NULL, 4, NULL), CIO_EINVAL);
+    CHECK(strstr(cio_last_error_message(), "NULL buffer") != NULL);
     CHECK_INT(cio_udp_join_group(u, NULL, NULL), CIO_EINVAL);
     CHECK_INT(cio_udp_leave_group(u, NULL, NULL), CIO_EINVAL);
     CHECK_INT(cio_udp_join_group(NULL, "239.255.77.1", NULL), CIO_EINVAL);
@@ -144,6 +149,7 @@ static void *nulls_main(void *arg) {
     socklen_t l = sizeof a;
     CHECK_INT(cio_udp_sockname(NULL, (struct sockaddr *)&a, &l), CIO_EINVAL);
     CHECK_INT(cio_udp_sockname(u, NULL, &l), CIO_EINVAL);
+    CHECK(strstr(cio_last_error_message(), "cio_udp_sockname") != NULL);
     CHECK_INT(cio_udp_sockname(u, (struct sockaddr *)&a, NULL), CIO_EINVAL);
     /* a TTL out of range is libuv's EINVAL */
     CHECK_INT(cio_udp_set_multicast_ttl(u, 1000), CIO_EINVAL);
