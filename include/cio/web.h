@@ -24,7 +24,8 @@
  * "100 Continue" when a handler reads a body the client waits to send, and
  * limits answered with the right status: request line (414), header size or
  * count (431), body size (413), slow clients (408), connection count (503),
- * malformed requests (400, then the connection closes).
+ * malformed requests (400, then the connection closes); the server's own
+ * failure to read or route a request (out of memory) answers 500.
  *
  * A handler returns 0 when it has set the response, or an error code: the
  * client then gets 500 (and a diagnostic names the route and the error),
