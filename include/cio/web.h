@@ -24,7 +24,8 @@
  * "100 Continue" when a handler reads a body the client waits to send, and
  * limits answered with the right status: request line (414), header size or
  * count (431), body size (413), slow clients (408), connection count (503),
- * malformed requests (400, then the connection closes).
+ * malformed requests (400, then the connection closes); the server's own
+ * failure to read or route a request (out of memory) answers 500.
  *
  * A handler returns 0 when it has set the response, or an error code: the
  * client then gets 500 (and a diagnostic names the route and the error),
@@ -158,7 +159,9 @@ CIO_API const char *cio_web_request_target(const cio_web_request *req);
 CIO_API const char *cio_web_request_path(const cio_web_request *req);
 CIO_API const char *cio_web_request_query_string(const cio_web_request *req);
 /* The first value of query parameter `name`, decoded ('+' is a space),
- * or NULL if absent. */
+ * or NULL if absent (a pair with a malformed %-escape counts as absent).
+ * NULL too when memory ran out splitting the query: cio_last_error() is
+ * then CIO_ENOMEM (a handler returning it answers 500). */
 CIO_API const char *cio_web_request_query(const cio_web_request *req,
                                           const char *name);
 /* The value of the route's "{name}" segment (decoded), or NULL. */

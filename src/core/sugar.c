@@ -105,6 +105,8 @@ const char *cio_err_name(int code) {
         NAME(CIO_EWEB_TOO_LARGE);
         NAME(CIO_EWEB_BAD_REQUEST);
         NAME(CIO_EWEB_HEADERS_SENT);
+        NAME(CIO_EINTERRUPTED);
+        NAME(CIO_EBADSIGNAL);
     default:
         break;
     }

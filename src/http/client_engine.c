@@ -31,6 +31,23 @@ static void check_done(cio__session *s) {
     }
 }
 
+/* After curl_multi_socket_action. When on_socket refused a socket (no
+ * memory for its poll), libcurl marks the multi handle dead and drives none
+ * of its transfers again: fail them all (which removes them, so that the
+ * handle takes new transfers), or their tasks would wait for ever. */
+static void after_action(cio__session *s, CURLMcode mc) {
+    check_done(s);
+    if (mc == CURLM_OK)
+        return;
+    int code = s->sock_error               ? s->sock_error
+               : mc == CURLM_OUT_OF_MEMORY ? CIO_ENOMEM
+                                           : CIO_EHTTP;
+    s->sock_error = 0;
+    while (s->active)
+        cio__transfer_fail(s->active, code, "the transfer was aborted: %s (%s)",
+                           cio_strerror(code), curl_multi_strerror(mc));
+}
+
 static void sock_idle_stop(cio__sock *k) {
     uv_poll_stop(&k->poll);
     k->events = 0;
@@ -53,15 +70,14 @@ static void on_poll(uv_poll_t *h, int status, int events) {
     }
     cio__session *s = k->s;
     int running;
-    curl_multi_socket_action(s->multi, k->fd, flags, &running);
-    check_done(s);
+    after_action(s, curl_multi_socket_action(s->multi, k->fd, flags, &running));
 }
 
 static void on_timeout(uv_timer_t *t) {
     cio__session *s = t->data;
     int running;
-    curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    check_done(s);
+    after_action(s, curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0,
+                                             &running));
 }
 
 static void free_handle(uv_handle_t *h) {
@@ -133,8 +149,10 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
     }
     if (!k)
         k = sock_new(s, fd);
-    if (!k)
+    if (!k) {
+        s->sock_error = CIO_ENOMEM;
         return -1;
+    }
     if (k->idle) {
         k->idle = false;
         uv_ref((uv_handle_t *)&k->poll);
@@ -147,7 +165,10 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
     if (events == k->events)
         return 0;
     k->events = events;
-    return uv_poll_start(&k->poll, events, on_poll) == 0 ? 0 : -1;
+    int rc = uv_poll_start(&k->poll, events, on_poll);
+    if (rc < 0)
+        s->sock_error = rc;
+    return rc < 0 ? -1 : 0;
 }
 
 /* CURLOPT_CLOSESOCKETFUNCTION: the poll goes before the fd does, so that a

@@ -96,6 +96,7 @@ struct cio__session {
     cio__sock *socks;     /* sockets libcurl asked to watch */
     cio__sock **byfd;     /* the same, by fd */
     size_t nbyfd;
+    int sock_error; /* why on_socket last refused a socket (0: it did not) */
     bool closing, registered;
     /* options, copied */
     char *base_url, *user_agent, *proxy, *ca_file, *ca_path, *cert, *key;

@@ -190,22 +190,25 @@ int cio_web_app_route(cio_web_app *app, const char *method, const char *pattern,
 
 /* ---- matching ----------------------------------------------------------- */
 
-static bool path_matches(const cio__web_route *r, const char *path,
-                         cio__web_kvs *params) {
+/* 1 if path matches the route (its "{name}" segments then in params), 0
+ * if not, CIO_ENOMEM. */
+static int path_matches(const cio__web_route *r, const char *path,
+                        cio__web_kvs *params) {
     const char *p = path + 1;
     cio__web_kvs_clear(params);
     for (size_t i = 0; i < r->nsegs; i++) {
         if (!p)
-            return false;
+            return 0;
         const char *end = strchr(p, '/');
         size_t n = end ? (size_t)(end - p) : strlen(p);
         const char *seg = r->segs[i];
         if (seg[0] == '{') {
-            if (n == 0 ||
-                cio__web_kvs_add(params, seg + 1, strlen(seg) - 2, p, n) != 0)
-                return false;
+            if (n == 0)
+                return 0;
+            if (cio__web_kvs_add(params, seg + 1, strlen(seg) - 2, p, n) != 0)
+                return CIO_ENOMEM;
         } else if (strlen(seg) != n || memcmp(seg, p, n) != 0) {
-            return false;
+            return 0;
         }
         p = end ? end + 1 : NULL;
     }
@@ -244,7 +247,13 @@ int cio__web_app_match(cio_web_app *app, cio_web_request *req,
     *allow = NULL;
     for (size_t i = 0; i < app->nroutes; i++) {
         const cio__web_route *r = &app->routes[i];
-        if (!path_matches(r, req->path, &req->params))
+        int m = path_matches(r, req->path, &req->params);
+        if (m < 0) {
+            free(*allow);
+            *allow = NULL;
+            return m;
+        }
+        if (m == 0)
             continue;
         if (method_matches(r->method, req->method)) {
             free(*allow);

@@ -33,6 +33,12 @@ static bool append(char **s, size_t *len, const char *at, size_t n) {
     return true;
 }
 
+/* The server itself failed (no memory): 500, not the client's 400. */
+static int no_memory(cio__web_conn *c) {
+    c->req.limit_status = 500;
+    return 1;
+}
+
 static int on_message_begin(http_parser *p) {
     cio__web_conn *c = conn_of(p);
     c->idle = false;
@@ -46,7 +52,7 @@ static int on_url(http_parser *p, const char *at, size_t n) {
         c->req.limit_status = 414;
         return 1;
     }
-    return append(&c->req.target, &c->req.target_len, at, n) ? 0 : 1;
+    return append(&c->req.target, &c->req.target_len, at, n) ? 0 : no_memory(c);
 }
 
 /* A complete name: value pair goes into the headers. */
@@ -74,10 +80,10 @@ static bool header_limits(cio__web_conn *c, size_t n) {
 static int on_header_field(http_parser *p, const char *at, size_t n) {
     cio__web_conn *c = conn_of(p);
     if (c->req.in_value && header_done(&c->req) != 0)
-        return 1;
+        return no_memory(c);
     if (!header_limits(c, n))
         return 1;
-    return append(&c->req.field, &c->req.field_len, at, n) ? 0 : 1;
+    return append(&c->req.field, &c->req.field_len, at, n) ? 0 : no_memory(c);
 }
 
 static int on_header_value(http_parser *p, const char *at, size_t n) {
@@ -85,10 +91,11 @@ static int on_header_value(http_parser *p, const char *at, size_t n) {
     c->req.in_value = true;
     if (!header_limits(c, n))
         return 1;
-    return append(&c->req.value, &c->req.value_len, at, n) ? 0 : 1;
+    return append(&c->req.value, &c->req.value_len, at, n) ? 0 : no_memory(c);
 }
 
-/* Split the target into the decoded path and the raw query. */
+/* Split the target into the decoded path and the raw query: 0, 1 for a
+ * target the server cannot route, CIO_ENOMEM. */
 static int split_target(cio_web_request *req) {
     const char *t = req->target ? req->target : "";
     if (t[0] != '/' && strcmp(req->method, "OPTIONS") != 0)
@@ -100,21 +107,28 @@ static int split_target(cio_web_request *req) {
         plen = (size_t)(hash - t);
     bool bad;
     req->path = cio__web_unescape(t, plen, false, &bad);
+    if (!req->path)
+        return bad ? 1 : CIO_ENOMEM;
     req->query = strdup(q ? q + 1 : "");
-    return req->path && req->query ? 0 : 1;
+    return req->query ? 0 : CIO_ENOMEM;
 }
 
+/* Failures return -1: http-parser takes 1 and 2 from this callback as "no
+ * body follows", not as errors (the request would then be dispatched). */
 static int on_headers_complete(http_parser *p) {
     cio__web_conn *c = conn_of(p);
     cio_web_request *req = &c->req;
     if (req->in_value && header_done(req) != 0)
-        return 1;
+        return -no_memory(c);
     snprintf(req->method, sizeof req->method, "%s",
              http_method_str((enum http_method)p->method));
     req->version = p->http_major * 10 + p->http_minor;
     req->keep_alive = http_should_keep_alive(p) != 0;
-    if (split_target(req) != 0)
-        return 1;
+    int err = split_target(req);
+    if (err == CIO_ENOMEM)
+        no_memory(c);
+    if (err)
+        return -1;
     const char *expect = cio__web_kvs_get(&req->headers, "Expect", true);
     req->expect_continue =
         expect && strcasecmp(expect, "100-continue") == 0 && req->version >= 11;
@@ -141,7 +155,7 @@ static int on_body(http_parser *p, const char *at, size_t n) {
             size_t cap = req->pend_len + n;
             char *np = realloc(req->pend, cap);
             if (!np)
-                return 1;
+                return no_memory(c);
             req->pend = np;
             req->pend_cap = cap;
         }
@@ -191,6 +205,10 @@ static int parse_error(cio__web_conn *c) {
     cio_web_request *req = &c->req;
     if (req->limit_status == 413)
         return CIO_EWEB_TOO_LARGE;
+    if (req->limit_status == 500) {
+        cio__set_error(CIO_ENOMEM, "out of memory reading the request");
+        return CIO_ENOMEM;
+    }
     if (!req->limit_status)
         req->limit_status = 400;
     cio__set_error(CIO_EWEB_BAD_REQUEST, "bad request: %s",

@@ -43,32 +43,41 @@ const char *cio_web_request_query_string(const cio_web_request *req) {
     return req ? req->query : NULL;
 }
 
-/* Split the query into decoded pairs, once. */
-static void parse_query(cio_web_request *req) {
-    req->query_parsed = true;
+/* Split the query into decoded pairs, once. A pair with a malformed
+ * escape is left out; out of memory, nothing is kept (the next call tries
+ * again) and CIO_ENOMEM is returned. */
+static int parse_query(cio_web_request *req) {
     for (const char *p = req->query; *p;) {
         const char *amp = strchr(p, '&');
         size_t n = amp ? (size_t)(amp - p) : strlen(p);
         const char *eq = memchr(p, '=', n);
         size_t kn = eq ? (size_t)(eq - p) : n;
-        bool bad1, bad2;
+        bool bad1 = false, bad2 = false;
         char *k = cio__web_unescape(p, kn, true, &bad1);
         char *v = eq ? cio__web_unescape(eq + 1, n - kn - 1, true, &bad2)
                      : strdup("");
-        if (k && v && kn)
-            cio__web_kvs_add(&req->query_kv, k, strlen(k), v, strlen(v));
+        int err = (!k && !bad1) || (!v && !bad2) ? CIO_ENOMEM : 0;
+        if (!err && k && v && kn)
+            err = cio__web_kvs_add(&req->query_kv, k, strlen(k), v, strlen(v));
         free(k);
         free(v);
+        if (err) {
+            cio__web_kvs_clear(&req->query_kv);
+            cio__set_error(err, "cio_web_request_query: out of memory");
+            return err;
+        }
         p = amp ? amp + 1 : p + n;
     }
+    req->query_parsed = true;
+    return 0;
 }
 
 const char *cio_web_request_query(const cio_web_request *req,
                                   const char *name) {
     if (!req || !name)
         return NULL;
-    if (!req->query_parsed)
-        parse_query((cio_web_request *)req);
+    if (!req->query_parsed && parse_query((cio_web_request *)req) != 0)
+        return NULL;
     return cio__web_kvs_get(&req->query_kv, name, false);
 }
 

@@ -217,7 +217,7 @@ ssize_t cio_sock_recvfrom(int fd, void *buf, size_t n,
     if (rc < 0)
         return rc;
     if (!buf && n)
-        return CIO_EINVAL;
+        return sys_fail(EINVAL, fd, who);
     for (;;) {
         socklen_t fl = sizeof *from;
         ssize_t got =
@@ -245,7 +245,7 @@ ssize_t cio_sock_sendto(int fd, const void *data, size_t n,
     if (rc < 0)
         return rc;
     if (!data && n)
-        return CIO_EINVAL;
+        return sys_fail(EINVAL, fd, who);
     for (;;) {
         ssize_t put = sendto(fd, data, n, MSG_NOSIGNAL, to, to ? tolen : 0);
         if (put >= 0)
@@ -268,7 +268,7 @@ int cio_sock_sendall(int fd, const void *data, size_t n, size_t *sent) {
     if (rc < 0)
         return rc;
     if (!data && n)
-        return CIO_EINVAL;
+        return sys_fail(EINVAL, fd, who);
     while (done < n) {
         ssize_t put =
             send(fd, (const char *)data + done, n - done, MSG_NOSIGNAL);
@@ -294,7 +294,7 @@ int cio_sock_connect(int fd, const struct sockaddr *addr, socklen_t len) {
     if (rc < 0)
         return rc;
     if (!addr)
-        return CIO_EINVAL;
+        return sys_fail(EINVAL, fd, who);
     if (connect(fd, addr, len) == 0)
         return 0;
     if (errno != EINPROGRESS && errno != EINTR)

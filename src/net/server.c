@@ -102,8 +102,10 @@ static void *conn_main(void *arg) {
     cio_server *srv = s->server;
     cio__cleanup cl;
     cio__cleanup_push(&cl, conn_abandoned, s);
-    int rc = 0;
-    if (srv->opts.tls) {
+    /* freed (its task cancelled) before this ran: no handler, only the
+     * cleanup below (the cancellation ends wait_closed: an abort) */
+    int rc = cio_task_cancelling(cio_current_task()) ? CIO_ECANCELED : 0;
+    if (rc == 0 && srv->opts.tls) {
         const cio__tls_head *t =
             (const cio__tls_head *)(const void *)srv->opts.tls;
         s->tls = srv->opts.tls;
@@ -147,8 +149,12 @@ static void new_conn(cio_server *srv, int fd) {
         srv->nconns++;
         cio_task_options to = {.stack_size = srv->opts.task_stack};
         s->task = cio_create_task_ex(srv->loop, conn_main, s, &to);
-        if (s->task)
+        if (s->task) {
+            /* cancelled before its first step (the server freed at once),
+             * it must still run to let the connection go */
+            cio__task_run_when_cancelled(s->task);
             return;
+        }
         rc = cio_last_error();
         conn_unlink(srv, s);
     }

@@ -220,7 +220,7 @@ int cio_udp_sendto(cio_udp *u, const void *data, size_t n,
                    const struct sockaddr *addr) {
     const char *who = "cio_udp_sendto";
     if (!u || (!data && n))
-        return CIO_EINVAL;
+        return fail(CIO_EINVAL, who, u ? "NULL data" : "NULL endpoint");
     if (u->closed || !u->reg)
         return fail(CIO_ECLOSED, who, "endpoint");
     if (u->error) {
@@ -253,7 +253,7 @@ ssize_t cio_udp_recvfrom(cio_udp *u, void *buf, size_t cap,
                          struct sockaddr_storage *from) {
     const char *who = "cio_udp_recvfrom";
     if (!u || (!buf && cap))
-        return CIO_EINVAL;
+        return fail(CIO_EINVAL, who, u ? "NULL buffer" : "NULL endpoint");
     int rc = u->reg ? cio__net_check_task(u->loop) : CIO_ECLOSED;
     if (rc == 0 && u->reader)
         rc = -EBUSY;
@@ -333,7 +333,7 @@ int cio_udp_set_broadcast(cio_udp *u, bool on) {
 
 int cio_udp_sockname(const cio_udp *u, struct sockaddr *addr, socklen_t *len) {
     if (!u || !addr || !len)
-        return CIO_EINVAL;
+        return fail(CIO_EINVAL, "cio_udp_sockname", "NULL argument");
     if (u->closed || !u->reg)
         return CIO_ECLOSED;
     int l = (int)*len;
