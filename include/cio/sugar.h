@@ -144,6 +144,21 @@ CIO_API int cio_main(cio_task_fn fn, void *arg);
 CIO_API int cio_main_ex(cio_task_fn fn, void *arg,
                         const cio_loop_options *opts);
 
+/* The older style's main, `loop.run_until_complete(main())` in a program
+ * whose uncaught exception is printed: cio_loop_run_until_complete(loop,
+ * fn, arg, NULL), then, if fn failed, "PROGRAM: MESSAGE (CIO_ENAME)" on
+ * stderr as cio_main prints it. Returns the exit status, 0 or 1. The loop
+ * is the caller's and stays open: close it after (tasks still pending are
+ * reported then, as in asyncio). A NULL loop is reported with the thread's
+ * last error, what made cio_loop_new fail (CIO_EINVAL "NULL loop" when
+ * none is recorded), so the result of cio_loop_new can be passed unchecked.
+ *
+ *     cio_loop *ioloop = cio_loop_new(NULL);
+ *     int status = cio_loop_main(ioloop, amain, NULL);
+ *     return cio_loop_close(ioloop) < 0 || status;  // cio_close(NULL): error
+ */
+CIO_API int cio_loop_main(cio_loop *loop, cio_task_fn fn, void *arg);
+
 /* The whole of main(): runs fn as cio_main does, with the program's
  * argv (NULL-terminated, argv[0] the program) as its argument.
  *
@@ -331,6 +346,80 @@ CIO_API int cio_cancel_release_all_at(cio_future *const *futures, size_t n,
     cio_gather_range_at((fn), (start), (stop), (results), __FILE__, __LINE__)
 CIO_API int cio_gather_range_at(cio_task_fn fn, long start, long stop,
                                 void **results, const char *file, int line);
+
+/* ------------------------------------------------------------------------ */
+/* Races and results as they come                                           */
+/* ------------------------------------------------------------------------ */
+
+/* The race: `done, pending = await asyncio.wait(futures,
+ * return_when=FIRST_COMPLETED)` then `done.pop().result()`. Waits until
+ * one of futures[0..n) is done (cio_wait with CIO_FIRST_COMPLETED, no
+ * timeout: the array is partitioned, the winner first, in futures[0]),
+ * then returns the winner's status and stores its result in *result
+ * (result may be NULL), as cio_await_result: a failed winner's code, with
+ * its message recorded for cio_raise_if. Those that finished in the same
+ * pass lost the race: their outcome counts as seen (a failure of theirs is
+ * not reported as never retrieved). Nothing is cancelled: the losers still
+ * pending are futures[1..]; cancel them (cio_cancel_release_all) or leave
+ * them to cio_run / cio_main, as asyncio.run would. The references stay
+ * the caller's. Errors of cio_wait (CIO_EINVAL for n == 0 or a NULL entry,
+ * CIO_ECANCELED if the calling task is cancelled, CIO_ENOTASK...), with a
+ * message; *result is then NULL. Put a timeout around it with cio_timeout.
+ *
+ *     cio_future *t[2];
+ *     CIO_TRY(cio_create_each(t, fetch_ip, SERVICES, 2));
+ *     int err = cio_wait_first(t, 2, NULL);
+ *     if (!err) puts(cio_future_result(t[0]));
+ *     cio_cancel_release_all(t, 2);              // the loser
+ *     return cio_raise_if(err);
+ */
+#define cio_wait_first(futures, n, result)                                     \
+    cio_wait_first_at((futures), (n), (result), __FILE__, __LINE__)
+CIO_API int cio_wait_first_at(cio_future **futures, size_t n, void **result,
+                              const char *file, int line);
+
+/* `for i, f in enumerate(asyncio.as_completed(fs)): result = await f`: the
+ * next future of the iterator (cio_as_completed_next), and its outcome as
+ * cio_await_result gives it (the future is done: no wait). Returns the
+ * position of that future in the order of completion (1, 2, ...) with its
+ * result in *result; 0 once every future has been yielded; a negative code
+ * for a future that failed (its own code, with its message recorded for
+ * cio_raise_if), or for the iterator's errors (CIO_ETIMEDOUT,
+ * CIO_ECANCELED...; see cio_as_completed_next). *result is NULL unless a
+ * position is returned. */
+#define cio_as_completed_next_result(it, result)                               \
+    cio_as_completed_next_result_at((it), (result), __FILE__, __LINE__)
+CIO_API int cio_as_completed_next_result_at(cio_as_completed_iter *it,
+                                            void **result, const char *file,
+                                            int line);
+
+#if defined(__GNUC__) || defined(__clang__)
+/* The loop form of it, for gcc and clang, as cio_foreach_completed: the
+ * body runs with `result` (a pointer variable of any object type: it
+ * receives the void * result) set to each result as the futures finish,
+ * and `pos` (an int) set to its position, 1, 2, ...; the loop stops at the
+ * first future that failed. After the loop `pos` is 0 when every future
+ * succeeded, else the failure's code (with its message recorded:
+ * cio_raise_if(pos) passes it on), or the iterator's (CIO_ETIMEDOUT,
+ * CIO_ECANCELED...); 1 or more after a `break`. The iterator is freed however
+ * the loop is left. The futures are the caller's: after a failure those
+ * still running go on (cio_cancel_release_all stops them).
+ *
+ *     char *line;
+ *     int i;
+ *     cio_foreach_result(line, tasks, 3, CIO_NO_TIMEOUT, i)
+ *         printf("%d: %s\n", i, line);
+ *     cio_cancel_release_all(tasks, 3);
+ *     return cio_raise_if(i);
+ */
+#define cio_foreach_result(result, futures, n, timeout, pos)                   \
+    for (cio_as_completed_iter * CIO__AC_IT                                    \
+             __attribute__((cleanup(cio__as_completed_cleanup))) =             \
+             cio_as_completed((futures), (n), (timeout));                      \
+         ((pos) = CIO__AC_IT ? cio_as_completed_next_result(                   \
+                                   CIO__AC_IT, (void **)&(result))             \
+                             : cio_last_error()) > 0;)
+#endif
 
 /* ------------------------------------------------------------------------ */
 /* One verb to give things back                                             */

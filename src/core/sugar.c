@@ -138,19 +138,38 @@ static void *main_task(void *arg) {
     return ret;
 }
 
-int cio_main_ex(cio_task_fn fn, void *arg, const cio_loop_options *opts) {
-    main_call m = {.fn = fn, .arg = arg};
-    int err = fn ? cio_run_ex(main_task, &m, NULL, opts) : CIO_EINVAL;
+/* The end of cio_main: nothing for success; for a failure, its message
+ * on stderr after what the program printed. The exit status. */
+static int report(int err, main_call *m) {
     if (err == 0)
         return 0;
-    if (!m.message[0])
-        snprintf(m.message, sizeof m.message, "%s",
+    if (!m->message[0])
+        snprintf(m->message, sizeof m->message, "%s",
                  err == cio_last_error() ? cio_last_error_message()
                                          : cio_strerror(err));
     fflush(stdout); /* what the program printed comes first */
-    fprintf(stderr, "%s: %s (%s)\n", program_invocation_short_name, m.message,
+    fprintf(stderr, "%s: %s (%s)\n", program_invocation_short_name, m->message,
             cio_err_name(err));
     return 1;
+}
+
+int cio_main_ex(cio_task_fn fn, void *arg, const cio_loop_options *opts) {
+    main_call m = {.fn = fn, .arg = arg};
+    int err = fn ? cio_run_ex(main_task, &m, NULL, opts) : CIO_EINVAL;
+    return report(err, &m);
+}
+
+int cio_loop_main(cio_loop *loop, cio_task_fn fn, void *arg) {
+    main_call m = {.fn = fn, .arg = arg};
+    int err = cio_last_error();
+    if (!loop && err >= 0) { /* not a failed cio_loop_new: a misuse */
+        err = CIO_EINVAL;
+        cio__set_error(err, "cio_loop_main: NULL loop");
+    } else if (loop) {
+        err = fn ? cio_loop_run_until_complete(loop, main_task, &m, NULL)
+                 : CIO_EINVAL;
+    }
+    return report(err, &m);
 }
 
 int cio_main(cio_task_fn fn, void *arg) {
