@@ -290,7 +290,7 @@ CIO_API int cio_http_get_once(const char *url, cio_http_response **out);
  * cio_http_request_once), fails with CIO_EHTTP_STATUS ("404 Not Found for
  * URL") for a status of 400 or more, parses the body as
  * cio_http_response_json(r, out, 0) does (CIO_EHTTP_CONTENT_TYPE,
- * CIO_EHTTP_JSON), and gives the response back. On success *out is a new
+ * CIO_EHTTP_JSON), and releases the response. On success *out is a new
  * reference (json_decref it); on error it is NULL and the status is that
  * of the step that failed, with its message (cio_last_error_message).
  * CIO_EINVAL for a NULL req or out. req->stream is allowed (the body is
@@ -331,7 +331,7 @@ CIO_API int cio_http_get_text(cio_http_session *session, const char *url,
 
 /* Take values out of a JSON document, `doc[key]` in Python: jansson's
  * json_unpack(doc, fmt, ...) (its format: "{s:s}" an object's string
- * member, "{s:i, s:[s*]}"...; the strings stored are borrowed from doc),
+ * member, "{s:i, s:[s]}"...; the strings stored are borrowed from doc),
  * with its failure as a cio error: CIO_EHTTP_JSON and jansson's words
  * ("Object item not found: ip", "Expected string, got integer") as the
  * message, where Python raises KeyError or TypeError. CIO_EINVAL for a
