@@ -165,9 +165,11 @@ int cio_loop_main(cio_loop *loop, cio_task_fn fn, void *arg) {
     if (!loop && err >= 0) { /* not a failed cio_loop_new: a misuse */
         err = CIO_EINVAL;
         cio__set_error(err, "cio_loop_main: NULL loop");
+    } else if (loop && !fn) {
+        err = CIO_EINVAL;
+        cio__set_error(err, "cio_loop_main: NULL function");
     } else if (loop) {
-        err = fn ? cio_loop_run_until_complete(loop, main_task, &m, NULL)
-                 : CIO_EINVAL;
+        err = cio_loop_run_until_complete(loop, main_task, &m, NULL);
     }
     return report(err, &m);
 }
