@@ -31,10 +31,14 @@
  *
  * EVENTS_URL overrides the URL (make demo points it at a local stand-in);
  * SEED fixes the random sleeps. aiohttp_get is cio_http_get_once: a GET on
- * a session made for it, as the `async with` makes one. A failed GET ends
- * the program with one line on stderr, where Python would print a
- * traceback. cio_foreach_result is the loop of as_completed with each
- * result awaited, and its position: `for i, future in enumerate(...)`.
+ * a session made for it, as the `async with` makes one; the response is a
+ * cio_http_response_auto, released however fetch_async returns, as
+ * response.close(). A failed GET ends the program with one line on stderr
+ * naming the process (CIO_TRY_IN), where Python would print a traceback.
+ * cio_foreach_range_result is the list of coroutines, as_completed over
+ * them and the loop with each result awaited, and its position: `for i,
+ * future in enumerate(...)`. After a failure the processes still running
+ * are left to cio_main, which cancels them as asyncio.run does.
  */
 #include <cio.h>
 #include <stdlib.h>
@@ -53,27 +57,20 @@ static void *fetch_async(void *arg) {
            sleepy_time);
     CIO_TRY(cio_sleep(sleepy_time));
     const char *url = getenv("EVENTS_URL") ? getenv("EVENTS_URL") : URL;
-    cio_http_response *response;
-    int err = cio_http_get_once(url, &response);
-    if (err)
-        return cio_raise(err, "process %ld: %s", pid, cio_last_error_message());
-    snprintf(lines[pid], sizeof lines[pid],
-             "Process %ld: %s, took: %.2f seconds", pid,
-             cio_http_response_header(response, "Date"), cio_time() - start);
-    cio_http_response_release(response);
-    return lines[pid];
+    cio_http_response_auto *response = NULL; /* released on return */
+    CIO_TRY_IN(cio_http_get_once(url, &response), "process %ld", pid);
+    return cio_return_format(lines[pid], "Process %ld: %s, took: %.2f seconds",
+                             pid, cio_http_response_header(response, "Date"),
+                             cio_time() - start);
 }
 
 CIO_ASYNC_MAIN(arg) {
     srand(getenv("SEED") ? atoi(getenv("SEED")) : time(NULL));
     double start = cio_time();
-    cio_future *futures[MAX_CLIENTS];
-    CIO_TRY(cio_create_range(futures, fetch_async, 1, MAX_CLIENTS + 1));
     char *result;
     int i;
-    cio_foreach_result(result, futures, MAX_CLIENTS, CIO_NO_TIMEOUT, i)
+    cio_foreach_range_result(result, fetch_async, 1, MAX_CLIENTS + 1, i)
         printf("%.*s %s\n", 2 * i, ">>>>>>", result);
     if (!i) printf("Process took: %.2f seconds\n", cio_time() - start);
-    cio_cancel_release_all(futures, MAX_CLIENTS); /* none left behind */
-    return cio_raise_if(i);                       /* a traceback in Python */
+    return cio_raise_if(i); /* a traceback in Python */
 }

@@ -20,15 +20,13 @@
 #include "services.h"
 
 /* The first to finish is taken whatever it is, as the notebook's code does:
- * if it failed, its failure is the program's (one line on stderr). */
+ * if it failed, its failure is the program's (one line on stderr). The
+ * loser stays pending, held by the loop. */
 static void *amain(void *arg) {
-    cio_future *futures[2];
-    CIO_TRY(cio_create_each(futures, fetch_ip, SERVICES, 2));
-    int err = cio_wait_first(futures, 2, NULL); /* done.pop().result() */
-    if (!err) puts(cio_future_result(futures[0]));
-    /* the loser stays pending: the loop holds it */
-    cio_release_all(futures, 2);
-    return cio_raise_if(err);
+    char *line;
+    CIO_TRY(cio_first_completed(fetch_ip, SERVICES, 2, &line));
+    puts(line); /* print(done.pop().result()) */
+    return NULL;
 }
 
 int main(void) {

@@ -23,9 +23,13 @@
  *
  * IPIFY_URL and IPAPI_URL override the URLs (make demo points them at local
  * stand-ins). aiohttp_get_json is cio_http_get_json with no session (one
- * made for the request, as the `async with` makes one). A task that fails
- * says which service and why, in the message a traceback would show; a
- * missing key is jansson's "Object item not found", Python's KeyError.
+ * made for the request, as the `async with` makes one); jansson's
+ * json_auto_t gives the document back when fetch_ip returns, as Python's
+ * garbage collector does. A task that fails says which service and why
+ * (CIO_TRY_IN: "ipify: MESSAGE"), in the message a traceback would show; a
+ * missing key is jansson's "Object item not found", Python's KeyError. The
+ * result line is formatted into the service's own buffer
+ * (cio_return_format: a line too long for it fails the task, never cut).
  */
 #include <cio.h>
 #include <stdlib.h>
@@ -35,22 +39,17 @@ static struct service {
     char line[128]; /* fetch_ip's result: the service's own buffer */
 } SERVICES[] = {
     {"ipify", "https://api.ipify.org?format=json", "ip", "IPIFY_URL", ""},
-    {"ip-api", "http://ip-api.com/json", "query", "IPAPI_URL", ""},
-};
+    {"ip-api", "http://ip-api.com/json", "query", "IPAPI_URL", ""}};
 
 static void *fetch_ip(void *arg) {
     struct service *s = arg;
     double start = cio_time();
     printf("Fetching IP from %s\n", s->name);
     const char *url = getenv(s->url_env) ? getenv(s->url_env) : s->url, *ip;
-    json_t *json_response;
-    int err = cio_http_get_json(NULL, url, &json_response);
-    if (!err) err = cio_json_unpack(json_response, "{s:s}", s->ip_attr, &ip);
-    if (!err)
-        snprintf(s->line, sizeof s->line,
-                 "%s finished with result: %s, took: %.2f seconds", s->name, ip,
-                 cio_time() - start);
-    json_decref(json_response);
-    if (err) return cio_raise(err, "%s: %s", s->name, cio_last_error_message());
-    return s->line;
+    json_auto_t *json = NULL; /* json_decref'd however the function ends */
+    CIO_TRY_IN(cio_http_get_json(NULL, url, &json), "%s", s->name);
+    CIO_TRY_IN(cio_json_unpack(json, "{s:s}", s->ip_attr, &ip), "%s", s->name);
+    return cio_return_format(s->line,
+                             "%s finished with result: %s, took: %.2f seconds",
+                             s->name, ip, cio_time() - start);
 }

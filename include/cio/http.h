@@ -263,6 +263,25 @@ CIO_API ssize_t cio_http_response_read_chunk(cio_http_response *r, void *buf,
  * connection is not reused). NULL is a no-op. */
 CIO_API void cio_http_response_release(cio_http_response *r);
 
+#if defined(__GNUC__) || defined(__clang__)
+/* A response released when its variable goes out of scope, however the
+ * block is left (a return, CIO_TRY), as jansson's json_auto_t gives a
+ * document back: the `async with ... as response` of aiohttp. gcc and
+ * clang only (the cleanup attribute). Initialize it, to NULL if nothing
+ * else: a failed request leaves NULL, which the release ignores.
+ *
+ *     cio_http_response_auto *r = NULL;
+ *     CIO_TRY(cio_http_get_once(url, &r));
+ *     return cio_return_format(line, "%s", cio_http_response_header(r,
+ * "Date"));
+ */
+static inline void cio__http_response_cleanup(cio_http_response **r) {
+    cio_http_response_release(*r);
+}
+#define cio_http_response_auto                                                 \
+    cio_http_response __attribute__((cleanup(cio__http_response_cleanup)))
+#endif
+
 /* ---- short forms: a request in one call --------------------------------- */
 
 /* aiohttp.request(method, url): send `req` on a session of its own

@@ -3,6 +3,7 @@
 #include "core/internal.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,43 @@ void *cio_raise_if(int err) {
     if (cio_last_error() == err && *cio_last_error_message())
         return cio_raise(err, "%s", cio_last_error_message());
     return cio_raise(err, NULL);
+}
+
+void *cio_raise_in(int err, const char *fmt, ...) {
+    if (err >= 0)
+        return NULL;
+    const char *cause = cio_last_error() == err && *cio_last_error_message()
+                            ? cio_last_error_message()
+                            : cio_strerror(err);
+    if (!fmt)
+        return cio_raise(err, "%s", cause);
+    va_list ap;
+    va_start(ap, fmt);
+    char *context = cio__vformat(fmt, ap);
+    va_end(ap);
+    if (!context) /* out of memory: the cause alone still says what failed */
+        return cio_raise(err, "%s", cause);
+    void *marker = cio_raise(err, "%s: %s", context, cause);
+    free(context);
+    return marker;
+}
+
+void *cio_return_format_n(char *buf, size_t size, const char *fmt, ...) {
+    if (!buf || !size || !fmt)
+        return cio_raise(CIO_EINVAL, "cio_return_format: %s",
+                         !fmt ? "NULL format" : "no buffer");
+    va_list ap;
+    va_start(ap, fmt);
+    int len = vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+    if (len < 0)
+        return cio_raise(CIO_EINVAL, "cio_return_format: the format failed");
+    if ((size_t)len >= size)
+        return cio_raise(CIO_EINVAL,
+                         "cio_return_format: the text needs %d bytes, the "
+                         "buffer has %zu",
+                         len + 1, size);
+    return buf;
 }
 
 int cio_await_result_at(cio_future *future, void **result, const char *file,
