@@ -3,7 +3,8 @@
  * on a session of its own (cio_http_request_once / get_once), a request's
  * JSON or text in one call with raise_for_status (request_json, get_json,
  * call_json, get_text), each failure with its code and its message, bad
- * input, and cancellation in the middle of a one-off request. */
+ * input, cancellation in the middle of a one-off request, and
+ * cio_http_response_auto (released however the task ends). */
 #include "common/http_test.h"
 
 static void check_words(const char *msg, const char *words, int line) {
@@ -303,12 +304,66 @@ static void test_cancelled(void **state) {
     ht_run(cancel_body, NULL);
 }
 
+/* ---- a response released with its scope --------------------------------- */
+
+static char date_line[128];
+static void *auto_body(void *arg) {
+    cio_http_response_auto *r = NULL;
+    CIO_TRY_IN(cio_http_get_once(arg, &r), "GET %s", (char *)arg);
+    if (cio_http_response_status(r) != 200) /* an early return releases */
+        return cio_raise(CIO_EHTTP_STATUS, "status %d",
+                         cio_http_response_status(r));
+    return cio_return_format(date_line, "Date: %s",
+                             cio_http_response_header(r, "Date"));
+}
+
+/* auto_body on a copy of url (the task reads it while it runs) */
+static cio_future *start_auto(const char *url) {
+    static char copy[512];
+    snprintf(copy, sizeof copy, "%s", url);
+    return cio_create_task(auto_body, copy);
+}
+
+static void *auto_main(void *arg) {
+    (void)arg;
+    char *line = NULL;
+    cio_future *t = start_auto(NGINX("/ip.json"));
+    CHECK_INT(cio_await(t, (void **)&line), 0);
+    CHECK(line == date_line && strncmp(line, "Date: ", 6) == 0);
+    cio_release(t);
+    t = start_auto(FAULT("/status/404"));
+    CHECK_INT(cio_await(t, NULL), CIO_EHTTP_STATUS);
+    CHECK_STR(cio_future_error_message(t), "status 404");
+    cio_release(t);
+    /* a failed request leaves NULL, which the release ignores */
+    t = start_auto(FAULT("/drop"));
+    CHECK_INT(cio_await(t, NULL), CIO_EHTTP_PAYLOAD);
+    check_words(cio_future_error_message(t), "GET http://127.0.0.1:", __LINE__);
+    cio_release(t);
+    /* cancelled in the middle of the request */
+    t = start_auto(FAULT("/slow?delay=3"));
+    CHECK_INT(cio_sleep(0.2), 0);
+    CHECK_INT(cio_cancel(t, NULL), 1);
+    CHECK_INT(cio_await(t, NULL), CIO_ECANCELED);
+    cio_release(t);
+    return NULL;
+}
+
+/* What it gives back is seen by ASan and valgrind, which fail the test on
+ * a leak. */
+static void test_response_auto(void **state) {
+    (void)state;
+    HT_REQUIRE_SERVERS();
+    ht_run(auto_main, NULL);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        CIO_TEST(test_once),        CIO_TEST(test_json),
-        CIO_TEST(test_json_errors), CIO_TEST(test_text),
-        CIO_TEST(test_bad_input),   CIO_TEST(test_outside_a_task),
-        CIO_TEST(test_cancelled),   CIO_TEST(test_json_unpack),
+        CIO_TEST(test_once),          CIO_TEST(test_json),
+        CIO_TEST(test_json_errors),   CIO_TEST(test_text),
+        CIO_TEST(test_bad_input),     CIO_TEST(test_outside_a_task),
+        CIO_TEST(test_cancelled),     CIO_TEST(test_json_unpack),
+        CIO_TEST(test_response_auto),
     };
     return cmocka_run_group_tests(tests, ht_setup_all, ht_teardown_all);
 }

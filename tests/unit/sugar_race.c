@@ -1,10 +1,14 @@
 /* Unit tests: the race and the results-as-they-come forms of cio/sugar.h -
  * cio_wait_first (the winner's result or failure, the losers left pending,
- * the ties seen), cio_as_completed_next_result and cio_foreach_result
- * (positions, the first failure stops the loop with its message, timeouts,
- * break), and their bad input, on the virtual clock. */
+ * the ties seen), cio_first_completed (the same with its tasks made for it,
+ * the losers left to the loop, cancelled with a cancelled caller),
+ * cio_as_completed_next_result, cio_foreach_result and
+ * cio_as_completed_range / cio_foreach_range_result (positions, the first
+ * failure stops the loop with its message, timeouts, break), and their bad
+ * input, on the virtual clock. */
 #include "../cio_test.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
@@ -114,6 +118,113 @@ static void test_wait_first_cancelled_and_outside(void **state) {
     assert_int_equal(cio_loop_close(loop), 0);
 }
 
+/* ---- cio_first_completed ------------------------------------------------ */
+
+static int finished; /* how many `counted` jobs ran to their end */
+static void *counted(void *arg) {
+    job *j = arg;
+    CIO_TRY(cio_sleep(j->delay)); /* a cancelled one does not count */
+    finished++;
+    return cio_from_int(j->value);
+}
+
+static void *first_completed_main(void *arg) {
+    (void)arg;
+    job jobs[] = {{0.3, 1}, {0.1, 2}, {0.2, 3}};
+    void *result = (void *)1;
+    finished = 0;
+    double t0 = cio_time();
+    CHECK_INT(cio_first_completed(counted, jobs, 3, &result), 0);
+    CHECK(cio_time() - t0 < 0.1 + T_EPS);
+    CHECK_INT(cio_int(result), 2);
+    CHECK_INT(finished, 1);
+    /* the losers run on, held by the loop */
+    CHECK_INT(cio_sleep(0.5), 0);
+    CHECK_INT(finished, 3);
+
+    /* the winner failed: its code, its message */
+    job bad[] = {{0.2, 1}, {0.1, -EPIPE}};
+    result = (void *)1;
+    CHECK_INT(cio_first_completed(work, bad, 2, &result), -EPIPE);
+    CHECK(result == NULL);
+    CHECK_STR(cio_last_error_message(), "job of 0.1 s failed");
+    CHECK_INT(cio_sleep(0.5), 0);
+
+    /* more tasks than the call keeps on its stack; a NULL result */
+    job many[10];
+    for (int i = 0; i < 10; i++)
+        many[i] = (job){1.0 - i * 0.05, i};
+    CHECK_INT(cio_first_completed(work, many, 10, NULL), 0);
+
+    /* a loser that fails later is reported, as asyncio reports it */
+    job late[] = {{0.1, 1}, {0.2, -EIO}};
+    diags = 0;
+    CHECK_INT(cio_first_completed(work, late, 2, &result), 0);
+    CHECK_INT(cio_sleep(2), 0); /* the ten's losers end too */
+    CHECK_INT(diags, 1);
+
+    /* bad input: nothing created */
+    finished = 0;
+    CHECK_INT(cio_first_completed(counted, jobs, 0, &result), CIO_EINVAL);
+    CHECK(cio_last_error_message()[0] != '\0');
+    CHECK_INT(cio_first_completed_at(NULL, jobs, sizeof *jobs, 3, NULL,
+                                     __FILE__, __LINE__),
+              CIO_EINVAL);
+    CHECK_INT(cio_first_completed_at(counted, NULL, sizeof *jobs, 3, NULL,
+                                     __FILE__, __LINE__),
+              CIO_EINVAL);
+    CHECK_INT(cio_sleep(1), 0);
+    CHECK_INT(finished, 0);
+
+    /* the last race's loser is left pending: cio_run cancels it */
+    job last[] = {{0.1, 1}, {50, 2}};
+    CHECK_INT(cio_first_completed(counted, last, 2, NULL), 0);
+    return NULL;
+}
+
+static void test_first_completed(void **state) {
+    (void)state;
+    cio_set_diagnostic_handler(count_diag, NULL);
+    assert_int_equal(run_vt(first_completed_main, NULL, NULL), 0);
+    cio_set_diagnostic_handler(NULL, NULL);
+    checks_assert();
+    assert_int_equal(finished, 1); /* the 50 s loser never finished */
+}
+
+static void *first_completer(void *arg) {
+    (void)arg;
+    job jobs[] = {{5, 1}, {6, 2}};
+    raced = cio_first_completed(counted, jobs, 2, NULL);
+    return cio_raise_if(raced);
+}
+
+static void *first_completed_cancelled_main(void *arg) {
+    (void)arg;
+    finished = 0;
+    cio_future *r = cio_create_task(first_completer, NULL);
+    CHECK_INT(cio_sleep(1), 0);
+    CHECK_INT(cio_cancel(r, NULL), 1);
+    CHECK_INT(cio_await(r, NULL), CIO_ECANCELED);
+    CHECK_INT(raced, CIO_ECANCELED);
+    cio_release(r);
+    CHECK_INT(cio_sleep(10), 0); /* the tasks were cancelled with it */
+    CHECK_INT(finished, 0);
+    return NULL;
+}
+
+static void test_first_completed_cancelled_and_outside(void **state) {
+    (void)state;
+    assert_int_equal(run_vt(first_completed_cancelled_main, NULL, NULL), 0);
+    checks_assert();
+    job jobs[] = {{0, 1}};
+    cio_loop *loop = cio_loop_new(NULL);
+    diag_capture();
+    assert_int_equal(cio_first_completed(counted, jobs, 1, NULL), CIO_ENOTASK);
+    assert_int_equal(cio_loop_close(loop), 0);
+    diag_restore();
+    assert_int_equal(diag_n, 0); /* nothing was created to be destroyed */
+}
+
 /* ---- results as they come ------------------------------------------------ */
 
 static void *foreach_main(void *arg) {
@@ -191,6 +302,90 @@ static void test_next_result(void **state) {
     (void)state;
     assert_int_equal(run_vt(next_result_main, NULL, NULL), 0);
     checks_assert();
+}
+
+/* ---- as_completed over the tasks it starts --------------------------------
+ */
+
+static const double range_delays[] = {0.4, 0.1, 0.3, 0.2}; /* fn(0)..fn(3) */
+static bool range_fails;
+static void *ranged(void *arg) {
+    long i = cio_int(arg);
+    CIO_TRY(cio_sleep(range_delays[i]));
+    finished++;
+    if (range_fails && i == 1)
+        return cio_raise(CIO_ETIMEDOUT, "task %ld gave up", i);
+    return cio_from_int(10 + i);
+}
+
+static void *range_main(void *arg) {
+    (void)arg;
+    long *r;
+    int i, order[4] = {0}, seen = 0;
+    finished = 0;
+    cio_foreach_range_result(r, ranged, 0, 4, i) {
+        CHECK_INT(i, seen + 1);
+        order[seen++] = (int)cio_int(r);
+    }
+    CHECK_INT(i, 0);
+    CHECK_INT(seen, 4);
+    CHECK(order[0] == 11 && order[1] == 13 && order[2] == 12 && order[3] == 10);
+
+    /* a break: the tasks not yet yielded run on, held by the loop */
+    finished = 0;
+    cio_foreach_range_result(r, ranged, 0, 4, i) break;
+    CHECK_INT(i, 1);
+    CHECK_INT(finished, 1);
+    CHECK_INT(cio_sleep(1), 0);
+    CHECK_INT(finished, 4);
+
+    /* the first failure stops the loop with its code and message */
+    range_fails = true; /* fn(1), the first to finish, fails */
+    seen = 0;
+    cio_foreach_range_result(r, ranged, 0, 4, i) seen++;
+    CHECK_INT(i, CIO_ETIMEDOUT);
+    CHECK_INT(seen, 0);
+    CHECK_STR(cio_last_error_message(), "task 1 gave up");
+    range_fails = false;
+    CHECK_INT(cio_sleep(1), 0);
+
+    /* an empty range yields nothing; a NULL fn is an error */
+    seen = 0;
+    cio_foreach_range_result(r, ranged, 5, 5, i) seen++;
+    CHECK_INT(i, 0);
+    CHECK_INT(seen, 0);
+    cio_foreach_range_result(r, NULL, 0, 2, i) seen++;
+    CHECK_INT(i, CIO_EINVAL);
+    CHECK_INT(seen, 0);
+
+    /* with a timeout; a bad timeout makes nothing run */
+    finished = 0;
+    cio_as_completed_iter *it = cio_as_completed_range(ranged, 0, 4, 0.25);
+    CHECK(it != NULL);
+    void *v;
+    CHECK_INT(cio_as_completed_next_result(it, &v), 1);
+    CHECK_INT(cio_as_completed_next_result(it, &v), 2);
+    CHECK_INT(cio_as_completed_next_result(it, &v), CIO_ETIMEDOUT);
+    CHECK_INT(cio_as_completed_free(it), 0);
+    CHECK(cio_as_completed_range(ranged, 0, 4, NAN) == NULL);
+    CHECK_INT(cio_last_error(), CIO_EINVAL);
+    CHECK_INT(cio_sleep(1), 0);
+    CHECK_INT(finished, 4); /* the first four; the bad timeout's none */
+    return NULL;
+}
+
+static void test_range_result(void **state) {
+    (void)state;
+    cio_set_diagnostic_handler(count_diag, NULL);
+    diags = 0;
+    assert_int_equal(run_vt(range_main, NULL, NULL), 0);
+    cio_set_diagnostic_handler(NULL, NULL);
+    checks_assert();
+    assert_int_equal(diags, 0);
+    cio_loop *loop = cio_loop_new(NULL);
+    assert_null(cio_as_completed_range(ranged, 0, 2, CIO_NO_TIMEOUT));
+    assert_int_equal(cio_last_error(), CIO_ENOTASK);
+    assert_int_equal(cio_loop_close(loop), 0);
 }
 
 /* ---- cio_loop_main ------------------------------------------------------ */
@@ -272,7 +467,10 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         CIO_TEST(test_wait_first),
         CIO_TEST(test_wait_first_cancelled_and_outside),
+        CIO_TEST(test_first_completed),
+        CIO_TEST(test_first_completed_cancelled_and_outside),
         CIO_TEST(test_foreach_result),
+        CIO_TEST(test_range_result),
         CIO_TEST(test_next_result),
         CIO_TEST(test_loop_main),
     };
