@@ -30,19 +30,22 @@
  *     asyncio.run(main())
  *
  * EVENTS_URL overrides the URL (make demo points it at a local stand-in);
- * SEED fixes the random sleeps. A failed GET ends the program with one line
- * on stderr, where Python would print a traceback.
+ * SEED fixes the random sleeps. aiohttp_get is cio_http_get_once: a GET on
+ * a session made for it, as the `async with` makes one; the response is a
+ * cio_http_response_auto, released however fetch_async returns, as
+ * response.close(). A failed GET ends the program with one line on stderr
+ * naming the process (CIO_TRY_IN), where Python would print a traceback.
+ * cio_foreach_range_result is the list of coroutines, as_completed over
+ * them and the loop with each result awaited, and its position: `for i,
+ * future in enumerate(...)`. After a failure the processes still running
+ * are left to cio_main, which cancels them as asyncio.run does.
  */
 #include <cio.h>
 #include <stdlib.h>
 #include <time.h>
 
+#define URL "https://api.github.com/events"
 #define MAX_CLIENTS 3
-
-static const char *url(void) {
-    const char *u = getenv("EVENTS_URL");
-    return u ? u : "https://api.github.com/events";
-}
 
 static char lines[MAX_CLIENTS + 1][128]; /* each process's result */
 
@@ -53,40 +56,21 @@ static void *fetch_async(void *arg) {
     printf("Fetch async process %ld started, sleeping for %d seconds\n", pid,
            sleepy_time);
     CIO_TRY(cio_sleep(sleepy_time));
-    cio_http_session *session = cio_http_session_new(NULL, NULL);
-    cio_http_response *response = NULL;
-    int err =
-        session ? cio_http_get(session, url(), &response) : cio_last_error();
-    if (!err)
-        snprintf(lines[pid], sizeof lines[pid],
-                 "Process %ld: %s, took: %.2f seconds", pid,
-                 cio_http_response_header(response, "Date"),
-                 cio_time() - start);
-    cio_http_response_release(response);
-    cio_http_session_close(session);
-    if (err)
-        return cio_raise(err, "process %ld: GET %s: %s", pid, url(),
-                         cio_last_error_message());
-    return lines[pid];
+    const char *url = getenv("EVENTS_URL") ? getenv("EVENTS_URL") : URL;
+    cio_http_response_auto *response = NULL; /* released on return */
+    CIO_TRY_IN(cio_http_get_once(url, &response), "process %ld", pid);
+    return cio_return_format(lines[pid], "Process %ld: %s, took: %.2f seconds",
+                             pid, cio_http_response_header(response, "Date"),
+                             cio_time() - start);
 }
 
-static void *amain(void *arg) {
+CIO_ASYNC_MAIN(arg) {
+    srand(getenv("SEED") ? atoi(getenv("SEED")) : time(NULL));
     double start = cio_time();
-    cio_future *futures[MAX_CLIENTS], *future;
-    CIO_TRY(cio_create_range(futures, fetch_async, 1, MAX_CLIENTS + 1));
-    int i = 0, err;
-    cio_foreach_completed(future, futures, MAX_CLIENTS, CIO_NO_TIMEOUT, err) {
-        char *result;
-        if ((err = cio_await_result(future, (void **)&result))) break;
-        printf("%.*s %s\n", 2 * ++i, ">>>>>>", result);
-    }
-    if (!err) printf("Process took: %.2f seconds\n", cio_time() - start);
-    cio_cancel_release_all(futures, MAX_CLIENTS); /* none left behind */
-    return cio_raise_if(err);                     /* a traceback in Python */
-}
-
-int main(void) {
-    const char *seed = getenv("SEED");
-    srand(seed ? (unsigned)atoi(seed) : (unsigned)time(NULL));
-    return cio_main(amain, NULL);
+    char *result;
+    int i;
+    cio_foreach_range_result(result, fetch_async, 1, MAX_CLIENTS + 1, i)
+        printf("%.*s %s\n", 2 * i, ">>>>>>", result);
+    if (!i) printf("Process took: %.2f seconds\n", cio_time() - start);
+    return cio_raise_if(i); /* a traceback in Python */
 }

@@ -20,24 +20,17 @@
 #include "services.h"
 
 /* The first to finish is taken whatever it is, as the notebook's code does:
- * if it failed, its failure is the program's (one line on stderr). */
+ * if it failed, its failure is the program's (one line on stderr). The
+ * loser stays pending, held by the loop. */
 static void *amain(void *arg) {
-    cio_future *futures[2];
-    long n = cio_create_each(futures, fetch_ip, SERVICES, 2);
-    if (!n) n = cio_wait(futures, 2, CIO_FIRST_COMPLETED, CIO_NO_TIMEOUT);
-    int err = n < 0 ? (int)n : cio_await_result(futures[0], NULL);
-    if (!err) puts(cio_future_result(futures[0]));
-    for (long i = 1; i < n; i++) cio_future_error(futures[i]); /* seen too */
-    if (err) fprintf(stderr, "%s\n", cio_last_error_message());
-    /* the loser stays pending: the loop holds it */
-    cio_release_all(futures, 2);
-    return cio_raise_if(err);
+    char *line;
+    CIO_TRY(cio_first_completed(fetch_ip, SERVICES, 2, &line));
+    puts(line); /* print(done.pop().result()) */
+    return NULL;
 }
 
 int main(void) {
     cio_loop *ioloop = cio_loop_new(NULL);
-    int err = ioloop ? cio_loop_run_until_complete(ioloop, amain, NULL, NULL)
-                     : cio_last_error();
-    cio_close(ioloop);
-    return err ? 1 : 0;
+    int status = cio_loop_main(ioloop, amain, NULL); /* run_until_complete */
+    return cio_loop_close(ioloop) < 0 || status;
 }

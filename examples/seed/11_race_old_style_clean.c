@@ -22,11 +22,9 @@
  * if it failed, its failure is the program's (one line on stderr). */
 static void *amain(void *arg) {
     cio_future *futures[2];
-    long n = cio_create_each(futures, fetch_ip, SERVICES, 2);
-    if (!n) n = cio_wait(futures, 2, CIO_FIRST_COMPLETED, CIO_NO_TIMEOUT);
-    int err = n < 0 ? (int)n : cio_await_result(futures[0], NULL);
+    CIO_TRY(cio_create_each(futures, fetch_ip, SERVICES, 2));
+    int err = cio_wait_first(futures, 2, NULL); /* done.pop().result() */
     if (!err) puts(cio_future_result(futures[0]));
-    if (err) fprintf(stderr, "%s\n", cio_last_error_message());
     /* the loser is cancelled and awaited */
     cio_cancel_release_all(futures, 2);
     return cio_raise_if(err);
@@ -34,8 +32,6 @@ static void *amain(void *arg) {
 
 int main(void) {
     cio_loop *ioloop = cio_loop_new(NULL);
-    int err = ioloop ? cio_loop_run_until_complete(ioloop, amain, NULL, NULL)
-                     : cio_last_error();
-    cio_close(ioloop);
-    return err ? 1 : 0;
+    int status = cio_loop_main(ioloop, amain, NULL); /* run_until_complete */
+    return cio_loop_close(ioloop) < 0 || status;
 }

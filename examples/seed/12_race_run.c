@@ -14,15 +14,11 @@
 #include "services.h"
 
 /* The first to finish is taken whatever it is, as the notebook's code does:
- * if it failed, its failure is the program's (one line on stderr). */
+ * if it failed, its failure is the program's (one line on stderr). The
+ * loser is left to the loop: cio_main cancels it, as asyncio.run does. */
 CIO_ASYNC_MAIN(arg) {
-    cio_future *futures[2];
-    CIO_TRY(cio_create_each(futures, fetch_ip, SERVICES, 2));
-    long n = cio_wait(futures, 2, CIO_FIRST_COMPLETED, CIO_NO_TIMEOUT);
-    int err = n < 0 ? (int)n : cio_await_result(futures[0], NULL);
-    if (!err) puts(cio_future_result(futures[0]));
-    for (long i = 1; i < n; i++) cio_future_error(futures[i]); /* seen too */
-    /* cio_main cancels the loser, as asyncio.run does */
-    cio_release_all(futures, 2);
-    return cio_raise_if(err);
+    char *line;
+    CIO_TRY(cio_first_completed(fetch_ip, SERVICES, 2, &line));
+    puts(line); /* print(done.pop().result()) */
+    return NULL;
 }

@@ -20,8 +20,7 @@
 CIO_ASYNC_MAIN(arg) {
     cio_future *futures[2];
     CIO_TRY(cio_create_each(futures, fetch_ip, SERVICES, 2));
-    long n = cio_wait(futures, 2, CIO_FIRST_COMPLETED, CIO_NO_TIMEOUT);
-    int err = n < 0 ? (int)n : cio_await_result(futures[0], NULL);
+    int err = cio_wait_first(futures, 2, NULL); /* done.pop().result() */
     if (!err) puts(cio_future_result(futures[0]));
     /* the loser is cancelled and awaited */
     cio_cancel_release_all(futures, 2);

@@ -263,6 +263,104 @@ CIO_API ssize_t cio_http_response_read_chunk(cio_http_response *r, void *buf,
  * connection is not reused). NULL is a no-op. */
 CIO_API void cio_http_response_release(cio_http_response *r);
 
+#if defined(__GNUC__) || defined(__clang__)
+/* A response released when its variable goes out of scope, however the
+ * block is left (a return, CIO_TRY), as jansson's json_auto_t gives a
+ * document back: the `async with ... as response` of aiohttp. gcc and
+ * clang only (the cleanup attribute). Initialize it, to NULL if nothing
+ * else: a failed request leaves NULL, which the release ignores.
+ *
+ *     cio_http_response_auto *r = NULL;
+ *     CIO_TRY(cio_http_get_once(url, &r));
+ *     return cio_return_format(line, "%s", cio_http_response_header(r,
+ * "Date"));
+ */
+static inline void cio__http_response_cleanup(cio_http_response **r) {
+    cio_http_response_release(*r);
+}
+#define cio_http_response_auto                                                 \
+    cio_http_response __attribute__((cleanup(cio__http_response_cleanup)))
+#endif
+
+/* ---- short forms: a request in one call --------------------------------- */
+
+/* aiohttp.request(method, url): send `req` on a session of its own
+ * (default options, the environment's SSL_CERT_FILE... as for any session)
+ * made for this one request and closed before returning. The response
+ * stays valid after that (it holds its whole body) until released with
+ * cio_http_response_release. No raise_for_status: a 404 is a response.
+ * Errors as cio_http_request_send; CIO_EINVAL for NULL arguments and for
+ * req->stream (a streamed body needs a session that outlives the call).
+ * Use a session for many requests: it keeps the connections open.
+ *
+ *     cio_http_response *r;
+ *     CIO_TRY(cio_http_get_once("https://api.github.com/events", &r));
+ *     printf("%s\n", cio_http_response_header(r, "Date"));
+ *     cio_http_response_release(r);
+ */
+CIO_API int cio_http_request_once(const cio_http_request *req,
+                                  cio_http_response **out);
+/* cio_http_request_once of a GET of url. */
+CIO_API int cio_http_get_once(const char *url, cio_http_response **out);
+
+/* The JSON answer to a request, in one call: `async with
+ * session.request(..., raise_for_status=True) as r: doc = await r.json()`.
+ * Sends `req` on `session` (NULL: a session of its own for this request, as
+ * cio_http_request_once), fails with CIO_EHTTP_STATUS ("404 Not Found for
+ * URL") for a status of 400 or more, parses the body as
+ * cio_http_response_json(r, out, 0) does (CIO_EHTTP_CONTENT_TYPE,
+ * CIO_EHTTP_JSON), and releases the response. On success *out is a new
+ * reference (json_decref it); on error it is NULL and the status is that
+ * of the step that failed, with its message (cio_last_error_message).
+ * CIO_EINVAL for a NULL req or out. req->stream is allowed (the body is
+ * read whole). */
+CIO_API int cio_http_request_json(cio_http_session *session,
+                                  const cio_http_request *req, json_t **out);
+
+/* cio_http_request_json of a GET: the notebook's aiohttp_get_json(url).
+ *
+ *     json_t *doc;
+ *     CIO_TRY(cio_http_get_json(NULL, "https://api.ipify.org?format=json",
+ *                               &doc));
+ *     puts(json_string_value(json_object_get(doc, "ip")));
+ *     json_decref(doc);
+ */
+CIO_API int cio_http_get_json(cio_http_session *session, const char *url,
+                              json_t **out);
+
+/* A JSON call of a REST API: `method` (NULL: GET) url with `body` (NULL:
+ * none) sent as JSON, the answer's JSON in *out, as cio_http_request_json.
+ *
+ *     json_t *item = json_pack("{s:s}", "name", "pen"), *made;
+ *     int err = cio_http_call_json(s, "POST", "/items", item, &made);
+ *     json_decref(item);                  // the call only reads body
+ *
+ * CIO_EINVAL for a NULL out. */
+CIO_API int cio_http_call_json(cio_http_session *session, const char *method,
+                               const char *url, const json_t *body,
+                               json_t **out);
+
+/* The text of a GET, `await (await session.get(url)).text()` with
+ * raise_for_status: decoded as cio_http_response_text, copied into a
+ * malloc'd NUL-terminated string *text the caller frees, its length in
+ * *len (len may be NULL). session NULL: a session of its own. On error
+ * *text is NULL (CIO_EINVAL for a NULL text). */
+CIO_API int cio_http_get_text(cio_http_session *session, const char *url,
+                              char **text, size_t *len);
+
+/* Take values out of a JSON document, `doc[key]` in Python: jansson's
+ * json_unpack(doc, fmt, ...) (its format: "{s:s}" an object's string
+ * member, "{s:i, s:[s]}"...; the strings stored are borrowed from doc),
+ * with its failure as a cio error: CIO_EHTTP_JSON and jansson's words
+ * ("Object item not found: ip", "Expected string, got integer") as the
+ * message, where Python raises KeyError or TypeError. CIO_EINVAL for a
+ * NULL doc or fmt. 0 on success.
+ *
+ *     const char *ip;
+ *     int err = cio_json_unpack(doc, "{s:s}", "ip", &ip);
+ */
+CIO_API int cio_json_unpack(json_t *doc, const char *fmt, ...);
+
 #ifdef __cplusplus
 }
 #endif

@@ -105,6 +105,57 @@ CIO_API void *cio_raise_if(int err);
             return cio_raise_if(cio_try_rc_);                                  \
     } while (0)
 
+/* cio_raise_if with the context of the failure: for a negative err the
+ * task fails with it, its message "CONTEXT: MESSAGE", CONTEXT formatted
+ * from fmt, MESSAGE as cio_raise_if picks it (the thread's last error's if
+ * it is err's, else cio_strerror(err)), as Go's fmt.Errorf("%s: %w") or a
+ * note on a Python exception says where it happened. NULL for err >= 0
+ * (nothing raised). A NULL fmt: MESSAGE alone.
+ *
+ *     if (err) return cio_raise_in(err, "service %s", s->name);
+ */
+CIO_API void *cio_raise_in(int err, const char *fmt, ...) CIO_PRINTF(2, 3);
+
+/* CIO_TRY with a context: if `expr` is negative, return from the task with
+ * cio_raise_in(status, fmt, ...): "ipify: connection refused".
+ *
+ *     CIO_TRY_IN(cio_http_get_json(NULL, url, &json), "%s", s->name);
+ */
+#define CIO_TRY_IN(expr, ...)                                                  \
+    do {                                                                       \
+        int cio_try_rc_ = (expr);                                              \
+        if (cio_try_rc_ < 0)                                                   \
+            return cio_raise_in(cio_try_rc_, __VA_ARGS__);                     \
+    } while (0)
+
+/* The end of a task whose result is a formatted string, Python's `return
+ * f'...'`, in storage that outlives the task (a buffer of the caller's or
+ * of the element the task works on): formats into buf[0..size) and returns
+ * buf. If the text (with its terminating NUL) does not fit, or fmt is
+ * NULL, buf is NULL or size 0, nothing is truncated silently: the task
+ * fails (cio_raise) with CIO_EINVAL and a message saying how many bytes
+ * were needed. cio_return_format takes an array and its sizeof (gcc and
+ * clang reject a pointer there at compile time); cio_return_format_n takes
+ * a pointer and a size.
+ *
+ *     static char line[128];
+ *     return cio_return_format(line, "%s took %.2f s", name, secs);
+ */
+CIO_API void *cio_return_format_n(char *buf, size_t size, const char *fmt, ...)
+    CIO_PRINTF(3, 4);
+#if defined(__GNUC__) || defined(__clang__)
+#define CIO__ARRAY_SIZE(a)                                                     \
+    (sizeof(a) *                                                               \
+     sizeof(                                                                   \
+         char[__builtin_types_compatible_p(__typeof__(a), __typeof__(&(a)[0])) \
+                  ? -1                                                         \
+                  : 1]))
+#else
+#define CIO__ARRAY_SIZE(a) sizeof(a)
+#endif
+#define cio_return_format(buf, ...)                                            \
+    cio_return_format_n((buf), CIO__ARRAY_SIZE(buf), __VA_ARGS__)
+
 /* cio_await, with the failure's text: if the status is negative, it is
  * recorded as the thread's last error with the awaited future's message
  * (cio_future_error_message; cio_strerror if it has none or was not done),
@@ -143,6 +194,21 @@ CIO_API double cio_time(void);
 CIO_API int cio_main(cio_task_fn fn, void *arg);
 CIO_API int cio_main_ex(cio_task_fn fn, void *arg,
                         const cio_loop_options *opts);
+
+/* The older style's main, `loop.run_until_complete(main())` in a program
+ * whose uncaught exception is printed: cio_loop_run_until_complete(loop,
+ * fn, arg, NULL), then, if fn failed, "PROGRAM: MESSAGE (CIO_ENAME)" on
+ * stderr as cio_main prints it. Returns the exit status, 0 or 1. The loop
+ * is the caller's and stays open: close it after (tasks still pending are
+ * reported then, as in asyncio). A NULL loop is reported with the thread's
+ * last error, what made cio_loop_new fail (CIO_EINVAL "NULL loop" when
+ * none is recorded), so the result of cio_loop_new can be passed unchecked.
+ *
+ *     cio_loop *ioloop = cio_loop_new(NULL);
+ *     int status = cio_loop_main(ioloop, amain, NULL);
+ *     return cio_loop_close(ioloop) < 0 || status;  // cio_close(NULL): error
+ */
+CIO_API int cio_loop_main(cio_loop *loop, cio_task_fn fn, void *arg);
 
 /* The whole of main(): runs fn as cio_main does, with the program's
  * argv (NULL-terminated, argv[0] the program) as its argument.
@@ -331,6 +397,162 @@ CIO_API int cio_cancel_release_all_at(cio_future *const *futures, size_t n,
     cio_gather_range_at((fn), (start), (stop), (results), __FILE__, __LINE__)
 CIO_API int cio_gather_range_at(cio_task_fn fn, long start, long stop,
                                 void **results, const char *file, int line);
+
+/* ------------------------------------------------------------------------ */
+/* Races and results as they come                                           */
+/* ------------------------------------------------------------------------ */
+
+/* The race: `done, pending = await asyncio.wait(futures,
+ * return_when=FIRST_COMPLETED)` then `done.pop().result()`. Waits until
+ * one of futures[0..n) is done (cio_wait with CIO_FIRST_COMPLETED, no
+ * timeout: the array is partitioned, the winner first, in futures[0]),
+ * then returns the winner's status and stores its result in *result
+ * (result may be NULL), as cio_await_result: a failed winner's code, with
+ * its message recorded for cio_raise_if. Those that finished in the same
+ * pass lost the race: their outcome counts as seen (a failure of theirs is
+ * not reported as never retrieved). Nothing is cancelled: the losers still
+ * pending are futures[1..]; cancel them (cio_cancel_release_all) or leave
+ * them to cio_run / cio_main, as asyncio.run would. The references stay
+ * the caller's. Errors of cio_wait (CIO_EINVAL for n == 0 or a NULL entry,
+ * CIO_ECANCELED if the calling task is cancelled, CIO_ENOTASK...), with a
+ * message; *result is then NULL. Put a timeout around it with cio_timeout.
+ *
+ *     cio_future *t[2];
+ *     CIO_TRY(cio_create_each(t, fetch_ip, SERVICES, 2));
+ *     int err = cio_wait_first(t, 2, NULL);
+ *     if (!err) puts(cio_future_result(t[0]));
+ *     cio_cancel_release_all(t, 2);              // the loser
+ *     return cio_raise_if(err);
+ */
+#define cio_wait_first(futures, n, result)                                     \
+    cio_wait_first_at((futures), (n), (result), __FILE__, __LINE__)
+CIO_API int cio_wait_first_at(cio_future **futures, size_t n, void **result,
+                              const char *file, int line);
+
+/* The whole race of the notebook in one call:
+ *
+ *     futures = [fn(x) for x in array]
+ *     done, pending = await asyncio.wait(futures, return_when=FIRST_COMPLETED)
+ *     result = done.pop().result()
+ *
+ * Creates one task per element of array[0..n) as cio_create_each does
+ * (each task's argument &array[i]; all or none), waits for the first to
+ * finish and returns its status with its result in *result (result may be
+ * NULL), as cio_wait_first: a failed winner's code with its message
+ * recorded for cio_raise_if. The references are dropped on return: the
+ * losers still pending run on, held by the loop, as the notebook's
+ * `pending` is dropped; cio_run / cio_main cancel them when main returns
+ * (as asyncio.run does), and a loop closed on them reports them. A loser's
+ * failure after the call is reported as never retrieved, as asyncio
+ * reports it. So the result must not be memory its task frees; a pointer
+ * into array[i] or static storage is fine. If the calling task is
+ * cancelled while waiting, the tasks are cancelled too (nobody else could
+ * take their outcome) and CIO_ECANCELED is returned. CIO_EINVAL for n == 0,
+ * a NULL fn or array; CIO_ENOTASK outside a task (nothing is created);
+ * CIO_ENOMEM. To keep the losers, use cio_create_each and cio_wait_first.
+ *
+ *     char *line;
+ *     CIO_TRY(cio_first_completed(fetch_ip, SERVICES, 2, &line));
+ *     puts(line);
+ */
+#define cio_first_completed(fn, array, n, result)                              \
+    cio_first_completed_at((fn), (array), sizeof *(array), (n),                \
+                           (void **)(result), __FILE__, __LINE__)
+CIO_API int cio_first_completed_at(cio_task_fn fn, void *array, size_t size,
+                                   size_t n, void **result, const char *file,
+                                   int line);
+
+/* `for i, f in enumerate(asyncio.as_completed(fs)): result = await f`: the
+ * next future of the iterator (cio_as_completed_next), and its outcome as
+ * cio_await_result gives it (the future is done: no wait). Returns the
+ * position of that future in the order of completion (1, 2, ...) with its
+ * result in *result; 0 once every future has been yielded; a negative code
+ * for a future that failed (its own code, with its message recorded for
+ * cio_raise_if), or for the iterator's errors (CIO_ETIMEDOUT,
+ * CIO_ECANCELED...; see cio_as_completed_next). *result is NULL unless a
+ * position is returned. */
+#define cio_as_completed_next_result(it, result)                               \
+    cio_as_completed_next_result_at((it), (result), __FILE__, __LINE__)
+CIO_API int cio_as_completed_next_result_at(cio_as_completed_iter *it,
+                                            void **result, const char *file,
+                                            int line);
+
+#if defined(__GNUC__) || defined(__clang__)
+/* The loop form of it, for gcc and clang, as cio_foreach_completed: the
+ * body runs with `result` (a pointer variable of any object type: it
+ * receives the void * result) set to each result as the futures finish,
+ * and `pos` (an int) set to its position, 1, 2, ...; the loop stops at the
+ * first future that failed. After the loop `pos` is 0 when every future
+ * succeeded, else the failure's code (with its message recorded:
+ * cio_raise_if(pos) passes it on), or the iterator's (CIO_ETIMEDOUT,
+ * CIO_ECANCELED...); 1 or more after a `break`. The iterator is freed however
+ * the loop is left. The futures are the caller's: after a failure those
+ * still running go on (cio_cancel_release_all stops them).
+ *
+ *     char *line;
+ *     int i;
+ *     cio_foreach_result(line, tasks, 3, CIO_NO_TIMEOUT, i)
+ *         printf("%d: %s\n", i, line);
+ *     cio_cancel_release_all(tasks, 3);
+ *     return cio_raise_if(i);
+ */
+#define cio_foreach_result(result, futures, n, timeout, pos)                   \
+    CIO__FOREACH_RESULT(result, cio_as_completed((futures), (n), (timeout)),   \
+                        pos)
+#define CIO__FOREACH_RESULT(result, iterator, pos)                             \
+    for (cio_as_completed_iter * CIO__AC_IT                                    \
+             __attribute__((cleanup(cio__as_completed_cleanup))) = (iterator); \
+         ((pos) = CIO__AC_IT ? cio_as_completed_next_result(                   \
+                                   CIO__AC_IT, (void **)&(result))             \
+                             : cio_last_error()) > 0;)
+#endif
+
+/* asyncio.as_completed([fn(i) for i in range(start, stop)]): as
+ * asyncio.as_completed wraps the coroutines it is given in tasks, this
+ * creates the tasks of fn over the integers start..stop-1 (each task's
+ * argument cio_from_int(i), all or none, as cio_create_range) and returns
+ * an iterator over them (cio_as_completed, with its timeout) that holds
+ * the only references the caller could have had. Freeing the iterator
+ * (cio_as_completed_free) drops them: the tasks not yet yielded run on,
+ * held by the loop, as asyncio leaves them when an `async for` over
+ * as_completed is left; cio_run / cio_main cancel them when main returns,
+ * and a failure of theirs that nobody takes is reported as never
+ * retrieved. An empty range gives an iterator that yields nothing. NULL on
+ * error, with cio_last_error(): CIO_ENOTASK outside a task (nothing is
+ * created), CIO_EINVAL for a NULL fn or a bad timeout, CIO_ENOMEM; the
+ * tasks made are then cancelled and dropped. */
+#define cio_as_completed_range(fn, start, stop, timeout)                       \
+    cio_as_completed_range_at((fn), (start), (stop), (timeout), __FILE__,      \
+                              __LINE__)
+CIO_API cio_as_completed_iter *
+cio_as_completed_range_at(cio_task_fn fn, long start, long stop, double timeout,
+                          const char *file, int line);
+
+#if defined(__GNUC__) || defined(__clang__)
+/* cio_foreach_result over cio_as_completed_range(fn, start, stop,
+ * CIO_NO_TIMEOUT): the notebook's
+ *
+ *     futures = [fetch_async(i) for i in range(1, MAX_CLIENTS + 1)]
+ *     for i, future in enumerate(asyncio.as_completed(futures)):
+ *         result = await future
+ *
+ * with `result` and `pos` as in cio_foreach_result (pos: 0 after the loop
+ * when every task succeeded, else the first failure's code with its
+ * message, or the iterator's error). However the loop is left, the
+ * iterator is freed and the tasks not yet yielded are the loop's (see
+ * cio_as_completed_range); put a timeout around it with cio_timeout.
+ *
+ *     char *line;
+ *     int i;
+ *     cio_foreach_range_result(line, fetch_async, 1, 4, i)
+ *         printf("%d: %s\n", i, line);
+ *     return cio_raise_if(i);
+ */
+#define cio_foreach_range_result(result, fn, start, stop, pos)                 \
+    CIO__FOREACH_RESULT(                                                       \
+        result, cio_as_completed_range((fn), (start), (stop), CIO_NO_TIMEOUT), \
+        pos)
+#endif
 
 /* ------------------------------------------------------------------------ */
 /* One verb to give things back                                             */

@@ -268,3 +268,19 @@ int cio_as_completed_free(cio_as_completed_iter *it) {
     ac_free(it);
     return 0;
 }
+
+int cio_as_completed_next_result_at(cio_as_completed_iter *it, void **result,
+                                    const char *file, int line) {
+    if (result)
+        *result = NULL;
+    cio_future *f;
+    int rc = cio_as_completed_next_at(it, &f, file, line);
+    if (rc <= 0) {
+        if (rc < 0)
+            cio__set_error(rc, "cio_as_completed_next_result: %s",
+                           cio_strerror(rc));
+        return rc;
+    }
+    rc = cio_await_result_at(f, result, file, line); /* done: no wait */
+    return rc < 0 ? rc : (int)it->yielded;
+}

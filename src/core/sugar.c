@@ -3,6 +3,7 @@
 #include "core/internal.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,43 @@ void *cio_raise_if(int err) {
     if (cio_last_error() == err && *cio_last_error_message())
         return cio_raise(err, "%s", cio_last_error_message());
     return cio_raise(err, NULL);
+}
+
+void *cio_raise_in(int err, const char *fmt, ...) {
+    if (err >= 0)
+        return NULL;
+    const char *cause = cio_last_error() == err && *cio_last_error_message()
+                            ? cio_last_error_message()
+                            : cio_strerror(err);
+    if (!fmt)
+        return cio_raise(err, "%s", cause);
+    va_list ap;
+    va_start(ap, fmt);
+    char *context = cio__vformat(fmt, ap);
+    va_end(ap);
+    if (!context) /* out of memory: the cause alone still says what failed */
+        return cio_raise(err, "%s", cause);
+    void *marker = cio_raise(err, "%s: %s", context, cause);
+    free(context);
+    return marker;
+}
+
+void *cio_return_format_n(char *buf, size_t size, const char *fmt, ...) {
+    if (!buf || !size || !fmt)
+        return cio_raise(CIO_EINVAL, "cio_return_format: %s",
+                         !fmt ? "NULL format" : "no buffer");
+    va_list ap;
+    va_start(ap, fmt);
+    int len = vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+    if (len < 0)
+        return cio_raise(CIO_EINVAL, "cio_return_format: the format failed");
+    if ((size_t)len >= size)
+        return cio_raise(CIO_EINVAL,
+                         "cio_return_format: the text needs %d bytes, the "
+                         "buffer has %zu",
+                         len + 1, size);
+    return buf;
 }
 
 int cio_await_result_at(cio_future *future, void **result, const char *file,
@@ -140,19 +178,40 @@ static void *main_task(void *arg) {
     return ret;
 }
 
-int cio_main_ex(cio_task_fn fn, void *arg, const cio_loop_options *opts) {
-    main_call m = {.fn = fn, .arg = arg};
-    int err = fn ? cio_run_ex(main_task, &m, NULL, opts) : CIO_EINVAL;
+/* The end of cio_main: nothing for success; for a failure, its message
+ * on stderr after what the program printed. The exit status. */
+static int report(int err, main_call *m) {
     if (err == 0)
         return 0;
-    if (!m.message[0])
-        snprintf(m.message, sizeof m.message, "%s",
+    if (!m->message[0])
+        snprintf(m->message, sizeof m->message, "%s",
                  err == cio_last_error() ? cio_last_error_message()
                                          : cio_strerror(err));
     fflush(stdout); /* what the program printed comes first */
-    fprintf(stderr, "%s: %s (%s)\n", program_invocation_short_name, m.message,
+    fprintf(stderr, "%s: %s (%s)\n", program_invocation_short_name, m->message,
             cio_err_name(err));
     return 1;
+}
+
+int cio_main_ex(cio_task_fn fn, void *arg, const cio_loop_options *opts) {
+    main_call m = {.fn = fn, .arg = arg};
+    int err = fn ? cio_run_ex(main_task, &m, NULL, opts) : CIO_EINVAL;
+    return report(err, &m);
+}
+
+int cio_loop_main(cio_loop *loop, cio_task_fn fn, void *arg) {
+    main_call m = {.fn = fn, .arg = arg};
+    int err = cio_last_error();
+    if (!loop && err >= 0) { /* not a failed cio_loop_new: a misuse */
+        err = CIO_EINVAL;
+        cio__set_error(err, "cio_loop_main: NULL loop");
+    } else if (loop && !fn) {
+        err = CIO_EINVAL;
+        cio__set_error(err, "cio_loop_main: NULL function");
+    } else if (loop) {
+        err = cio_loop_run_until_complete(loop, main_task, &m, NULL);
+    }
+    return report(err, &m);
 }
 
 int cio_main(cio_task_fn fn, void *arg) {

@@ -175,6 +175,32 @@ out:
     return rc;
 }
 
+/* ---- the races of sugar.h: tasks made for the call ---------------------- */
+
+static void *instant(void *arg) {
+    return arg;
+}
+
+/* cio_first_completed and cio_foreach_range_result make tasks they leave
+ * to the loop (or cancel when they fail): the tasks of `instant` end in
+ * their first step, and a few yields let cancelled ones end too, so that
+ * none is left over when the scenario returns. */
+static int race_scenario(void) {
+    int rc = 0;
+    long ids[10] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    void *w = NULL;
+    TRY(cio_first_completed(instant, ids, 3, &w));
+    TRY(cio_first_completed(instant, ids, 10, &w)); /* n > 8: the heap */
+    void *r;
+    int pos;
+    cio_foreach_range_result(r, instant, 0, 3, pos) {}
+    TRY(pos);
+out:
+    for (int i = 0; i < 3; i++)
+        (void)cio_sleep(0);
+    return rc;
+}
+
 /* ---- sync --------------------------------------------------------------- */
 
 static cio_queue *g_q;
@@ -413,6 +439,7 @@ static void test_core(void **state) {
 static void test_combine(void **state) {
     (void)state;
     check_scenario("combine", combine_scenario);
+    check_scenario("race", race_scenario);
 }
 
 static void test_sync(void **state) {

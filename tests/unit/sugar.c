@@ -1,6 +1,8 @@
 /* Unit tests: the short forms of cio/sugar.h - integers as results,
- * re-raising, CIO_TRY, cio_err_name, cio_main, cio_gather_calls /
- * cio_gather_all, cio_close on every kind of object. */
+ * re-raising, CIO_TRY, CIO_TRY_IN / cio_raise_in (a failure with its
+ * context), cio_return_format (a formatted result, never cut), cio_err_name,
+ * cio_main, cio_gather_calls / cio_gather_all, cio_close on every kind of
+ * object. */
 #include "../cio_test.h"
 #include "core/internal.h" /* cio__set_error */
 
@@ -100,6 +102,91 @@ static void test_reraise_and_raise_if(void **state) {
             assert_string_equal(cio_future_error_message(t), msgs[i]);
         cio_close(t);
     }
+    assert_int_equal(cio_close(loop), 0);
+}
+
+/* ---- a failure with its context; a formatted result ---------------------- */
+
+static void *try_in_main(void *arg) {
+    long code = cio_int(arg);
+    cio__set_error(CIO_ETIMEDOUT, "the service did not answer");
+    CIO_TRY_IN((int)code, "service %s", "ipify");
+    return cio_from_int(7);
+}
+
+static void *raise_in_null_fmt(void *arg) {
+    (void)arg;
+    cio__set_error(-EPIPE, "the pipe broke");
+    return cio_raise_in(-EPIPE, NULL);
+}
+
+static char line[16];
+static void *format_main(void *arg) {
+    const char *word = arg;
+    return cio_return_format(line, "<%s>", word);
+}
+
+static void *format_bad(void *arg) {
+    return cio_return_format_n(arg ? line : NULL, arg ? 0 : sizeof line, "x");
+}
+
+static void *format_null_fmt(void *arg) {
+    (void)arg;
+    return cio_return_format_n(line, sizeof line, NULL);
+}
+
+static int run_task(cio_loop *loop, cio_task_fn fn, void *arg, void **result,
+                    char *msg, size_t size) {
+    cio_future *t = cio_create_task_ex(loop, fn, arg, NULL);
+    int rc = cio_loop_run_until_done(loop, t, result);
+    snprintf(msg, size, "%s", rc < 0 ? cio_future_error_message(t) : "");
+    cio_close(t);
+    return rc;
+}
+
+static void test_raise_in_and_format(void **state) {
+    (void)state;
+    cio_loop *loop = cio_loop_new(vt_opts());
+    char msg[256];
+    void *r = NULL;
+    /* the recorded message of the same code, with its context */
+    assert_int_equal(run_task(loop, try_in_main, cio_from_int(CIO_ETIMEDOUT),
+                              &r, msg, sizeof msg),
+                     CIO_ETIMEDOUT);
+    assert_string_equal(msg, "service ipify: the service did not answer");
+    /* another code: its cio_strerror */
+    assert_int_equal(run_task(loop, try_in_main, cio_from_int(CIO_EINVAL), &r,
+                              msg, sizeof msg),
+                     CIO_EINVAL);
+    assert_string_equal(msg, "service ipify: Invalid argument");
+    /* no failure: the task goes on */
+    assert_int_equal(
+        run_task(loop, try_in_main, cio_from_int(0), &r, msg, sizeof msg), 0);
+    assert_int_equal(cio_int(r), 7);
+    assert_null(cio_raise_in(0, "nothing"));
+    assert_null(cio_raise_in(5, NULL));
+    assert_int_equal(
+        run_task(loop, raise_in_null_fmt, NULL, &r, msg, sizeof msg), -EPIPE);
+    assert_string_equal(msg, "the pipe broke");
+
+    /* a formatted result: in the buffer, or a failure, never cut */
+    assert_int_equal(run_task(loop, format_main, "ipify", &r, msg, sizeof msg),
+                     0);
+    assert_ptr_equal(r, line);
+    assert_string_equal(line, "<ipify>");
+    assert_int_equal(
+        run_task(loop, format_main, "0123456789abcd", &r, msg, sizeof msg),
+        CIO_EINVAL);
+    assert_string_equal(
+        msg, "cio_return_format: the text needs 17 bytes, the buffer has 16");
+    assert_int_equal(run_task(loop, format_bad, NULL, &r, msg, sizeof msg),
+                     CIO_EINVAL);
+    assert_non_null(strstr(msg, "no buffer"));
+    assert_int_equal(run_task(loop, format_bad, line, &r, msg, sizeof msg),
+                     CIO_EINVAL);
+    assert_int_equal(run_task(loop, format_null_fmt, NULL, &r, msg, sizeof msg),
+                     CIO_EINVAL);
+    assert_non_null(strstr(msg, "NULL format"));
     assert_int_equal(cio_close(loop), 0);
 }
 
@@ -521,6 +608,7 @@ int main(void) {
         CIO_TEST(test_ints),
         CIO_TEST(test_reraise_and_raise_if),
         CIO_TEST(test_err_name),
+        CIO_TEST(test_raise_in_and_format),
         CIO_TEST(test_main),
         CIO_TEST(test_gather_calls),
         CIO_TEST(test_gather_calls_cancelled),
