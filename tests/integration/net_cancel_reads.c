@@ -1,5 +1,6 @@
 /* Cancelling stream reads at random loses no byte: a server sends a large
- * pseudo-random stream (64 MiB; 4 MiB under sanitizers, 1 MiB under
+ * pseudo-random stream (1 GiB, as issue 10 asks; 16 MiB / ct_slow() under
+ * the sanitizers and valgrind: 4 MiB under ASan, 0.8 MiB under TSan and
  * valgrind); the reader alternates read() and readexactly() while another
  * task cancels it at random moments; every cancelled read is retried, and
  * the checksum of what arrives equals the sender's.
@@ -17,14 +18,14 @@ static void sender(cio_stream *s, void *arg) {
     uint64_t *sum = arg;
     static unsigned char chunk[65536];
     uint64_t x = 88172645463325252ull, h = 14695981039346656037ull;
-    for (size_t sent = 0; sent < total; sent += sizeof chunk) {
-        for (size_t i = 0; i < sizeof chunk; i++) {
+    for (size_t sent = 0, m; sent < total; sent += m) {
+        m = total - sent < sizeof chunk ? total - sent : sizeof chunk;
+        for (size_t i = 0; i < m; i++) {
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;
             chunk[i] = (unsigned char)x;
             h = mix(h, chunk[i]);
         }
-        if (cio_stream_write(s, chunk, sizeof chunk) < 0 ||
-            cio_stream_drain(s) < 0)
+        if (cio_stream_write(s, chunk, m) < 0 || cio_stream_drain(s) < 0)
             break;
     }
     *sum = h;
@@ -101,11 +102,9 @@ static void *t_main(void *arg) {
 
 static void test_cancel_reads(void **state) {
     (void)state;
-    total = (size_t)64 << 20;
-    if (CIO_TEST_ASAN || CIO_TEST_TSAN)
-        total = (size_t)4 << 20;
-    if (under_valgrind())
-        total = (size_t)1 << 20;
+    total = (size_t)1 << 30;
+    if (ct_slow() > 1)
+        total = ((size_t)16 << 20) / (size_t)ct_slow();
     assert_int_equal(cio_run(t_main, NULL, NULL), 0);
     checks_assert();
 }
