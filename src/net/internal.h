@@ -160,7 +160,10 @@ struct cio_stream {
     bool freed;        /* nobody outside holds it: free when closed */
 };
 
-size_t cio__buf_len(const cio__buf *b);
+/* (inline: the read and write paths ask it several times per message) */
+static inline size_t cio__buf_len(const cio__buf *b) {
+    return b->end - b->start;
+}
 int cio__buf_append(cio__buf *b, const char *p, size_t n);
 void cio__buf_consume(cio__buf *b, size_t n);
 void cio__buf_free(cio__buf *b);
@@ -187,11 +190,20 @@ void cio__stream_maybe_resume(cio_stream *s);
 /* Record `code` for cio_last_error (the stream's own message if it is the
  * stream's error) and return it. */
 int cio__stream_report(const cio_stream *s, int code, const char *who);
+/* The calling task, on loop; 0 or CIO_ENOTASK / CIO_EWRONGLOOP. (Inline,
+ * on core's thread-locals: every read and drain asks it.) */
+static inline int cio__net_check_task(const cio_loop *loop) {
+    if (!cio__current_task)
+        return CIO_ENOTASK;
+    return cio__running_loop == loop ? 0 : CIO_EWRONGLOOP;
+}
 /* Check that the calling task may wait on s: 0 or a code. */
-int cio__stream_check_task(const cio_stream *s);
+static inline int cio__stream_check_task(const cio_stream *s) {
+    if (!s->reg)
+        return CIO_ELOOPCLOSED;
+    return cio__net_check_task(s->loop);
+}
 
-/* The calling task, on loop; 0 or CIO_ENOTASK / CIO_EWRONGLOOP. */
-int cio__net_check_task(cio_loop *loop);
 /* Resolve host:port (a literal address without the thread pool); 0 or a
  * code with its message recorded. */
 int cio__net_resolve(const char *host, int port, int family, int socktype,

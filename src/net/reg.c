@@ -135,13 +135,6 @@ bool cio__net_reg_closing(const cio__net_reg *r) {
     return r->closing;
 }
 
-int cio__net_check_task(cio_loop *loop) {
-    cio_loop *running = cio_get_running_loop();
-    if (!cio_current_task())
-        return CIO_ENOTASK;
-    return running == loop ? 0 : CIO_EWRONGLOOP;
-}
-
 /* ---- parking with a deadline -------------------------------------------- */
 
 typedef struct park_ctx {

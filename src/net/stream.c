@@ -20,10 +20,6 @@
 
 /* ---- buffers ------------------------------------------------------------ */
 
-size_t cio__buf_len(const cio__buf *b) {
-    return b->end - b->start;
-}
-
 int cio__buf_append(cio__buf *b, const char *p, size_t n) {
     if (b->cap - b->end < n) {
         size_t len = cio__buf_len(b);
@@ -255,7 +251,19 @@ int cio__stream_raw_write(cio_stream *s, const cio_buf *bufs, size_t n) {
     if (!handle_usable(s))
         return CIO_ECLOSED;
     size_t skip = 0;
-    if (!s->writing && !cio__buf_len(&s->wpend)) {
+    if (n == 1 && !s->writing && !cio__buf_len(&s->wpend)) {
+        /* the common case, one buffer and nothing queued: straight out */
+        uv_buf_t ub = uv_buf_init((char *)bufs[0].base, (unsigned)bufs[0].len);
+        int w = uv_try_write(&s->h.stream, &ub, 1);
+        if ((size_t)w == bufs[0].len)
+            return 0;
+        if (w >= 0) {
+            skip = (size_t)w;
+        } else if (w != UV_EAGAIN && w != UV_ENOSYS) {
+            set_error(s, w, NULL);
+            return w;
+        }
+    } else if (!s->writing && !cio__buf_len(&s->wpend)) {
         uv_buf_t ub[16];
         size_t nb = n < 16 ? n : 16;
         for (size_t i = 0; i < nb; i++)
@@ -469,12 +477,6 @@ int cio_stream_free(cio_stream *s) {
     if (!s->closing)
         cio_stream_abort(s);
     return 0;
-}
-
-int cio__stream_check_task(const cio_stream *s) {
-    if (!s->reg)
-        return CIO_ELOOPCLOSED;
-    return cio__net_check_task(s->loop);
 }
 
 int cio_stream_wait_closed(cio_stream *s) {

@@ -14,7 +14,7 @@
 static int check_thread(const cio_stream *s) {
     if (!s->reg)
         return CIO_ELOOPCLOSED;
-    cio_loop *running = cio_get_running_loop();
+    cio_loop *running = cio__running_loop;
     return running && running != s->loop ? CIO_EWRONGLOOP : 0;
 }
 
@@ -22,7 +22,8 @@ static int check_thread(const cio_stream *s) {
 static int wait_data(cio_stream *s) {
     if (s->reader)
         return -EBUSY;
-    int rc = cio__stream_start_reading(s);
+    int rc =
+        s->read_started && !s->read_paused ? 0 : cio__stream_start_reading(s);
     if (rc == 0)
         rc = cio__net_park(s->loop, &s->reader, 0);
     return rc;
