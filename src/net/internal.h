@@ -140,6 +140,10 @@ struct cio_stream {
         uv_connect_t connect;
     } req;
     uv_write_t wreq; /* the one write in flight */
+    /* A reader parked in cio_stream_read with rbuf empty lends its buffer:
+     * the next raw read lands there (no filter), direct_got bytes. */
+    char *direct;
+    size_t direct_cap, direct_got;
     size_t limit, high_water, low_water;
     cio__parking *reader, *drainer, *closer, *filter_waiter;
     const cio__filter_ops *filter;
@@ -165,6 +169,7 @@ static inline size_t cio__buf_len(const cio__buf *b) {
     return b->end - b->start;
 }
 int cio__buf_append(cio__buf *b, const char *p, size_t n);
+int cio__buf_prepend(cio__buf *b, const char *p, size_t n);
 void cio__buf_consume(cio__buf *b, size_t n);
 void cio__buf_free(cio__buf *b);
 

@@ -47,6 +47,24 @@ int cio__buf_append(cio__buf *b, const char *p, size_t n) {
     return 0;
 }
 
+/* Put n bytes back in front of what is buffered. */
+int cio__buf_prepend(cio__buf *b, const char *p, size_t n) {
+    if (b->start >= n) {
+        b->start -= n;
+        memcpy(b->data + b->start, p, n);
+        return 0;
+    }
+    cio__buf t = {0};
+    if (cio__buf_append(&t, p, n) < 0 ||
+        cio__buf_append(&t, b->data + b->start, cio__buf_len(b)) < 0) {
+        cio__buf_free(&t);
+        return CIO_ENOMEM;
+    }
+    cio__buf_free(b);
+    *b = t;
+    return 0;
+}
+
 /* Drop n bytes from the front; an emptied large buffer gives its memory
  * back (an idle connection keeps at most a small one). */
 void cio__buf_consume(cio__buf *b, size_t n) {
@@ -124,6 +142,13 @@ int cio__stream_report(const cio_stream *s, int code, const char *who) {
 static void on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf) {
     (void)size;
     cio_stream *s = h->data;
+    /* (s->reader: the reader is still parked; a loop that abandons the
+     * task clears it, so a stale buffer is never handed out) */
+    if (s->direct && s->reader) {
+        buf->base = s->direct;
+        buf->len = s->direct_cap;
+        return;
+    }
     buf->base = cio__net_reg_scratch(s->reg);
     buf->len = CIO__READ_CHUNK;
 }
@@ -148,6 +173,14 @@ void cio__stream_feed_eof(cio_stream *s) {
 
 static void on_read(uv_stream_t *h, ssize_t n, const uv_buf_t *buf) {
     cio_stream *s = h->data;
+    if (buf->base && buf->base == s->direct) {
+        s->direct = NULL; /* lent once: the next read goes to rbuf */
+        if (n > 0) {
+            s->direct_got = (size_t)n;
+            wake(&s->reader);
+            return;
+        }
+    }
     if (n > 0) {
         if (!s->filter) {
             cio__stream_feed(s, buf->base, (size_t)n);
