@@ -53,9 +53,9 @@ int cio__tls_password_cb(char *buf, int size, int rwflag, void *u) {
         return -1; /* never OpenSSL's prompt on the terminal */
     }
     size_t n = strlen(pw);
-    if (n > (size_t)size)
+    if (size < 1 || n >= (size_t)size)
         return -1;
-    memcpy(buf, pw, n);
+    memcpy(buf, pw, n + 1); /* with its NUL */
     return (int)n;
 }
 
