@@ -268,7 +268,10 @@ static void *t_cancel_both_pending(void *arg) {
     int fds0 = count_fds();
     conn_arg c = {.list = dual_list(&d, port6, port4), .rc = 1};
     cio_future *t = cio_create_task(connector, &c);
-    cio_sleep(0.3); /* both attempts started (delay 0.05), both pending */
+    /* both attempts start (the delay is 0.05 s) and stay pending */
+    for (int i = 0; i < 200 && count_fds() < fds0 + 2; i++)
+        cio_sleep(0.05);
+    cio_sleep(0.1);
     CHECK_INT(c.rc, 1);
     CHECK_INT(count_fds(), fds0 + 2);
     cio_cancel(t, NULL);
