@@ -143,8 +143,9 @@ static void on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf) {
     (void)size;
     cio_stream *s = h->data;
     /* (s->reader: the reader is still parked; a loop that abandons the
-     * task clears it, so a stale buffer is never handed out) */
-    if (s->direct && s->reader) {
+     * task clears it, so a stale buffer is never handed out. A filter
+     * set meanwhile, STARTTLS, takes the raw bytes itself.) */
+    if (s->direct && s->reader && !s->filter) {
         buf->base = s->direct;
         buf->len = s->direct_cap;
         return;

@@ -6,9 +6,13 @@
  *     buffer (ahead of what came after them): nothing lost, nothing
  *     reordered;
  *   - a second reader gets -EBUSY and does not take the lent buffer over;
- *   - a read of fewer bytes than arrived takes only that many.
- * The stream is one end of a socketpair; the test writes the other end. */
+ *   - a read of fewer bytes than arrived takes only that many;
+ *   - STARTTLS while a reader is parked: the TLS bytes go through the new
+ *     filter, not into the lent buffer, and the reader gets the plain text.
+ * The stream is one end of a socketpair; the test writes the other end
+ * (a cio server for STARTTLS). */
 #include "../cio_test.h"
+#include "../tls_helpers.h"
 #include "net/internal.h"
 
 #include <sys/socket.h>
@@ -125,8 +129,83 @@ static void test_two_readers_short_read(void **state) {
     checks_assert();
 }
 
+/* ---- STARTTLS with a reader parked ----------------------------------------
+ */
+
+static tls_certs certs;
+
+static void starttls_server(cio_stream *s, void *arg) {
+    cio_tls_context *ctx = arg;
+    char *line = NULL;
+    if (cio_stream_readline(s, &line) <= 0)
+        return;
+    free(line);
+    cio_stream_write(s, "GO\n", 3);
+    CHECK_INT(cio_stream_start_tls(s, ctx, NULL, 10), 0);
+    CHECK_INT(cio_stream_write(s, "hi", 2), 0);
+    char b[1];
+    cio_stream_read(s, b, 1); /* until the client goes */
+}
+
+static void *t_starttls_parked_reader(void *arg) {
+    (void)arg;
+    cio_tls_context *sctx =
+        cio_tls_context_new(&(cio_tls_options){.server = true,
+                                               .cert_file = certs.server,
+                                               .key_file = certs.server_key});
+    cio_tls_context *cctx =
+        cio_tls_context_new(&(cio_tls_options){.ca_file = certs.ca});
+    CHECK(sctx && cctx);
+    cio_server *srv;
+    CHECK_INT(
+        cio_start_server(starttls_server, sctx, "127.0.0.1", 0, NULL, &srv), 0);
+    rd r = {0};
+    CHECK_INT(
+        cio_open_connection("127.0.0.1", cio_server_port(srv), NULL, &r.s), 0);
+    CHECK_INT(cio_stream_write(r.s, "STARTTLS\n", 9), 0);
+    char *line = NULL;
+    CHECK_INT(cio_stream_readline(r.s, &line), 3);
+    free(line);
+    cio_future *t = cio_create_task(reader, &r);
+    while (!r.s->reader) /* parked, its buffer lent */
+        cio_sleep(0);
+    CHECK_INT(cio_stream_start_tls(r.s, cctx, "localhost", 10), 0);
+    cio_await(t, NULL);
+    cio_release(t);
+    CHECK_INT(r.n, 2);
+    CHECK(memcmp(r.buf, "hi", 2) == 0);
+    cio_stream_close(r.s);
+    cio_stream_wait_closed(r.s);
+    cio_stream_free(r.s);
+    cio_server_close(srv);
+    cio_server_abort_clients(srv);
+    CHECK_INT(cio_server_wait_closed(srv), 0);
+    cio_server_free(srv);
+    cio_tls_context_release(sctx);
+    cio_tls_context_release(cctx);
+    return NULL;
+}
+
+static void test_starttls_parked_reader(void **state) {
+    (void)state;
+    assert_int_equal(cio_run(t_starttls_parked_reader, NULL, NULL), 0);
+    checks_assert();
+}
+
+static int group_setup(void **state) {
+    (void)state;
+    return tls_certs_make(&certs);
+}
+
+static int group_teardown(void **state) {
+    (void)state;
+    tls_certs_remove(&certs);
+    return 0;
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {CIO_TEST(test_cancel_after_landing),
-                                       CIO_TEST(test_two_readers_short_read)};
-    return cmocka_run_group_tests(tests, NULL, NULL);
+                                       CIO_TEST(test_two_readers_short_read),
+                                       CIO_TEST(test_starttls_parked_reader)};
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
