@@ -144,6 +144,7 @@ struct cio_stream {
      * the next raw read lands there (no filter), direct_got bytes. */
     char *direct;
     size_t direct_cap, direct_got;
+    unsigned rx; /* raw reads delivered (a wait that read inline sees it) */
     size_t limit, high_water, low_water;
     cio__parking *reader, *drainer, *closer, *filter_waiter;
     const cio__filter_ops *filter;
@@ -154,6 +155,11 @@ struct cio_stream {
     uint8_t kind;
     bool read_started; /* someone asked for data: raw reading on */
     bool read_paused;  /* rbuf is full: raw reading stopped */
+    bool watched;      /* TCP: in the loop's edge-triggered epoll */
+    bool readable;     /* TCP: an edge came and the socket is not drained */
+    bool hup;          /* TCP: the peer closed or the socket failed: read
+                        * until recv says so (no new edge will come) */
+    bool et_stopped;   /* TCP: reading stopped (EOF, error, close) */
     bool eof;          /* the plain side reached EOF */
     bool writing;      /* wout is in flight */
     bool eof_wanted;   /* write_eof: shut down once the buffers are out */
@@ -184,6 +190,12 @@ void cio__net_list_unlink(cio__net_list *n);
 void cio__net_reg_add_poller(cio__net_reg *r, cio__net_list *n);
 cio__net_list *cio__net_reg_pollers(cio__net_reg *r); /* the list's head */
 bool cio__net_reg_closing(const cio__net_reg *r);
+/* TCP streams' reads (reg.c): add fd to the loop's edge-triggered epoll
+ * (0 or a code) / take it out (before its handle is closed). An edge calls
+ * cio__stream_on_edge(s) from a libuv callback. */
+int cio__net_reg_watch(cio__net_reg *r, cio_stream *s, int fd);
+void cio__net_reg_unwatch(cio__net_reg *r, int fd);
+void cio__stream_on_edge(cio_stream *s, bool hup);
 
 /* Stream internals shared with the server and connect code. */
 cio_stream *cio__stream_new(cio__net_reg *reg, const cio_stream_options *o,

@@ -7,13 +7,16 @@
  * which nothing touches until its callback; then the buffers swap. So a
  * write never suspends and never moves memory libuv is still reading.
  *
- * Reading: raw bytes land in the loop's one scratch buffer and are appended
- * to rbuf (through the filter if there is one). Reading starts when a task
- * first asks for data, stops while rbuf holds more than twice the limit
- * (asyncio's pause_reading) and resumes when a reader waits.
+ * Reading: raw bytes land in the loop's one scratch buffer (or in the
+ * buffer of a reader parked in cio_stream_read) and are appended to rbuf
+ * (through the filter if there is one). Reading starts when a task first
+ * asks for data, stops while rbuf holds more than twice the limit
+ * (asyncio's pause_reading) and resumes when a reader waits. TCP streams
+ * are read from the loop's edge-triggered epoll (reg.c), pipes by libuv.
  */
 #include "net/internal.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -102,8 +105,19 @@ static bool handle_usable(const cio_stream *s) {
 }
 
 static void stop_reading(cio_stream *s) {
-    if (handle_usable(s))
+    if (s->kind == CIO__S_TCP)
+        s->et_stopped = true; /* the edges may come; nobody reads them */
+    else if (handle_usable(s))
         uv_read_stop(&s->h.stream);
+}
+
+/* Out of the edge-triggered epoll before the handle (and fd) closes: a
+ * duplicate of the fd elsewhere would keep the registration alive. */
+static void unwatch(cio_stream *s) {
+    uv_os_fd_t fd;
+    if (s->watched && s->reg && uv_fileno(&s->h.handle, &fd) == 0)
+        cio__net_reg_unwatch(s->reg, fd);
+    s->watched = false;
 }
 
 static void set_error(cio_stream *s, int code, char *msg) {
@@ -204,11 +218,67 @@ static void on_read(uv_stream_t *h, ssize_t n, const uv_buf_t *buf) {
     }
 }
 
+/* TCP: read while the socket has data and someone wants it. A read that
+ * fills less than its buffer drained the socket (the next byte makes a
+ * new edge), as mio assumes; so does EAGAIN. Once the peer has closed
+ * (EPOLLRDHUP, HUP, ERR), no edge follows the last bytes: read on until
+ * recv returns the EOF or the error. */
+static void read_edges(cio_stream *s) {
+    uv_os_fd_t fd;
+    if (uv_fileno(&s->h.handle, &fd) < 0)
+        return;
+    while (s->readable && s->read_started && !s->read_paused &&
+           !s->et_stopped && !s->error && handle_usable(s)) {
+        uv_buf_t b;
+        on_alloc(&s->h.handle, CIO__READ_CHUNK, &b);
+        ssize_t n = recv(fd, b.base, b.len, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            s->readable = false;
+            break;
+        }
+        if (n < (ssize_t)b.len && !s->hup)
+            s->readable = false;
+        if (n <= 0)
+            s->readable = false; /* EOF or the error: reported once */
+        s->rx++;
+        on_read(&s->h.stream, n > 0 ? n : n == 0 ? UV_EOF : -errno, &b);
+    }
+}
+
+void cio__stream_on_edge(cio_stream *s, bool hup) {
+    s->readable = true;
+    s->hup = s->hup || hup;
+    read_edges(s);
+}
+
+static int start_tcp(cio_stream *s) {
+    if (!s->watched) {
+        uv_os_fd_t fd;
+        int rc = uv_fileno(&s->h.handle, &fd);
+        if (rc == 0)
+            rc = cio__net_reg_watch(s->reg, s, fd);
+        if (rc < 0) {
+            set_error(s, rc, NULL);
+            return rc;
+        }
+        s->watched = true; /* (an edge for bytes already there comes) */
+    }
+    s->read_started = true;
+    s->read_paused = false;
+    s->et_stopped = false;
+    read_edges(s); /* what a pause left unread makes no new edge */
+    return 0;
+}
+
 int cio__stream_start_reading(cio_stream *s) {
     if (!handle_usable(s) || s->eof || s->error)
         return 0;
-    if (s->read_started && !s->read_paused)
+    if (s->read_started && !s->read_paused && !s->et_stopped)
         return 0;
+    if (s->kind == CIO__S_TCP)
+        return start_tcp(s);
     int rc = uv_read_start(&s->h.stream, on_alloc, on_read);
     if (rc < 0 && rc != UV_EALREADY) {
         set_error(s, rc, NULL);
@@ -374,6 +444,7 @@ static void really_close(cio_stream *s, bool reset) {
     if (!handle_usable(s))
         return;
     uv_read_stop(&s->h.stream);
+    unwatch(s);
     if (reset && s->kind == CIO__S_TCP && !s->shut &&
         uv_tcp_close_reset(&s->h.tcp, on_close) == 0)
         return;
@@ -484,6 +555,7 @@ int cio__stream_tune_tcp(cio_stream *s, bool nodelay, unsigned keep_alive) {
 
 /* The loop is closing (every task is gone): give the handle back. */
 void cio__stream_loop_closed(cio_stream *s) {
+    unwatch(s);
     cio__net_reg_remove_stream(s->reg, s);
     s->reg = NULL;
     s->closing = true;
@@ -595,8 +667,9 @@ int cio__stream_filter_wait(cio_stream *s, double deadline) {
         return CIO_ECLOSED;
     if (s->filter_waiter)
         return -EBUSY;
+    unsigned rx = s->rx;
     rc = cio__stream_start_reading(s);
-    if (rc == 0)
+    if (rc == 0 && s->rx == rx) /* (it may have read: then look again) */
         rc = cio__net_park(s->loop, &s->filter_waiter, deadline);
     if (rc == 0 && s->error)
         rc = s->error;

@@ -22,9 +22,11 @@ static int check_thread(const cio_stream *s) {
 static int wait_data(cio_stream *s) {
     if (s->reader)
         return -EBUSY;
-    int rc =
-        s->read_started && !s->read_paused ? 0 : cio__stream_start_reading(s);
-    if (rc == 0)
+    unsigned rx = s->rx;
+    int rc = s->read_started && !s->read_paused && !s->et_stopped
+                 ? 0
+                 : cio__stream_start_reading(s);
+    if (rc == 0 && s->rx == rx) /* (it may have read: then look again) */
         rc = cio__net_park(s->loop, &s->reader, 0);
     return rc;
 }

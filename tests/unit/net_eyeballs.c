@@ -135,9 +135,9 @@ static int stuck6_and_server(int *lfd, cio_server **srv) {
     return -1;
 }
 
-/* One refused connect over both families first, so that what the loop
- * opens once (libuv's and the registry's own descriptors) is there before
- * the descriptors are counted. */
+/* One refused connect over both families and one read first, so that
+ * what the loop opens once (libuv's and the registry's own descriptors)
+ * is there before the descriptors are counted. */
 static void warm_up(void) {
     int p6, p4;
     int l6 = listener(AF_INET6, 0, &p6), l4 = listener(AF_INET, 0, &p4);
@@ -148,6 +148,19 @@ static void warm_up(void) {
     cio__net_connect_list(cio__net_reg_get(NULL, "test"), dual_list(&d, p6, p4),
                           NULL, NULL, &s);
     cio_stream_free(s);
+    /* and one read, for the loop's epoll of TCP reads */
+    cio_server *srv;
+    if (cio_start_server(hello, NULL, "127.0.0.1", 0, NULL, &srv) == 0) {
+        if (cio_open_connection("127.0.0.1", cio_server_port(srv), NULL, &s) ==
+            0) {
+            char b[5];
+            cio_stream_readexactly(s, b, 5, NULL);
+            cio_stream_free(s);
+        }
+        cio_server_close(srv);
+        cio_server_wait_closed(srv);
+        cio_server_free(srv);
+    }
 }
 
 /* Let the loop run the close callbacks of what was given up. */
