@@ -190,6 +190,13 @@ void cio__net_list_unlink(cio__net_list *n);
 void cio__net_reg_add_poller(cio__net_reg *r, cio__net_list *n);
 cio__net_list *cio__net_reg_pollers(cio__net_reg *r); /* the list's head */
 bool cio__net_reg_closing(const cio__net_reg *r);
+/* TCP streams are read from an edge-triggered epoll of the loop's own
+ * where there is epoll (Linux); elsewhere libuv reads them as pipes. */
+#if defined(__linux__)
+#define CIO__NET_EPOLL 1
+#else
+#define CIO__NET_EPOLL 0
+#endif
 /* TCP streams' reads (reg.c): add fd to the loop's edge-triggered epoll
  * (0 or a code) / take it out (before its handle is closed). An edge calls
  * cio__stream_on_edge(s) from a libuv callback. */

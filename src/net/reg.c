@@ -11,8 +11,10 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/epoll.h>
 #include <unistd.h>
+#if CIO__NET_EPOLL
+#include <sys/epoll.h>
+#endif
 
 struct cio__net_reg {
     cio_loop *loop;
@@ -205,6 +207,7 @@ int cio__net_park(cio_loop *loop, cio__parking **slot, double deadline) {
  * streams are read from an epoll of their own, edge-triggered as mio's
  * (Tokio): libuv watches that one descriptor. */
 
+#if CIO__NET_EPOLL
 static void on_epoll(uv_poll_t *p, int status, int events) {
     (void)status;
     (void)events;
@@ -256,3 +259,16 @@ void cio__net_reg_unwatch(cio__net_reg *r, int fd) {
     if (r->epoll)
         epoll_ctl(r->efd, EPOLL_CTL_DEL, fd, NULL);
 }
+#else /* no epoll: TCP streams are read by libuv (stream.c) */
+int cio__net_reg_watch(cio__net_reg *r, cio_stream *s, int fd) {
+    (void)r;
+    (void)s;
+    (void)fd;
+    return -ENOSYS;
+}
+
+void cio__net_reg_unwatch(cio__net_reg *r, int fd) {
+    (void)r;
+    (void)fd;
+}
+#endif

@@ -104,8 +104,13 @@ static bool handle_usable(const cio_stream *s) {
     return !s->closed && !uv_is_closing(&s->h.handle);
 }
 
+/* Is s read from the loop's edge-triggered epoll (reg.c)? */
+static bool edge_read(const cio_stream *s) {
+    return CIO__NET_EPOLL && s->kind == CIO__S_TCP;
+}
+
 static void stop_reading(cio_stream *s) {
-    if (s->kind == CIO__S_TCP)
+    if (edge_read(s))
         s->et_stopped = true; /* the edges may come; nobody reads them */
     else if (handle_usable(s))
         uv_read_stop(&s->h.stream);
@@ -277,7 +282,7 @@ int cio__stream_start_reading(cio_stream *s) {
         return 0;
     if (s->read_started && !s->read_paused && !s->et_stopped)
         return 0;
-    if (s->kind == CIO__S_TCP)
+    if (edge_read(s))
         return start_tcp(s);
     int rc = uv_read_start(&s->h.stream, on_alloc, on_read);
     if (rc < 0 && rc != UV_EALREADY) {
