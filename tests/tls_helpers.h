@@ -9,6 +9,11 @@
  *   selfsigned  the same names, signed by its own key
  *   client      CN=cio client (clientAuth), by ca
  *   other_ca    a CA that signed none of these (an untrusted store)
+ *   beta        CN=beta.test, SAN DNS:beta.test + DNS:*.wild.test, by ca
+ *               (a second server identity, for SNI)
+ *   revoked     CN=cio revoked client (clientAuth), by ca, listed in crl
+ *   crl         ca's revocation list (PEM), revoking `revoked` only
+ *   server_key_enc  server's key encrypted (AES-256) with TLS_KEY_PASSWORD
  *
  * Each has NAME (certificate, PEM) and NAME_key (PEM) paths.
  * tls_certs_remove() deletes the files and the directory.
@@ -34,7 +39,12 @@ typedef struct tls_certs {
     char selfsigned[TLS_PATH], selfsigned_key[TLS_PATH];
     char client[TLS_PATH], client_key[TLS_PATH];
     char other_ca[TLS_PATH], other_ca_key[TLS_PATH];
+    char beta[TLS_PATH], beta_key[TLS_PATH];
+    char revoked[TLS_PATH], revoked_key[TLS_PATH];
+    char crl[TLS_PATH], server_key_enc[TLS_PATH];
 } tls_certs;
+
+#define TLS_KEY_PASSWORD "cio-secret"
 
 /* 0, or -1 with a message on stderr. */
 int tls_certs_make(tls_certs *c);

@@ -98,8 +98,11 @@ typedef struct cio_connect_options {
     /* Happy eyeballs (RFC 8305, asyncio's happy_eyeballs_delay): when the
      * name has several addresses, start the next attempt after this many
      * seconds if the previous one has not answered yet, families
-     * interleaved; first to connect wins. 0: 0.25 s as asyncio recommends;
-     * negative: one address after the other (asyncio's None). */
+     * interleaved (an IPv6 address first, then IPv4, ...); first to
+     * connect wins and the attempts still pending are closed at once. An
+     * attempt that fails starts the next without waiting. 0: 0.25 s as
+     * asyncio recommends; negative: one address after the other (asyncio's
+     * None). */
     double happy_eyeballs_delay;
     double timeout;      /* seconds for the whole connect; 0: none */
     bool no_nodelay;     /* leave Nagle on (TCP_NODELAY is on by default) */

@@ -50,6 +50,21 @@ typedef enum cio_tls_client_cert {
     CIO_TLS_CLIENT_CERT_REQUIRED  /* ask, and refuse a client without one */
 } cio_tls_client_cert;
 
+/* A server identity chosen by the name a client asks for (SNI), for
+ * cio_tls_options.sni_certs. */
+typedef struct cio_tls_sni_cert {
+    /* The host name it serves, compared without case: "beta.example",
+     * or a wildcard "*.example" (one label: "a.example", not "example"
+     * nor "a.b.example"). */
+    const char *server_name;
+    /* Its certificate chain (PEM, leaf first) and private key (PEM;
+     * NULL: in cert_file), as cio_tls_options' cert_file / key_file. */
+    const char *cert_file;
+    const char *key_file;
+    /* The key's password; NULL: cio_tls_options.key_password. */
+    const char *key_password;
+} cio_tls_sni_cert;
+
 /* Settings of a context. Zero is the default for every field, so a client
  * needs no options at all (cio_tls_context_new(NULL)). Strings are copied
  * or loaded by cio_tls_context_new; nothing is kept. */
@@ -92,12 +107,45 @@ typedef struct cio_tls_options {
      * OpenSSL's defaults. */
     const char *ciphers;
     const char *ciphersuites;
+
+    /* The password of an encrypted PEM private key (key_file's, or
+     * cert_file's when the key is in it). NULL: the key is not encrypted.
+     * A wrong password fails with CIO_ETLSCONFIG ("cannot load key file
+     * 'k.pem': bad decrypt"), and so does an encrypted key without one
+     * ("... it is encrypted, and no key_password was given"): cio never
+     * asks on the terminal, as OpenSSL does by default. The string is not
+     * kept. */
+    const char *key_password;
+
+    /* Server: more identities, chosen by the name the client sends (SNI),
+     * each loaded (and its key checked against its certificate) by
+     * cio_tls_context_new. The first entry whose server_name matches
+     * wins; a client that sends no name, or a name no entry matches, gets
+     * cert_file's identity. The rest of the handshake (the check of
+     * client certificates, ALPN, versions) is the context's, whichever
+     * identity is chosen. sni_count entries; CIO_EINVAL for a client
+     * context, an entry without server_name or cert_file, or sni_count
+     * without sni_certs. */
+    const cio_tls_sni_cert *sni_certs;
+    size_t sni_count;
+
+    /* Certificate revocation lists (a PEM file, one or more CRLs) to check
+     * the peer's certificate against: a server's clients (client_cert
+     * OPTIONAL or REQUIRED), a client's server. The peer's own certificate
+     * is checked (X509_V_FLAG_CRL_CHECK): one listed fails the handshake
+     * with CIO_ETLSVERIFY ("certificate verify failed: certificate
+     * revoked"; the peer gets the alert "certificate revoked"), and so
+     * does one whose issuer has no CRL in the file ("unable to get
+     * certificate CRL"). CIO_EINVAL on a context that does not verify its
+     * peer; CIO_ETLSCONFIG when the file holds no CRL. */
+    const char *crl_file;
 } cio_tls_options;
 
 /* A new context with `opts` (NULL: a client context with the defaults).
  * New reference. NULL on failure, with cio_last_error() set to CIO_EINVAL
  * for inconsistent options (a server without a certificate, a version
- * below TLS 1.2, a max below the min, an empty or too long ALPN name),
+ * below TLS 1.2, a max below the min, an empty or too long ALPN name, SNI
+ * identities on a client, a CRL file without verification),
  * CIO_ETLSCONFIG when OpenSSL refuses a file or a cipher list (the message
  * names the file and gives OpenSSL's reason: "cannot load certificate
  * file 'x.pem': no such file"), CIO_ENOMEM. */

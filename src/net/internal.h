@@ -140,6 +140,11 @@ struct cio_stream {
         uv_connect_t connect;
     } req;
     uv_write_t wreq; /* the one write in flight */
+    /* A reader parked in cio_stream_read with rbuf empty lends its buffer:
+     * the next raw read lands there (no filter), direct_got bytes. */
+    char *direct;
+    size_t direct_cap, direct_got;
+    unsigned rx; /* raw reads delivered (a wait that read inline sees it) */
     size_t limit, high_water, low_water;
     cio__parking *reader, *drainer, *closer, *filter_waiter;
     const cio__filter_ops *filter;
@@ -150,6 +155,11 @@ struct cio_stream {
     uint8_t kind;
     bool read_started; /* someone asked for data: raw reading on */
     bool read_paused;  /* rbuf is full: raw reading stopped */
+    bool watched;      /* TCP: in the loop's edge-triggered epoll */
+    bool readable;     /* TCP: an edge came and the socket is not drained */
+    bool hup;          /* TCP: the peer closed or the socket failed: read
+                        * until recv says so (no new edge will come) */
+    bool et_stopped;   /* TCP: reading stopped (EOF, error, close) */
     bool eof;          /* the plain side reached EOF */
     bool writing;      /* wout is in flight */
     bool eof_wanted;   /* write_eof: shut down once the buffers are out */
@@ -160,8 +170,12 @@ struct cio_stream {
     bool freed;        /* nobody outside holds it: free when closed */
 };
 
-size_t cio__buf_len(const cio__buf *b);
+/* (inline: the read and write paths ask it several times per message) */
+static inline size_t cio__buf_len(const cio__buf *b) {
+    return b->end - b->start;
+}
 int cio__buf_append(cio__buf *b, const char *p, size_t n);
+int cio__buf_prepend(cio__buf *b, const char *p, size_t n);
 void cio__buf_consume(cio__buf *b, size_t n);
 void cio__buf_free(cio__buf *b);
 
@@ -176,6 +190,19 @@ void cio__net_list_unlink(cio__net_list *n);
 void cio__net_reg_add_poller(cio__net_reg *r, cio__net_list *n);
 cio__net_list *cio__net_reg_pollers(cio__net_reg *r); /* the list's head */
 bool cio__net_reg_closing(const cio__net_reg *r);
+/* TCP streams are read from an edge-triggered epoll of the loop's own
+ * where there is epoll (Linux); elsewhere libuv reads them as pipes. */
+#if defined(__linux__)
+#define CIO__NET_EPOLL 1
+#else
+#define CIO__NET_EPOLL 0
+#endif
+/* TCP streams' reads (reg.c): add fd to the loop's edge-triggered epoll
+ * (0 or a code) / take it out (before its handle is closed). An edge calls
+ * cio__stream_on_edge(s) from a libuv callback. */
+int cio__net_reg_watch(cio__net_reg *r, cio_stream *s, int fd);
+void cio__net_reg_unwatch(cio__net_reg *r, int fd);
+void cio__stream_on_edge(cio_stream *s, bool hup);
 
 /* Stream internals shared with the server and connect code. */
 cio_stream *cio__stream_new(cio__net_reg *reg, const cio_stream_options *o,
@@ -187,11 +214,24 @@ void cio__stream_maybe_resume(cio_stream *s);
 /* Record `code` for cio_last_error (the stream's own message if it is the
  * stream's error) and return it. */
 int cio__stream_report(const cio_stream *s, int code, const char *who);
+/* The calling task, on loop; 0 or CIO_ENOTASK / CIO_EWRONGLOOP. (Inline,
+ * on core's thread-locals: every read and drain asks it.) */
+static inline int cio__net_check_task(const cio_loop *loop) {
+    if (!cio__current_task)
+        return CIO_ENOTASK;
+    /* the waits of src/net keep their records on the task's stack, which
+     * a compact task gives up while it waits */
+    if (cio__compact_current())
+        return cio__compact_refuse("a socket wait");
+    return cio__running_loop == loop ? 0 : CIO_EWRONGLOOP;
+}
 /* Check that the calling task may wait on s: 0 or a code. */
-int cio__stream_check_task(const cio_stream *s);
+static inline int cio__stream_check_task(const cio_stream *s) {
+    if (!s->reg)
+        return CIO_ELOOPCLOSED;
+    return cio__net_check_task(s->loop);
+}
 
-/* The calling task, on loop; 0 or CIO_ENOTASK / CIO_EWRONGLOOP. */
-int cio__net_check_task(cio_loop *loop);
 /* Resolve host:port (a literal address without the thread pool); 0 or a
  * code with its message recorded. */
 int cio__net_resolve(const char *host, int port, int family, int socktype,

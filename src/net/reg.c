@@ -8,8 +8,13 @@
  */
 #include "net/internal.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
+#if CIO__NET_EPOLL
+#include <sys/epoll.h>
+#endif
 
 struct cio__net_reg {
     cio_loop *loop;
@@ -17,6 +22,8 @@ struct cio__net_reg {
     cio__net_list others;  /* servers, UDP endpoints */
     cio__net_list pollers; /* fd pollers (fdwait.c) */
     char *scratch;         /* the loop's one raw read buffer */
+    uv_poll_t *epoll;      /* libuv's watch on efd, or NULL */
+    int efd;               /* edge-triggered epoll of TCP streams */
     bool closing;
 };
 
@@ -34,6 +41,10 @@ static void ignore_sigpipe(void) {
     }
 }
 
+static void free_handle(uv_handle_t *h) {
+    free(h);
+}
+
 static void reg_hook(cio_loop *loop, int when, void *arg) {
     (void)loop;
     cio__net_reg *r = arg;
@@ -49,6 +60,10 @@ static void reg_hook(cio_loop *loop, int when, void *arg) {
             cio__net_list_unlink(n);
             n->on_loop_close(n);
         }
+    }
+    if (r->epoll) {
+        uv_close((uv_handle_t *)r->epoll, free_handle);
+        close(r->efd);
     }
     free(r->scratch);
     free(r);
@@ -135,17 +150,6 @@ bool cio__net_reg_closing(const cio__net_reg *r) {
     return r->closing;
 }
 
-int cio__net_check_task(cio_loop *loop) {
-    cio_loop *running = cio_get_running_loop();
-    if (!cio_current_task())
-        return CIO_ENOTASK;
-    /* the waits of src/net keep their records on the task's stack, which
-     * a compact task gives up while it waits */
-    if (cio__compact_current())
-        return cio__compact_refuse("a socket wait");
-    return running == loop ? 0 : CIO_EWRONGLOOP;
-}
-
 /* ---- parking with a deadline -------------------------------------------- */
 
 typedef struct park_ctx {
@@ -195,3 +199,76 @@ int cio__net_park(cio_loop *loop, cio__parking **slot, double deadline) {
         return CIO_ETIMEDOUT;
     return rc;
 }
+
+/* ---- TCP reads, edge-triggered -------------------------------------------
+ * libuv's epoll is level-triggered: a socket that was readable is polled
+ * again in the next epoll_wait even when its data was read, which costs
+ * about as much per message as the rest of the user-space path (W4). TCP
+ * streams are read from an epoll of their own, edge-triggered as mio's
+ * (Tokio): libuv watches that one descriptor. */
+
+#if CIO__NET_EPOLL
+static void on_epoll(uv_poll_t *p, int status, int events) {
+    (void)status;
+    (void)events;
+    cio__net_reg *r = p->data;
+    struct epoll_event ev[64];
+    int n;
+    do {
+        n = epoll_wait(r->efd, ev, 64, 0);
+        for (int i = 0; i < n; i++)
+            cio__stream_on_edge(ev[i].data.ptr,
+                                (ev[i].events & ~(uint32_t)EPOLLIN) != 0);
+    } while (n == 64);
+}
+
+static int epoll_setup(cio__net_reg *r) {
+    r->efd = epoll_create1(EPOLL_CLOEXEC);
+    if (r->efd < 0)
+        return -errno;
+    uv_poll_t *p = malloc(sizeof *p);
+    int rc = p ? uv_poll_init(cio_loop_uv(r->loop), p, r->efd) : CIO_ENOMEM;
+    if (rc == 0) {
+        p->data = r;
+        rc = uv_poll_start(p, UV_READABLE, on_epoll);
+        if (rc < 0) {
+            uv_close((uv_handle_t *)p, free_handle);
+            p = NULL;
+        }
+    } else {
+        free(p);
+    }
+    if (rc < 0) {
+        close(r->efd);
+        return rc;
+    }
+    r->epoll = p;
+    return 0;
+}
+
+int cio__net_reg_watch(cio__net_reg *r, cio_stream *s, int fd) {
+    int rc = r->epoll ? 0 : epoll_setup(r);
+    if (rc < 0)
+        return rc;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET,
+                             .data.ptr = s};
+    return epoll_ctl(r->efd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+void cio__net_reg_unwatch(cio__net_reg *r, int fd) {
+    if (r->epoll)
+        epoll_ctl(r->efd, EPOLL_CTL_DEL, fd, NULL);
+}
+#else /* no epoll: TCP streams are read by libuv (stream.c) */
+int cio__net_reg_watch(cio__net_reg *r, cio_stream *s, int fd) {
+    (void)r;
+    (void)s;
+    (void)fd;
+    return -ENOSYS;
+}
+
+void cio__net_reg_unwatch(cio__net_reg *r, int fd) {
+    (void)r;
+    (void)fd;
+}
+#endif

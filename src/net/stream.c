@@ -7,22 +7,21 @@
  * which nothing touches until its callback; then the buffers swap. So a
  * write never suspends and never moves memory libuv is still reading.
  *
- * Reading: raw bytes land in the loop's one scratch buffer and are appended
- * to rbuf (through the filter if there is one). Reading starts when a task
- * first asks for data, stops while rbuf holds more than twice the limit
- * (asyncio's pause_reading) and resumes when a reader waits.
+ * Reading: raw bytes land in the loop's one scratch buffer (or in the
+ * buffer of a reader parked in cio_stream_read) and are appended to rbuf
+ * (through the filter if there is one). Reading starts when a task first
+ * asks for data, stops while rbuf holds more than twice the limit
+ * (asyncio's pause_reading) and resumes when a reader waits. TCP streams
+ * are read from the loop's edge-triggered epoll (reg.c), pipes by libuv.
  */
 #include "net/internal.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 /* ---- buffers ------------------------------------------------------------ */
-
-size_t cio__buf_len(const cio__buf *b) {
-    return b->end - b->start;
-}
 
 int cio__buf_append(cio__buf *b, const char *p, size_t n) {
     if (b->cap - b->end < n) {
@@ -48,6 +47,24 @@ int cio__buf_append(cio__buf *b, const char *p, size_t n) {
     if (n)
         memcpy(b->data + b->end, p, n);
     b->end += n;
+    return 0;
+}
+
+/* Put n bytes back in front of what is buffered. */
+int cio__buf_prepend(cio__buf *b, const char *p, size_t n) {
+    if (b->start >= n) {
+        b->start -= n;
+        memcpy(b->data + b->start, p, n);
+        return 0;
+    }
+    cio__buf t = {0};
+    if (cio__buf_append(&t, p, n) < 0 ||
+        cio__buf_append(&t, b->data + b->start, cio__buf_len(b)) < 0) {
+        cio__buf_free(&t);
+        return CIO_ENOMEM;
+    }
+    cio__buf_free(b);
+    *b = t;
     return 0;
 }
 
@@ -87,9 +104,25 @@ static bool handle_usable(const cio_stream *s) {
     return !s->closed && !uv_is_closing(&s->h.handle);
 }
 
+/* Is s read from the loop's edge-triggered epoll (reg.c)? */
+static bool edge_read(const cio_stream *s) {
+    return CIO__NET_EPOLL && s->kind == CIO__S_TCP;
+}
+
 static void stop_reading(cio_stream *s) {
-    if (handle_usable(s))
+    if (edge_read(s))
+        s->et_stopped = true; /* the edges may come; nobody reads them */
+    else if (handle_usable(s))
         uv_read_stop(&s->h.stream);
+}
+
+/* Out of the edge-triggered epoll before the handle (and fd) closes: a
+ * duplicate of the fd elsewhere would keep the registration alive. */
+static void unwatch(cio_stream *s) {
+    uv_os_fd_t fd;
+    if (s->watched && s->reg && uv_fileno(&s->h.handle, &fd) == 0)
+        cio__net_reg_unwatch(s->reg, fd);
+    s->watched = false;
 }
 
 static void set_error(cio_stream *s, int code, char *msg) {
@@ -128,6 +161,14 @@ int cio__stream_report(const cio_stream *s, int code, const char *who) {
 static void on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf) {
     (void)size;
     cio_stream *s = h->data;
+    /* (s->reader: the reader is still parked; a loop that abandons the
+     * task clears it, so a stale buffer is never handed out. A filter
+     * set meanwhile, STARTTLS, takes the raw bytes itself.) */
+    if (s->direct && s->reader && !s->filter) {
+        buf->base = s->direct;
+        buf->len = s->direct_cap;
+        return;
+    }
     buf->base = cio__net_reg_scratch(s->reg);
     buf->len = CIO__READ_CHUNK;
 }
@@ -152,6 +193,14 @@ void cio__stream_feed_eof(cio_stream *s) {
 
 static void on_read(uv_stream_t *h, ssize_t n, const uv_buf_t *buf) {
     cio_stream *s = h->data;
+    if (buf->base && buf->base == s->direct) {
+        s->direct = NULL; /* lent once: the next read goes to rbuf */
+        if (n > 0) {
+            s->direct_got = (size_t)n;
+            wake(&s->reader);
+            return;
+        }
+    }
     if (n > 0) {
         if (!s->filter) {
             cio__stream_feed(s, buf->base, (size_t)n);
@@ -174,11 +223,67 @@ static void on_read(uv_stream_t *h, ssize_t n, const uv_buf_t *buf) {
     }
 }
 
+/* TCP: read while the socket has data and someone wants it. A read that
+ * fills less than its buffer drained the socket (the next byte makes a
+ * new edge), as mio assumes; so does EAGAIN. Once the peer has closed
+ * (EPOLLRDHUP, HUP, ERR), no edge follows the last bytes: read on until
+ * recv returns the EOF or the error. */
+static void read_edges(cio_stream *s) {
+    uv_os_fd_t fd;
+    if (uv_fileno(&s->h.handle, &fd) < 0)
+        return;
+    while (s->readable && s->read_started && !s->read_paused &&
+           !s->et_stopped && !s->error && handle_usable(s)) {
+        uv_buf_t b;
+        on_alloc(&s->h.handle, CIO__READ_CHUNK, &b);
+        ssize_t n = recv(fd, b.base, b.len, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            s->readable = false;
+            break;
+        }
+        if (n < (ssize_t)b.len && !s->hup)
+            s->readable = false;
+        if (n <= 0)
+            s->readable = false; /* EOF or the error: reported once */
+        s->rx++;
+        on_read(&s->h.stream, n > 0 ? n : n == 0 ? UV_EOF : -errno, &b);
+    }
+}
+
+void cio__stream_on_edge(cio_stream *s, bool hup) {
+    s->readable = true;
+    s->hup = s->hup || hup;
+    read_edges(s);
+}
+
+static int start_tcp(cio_stream *s) {
+    if (!s->watched) {
+        uv_os_fd_t fd;
+        int rc = uv_fileno(&s->h.handle, &fd);
+        if (rc == 0)
+            rc = cio__net_reg_watch(s->reg, s, fd);
+        if (rc < 0) {
+            set_error(s, rc, NULL);
+            return rc;
+        }
+        s->watched = true; /* (an edge for bytes already there comes) */
+    }
+    s->read_started = true;
+    s->read_paused = false;
+    s->et_stopped = false;
+    read_edges(s); /* what a pause left unread makes no new edge */
+    return 0;
+}
+
 int cio__stream_start_reading(cio_stream *s) {
     if (!handle_usable(s) || s->eof || s->error)
         return 0;
-    if (s->read_started && !s->read_paused)
+    if (s->read_started && !s->read_paused && !s->et_stopped)
         return 0;
+    if (edge_read(s))
+        return start_tcp(s);
     int rc = uv_read_start(&s->h.stream, on_alloc, on_read);
     if (rc < 0 && rc != UV_EALREADY) {
         set_error(s, rc, NULL);
@@ -255,7 +360,19 @@ int cio__stream_raw_write(cio_stream *s, const cio_buf *bufs, size_t n) {
     if (!handle_usable(s))
         return CIO_ECLOSED;
     size_t skip = 0;
-    if (!s->writing && !cio__buf_len(&s->wpend)) {
+    if (n == 1 && !s->writing && !cio__buf_len(&s->wpend)) {
+        /* the common case, one buffer and nothing queued: straight out */
+        uv_buf_t ub = uv_buf_init((char *)bufs[0].base, (unsigned)bufs[0].len);
+        int w = uv_try_write(&s->h.stream, &ub, 1);
+        if ((size_t)w == bufs[0].len)
+            return 0;
+        if (w >= 0) {
+            skip = (size_t)w;
+        } else if (w != UV_EAGAIN && w != UV_ENOSYS) {
+            set_error(s, w, NULL);
+            return w;
+        }
+    } else if (!s->writing && !cio__buf_len(&s->wpend)) {
         uv_buf_t ub[16];
         size_t nb = n < 16 ? n : 16;
         for (size_t i = 0; i < nb; i++)
@@ -332,6 +449,7 @@ static void really_close(cio_stream *s, bool reset) {
     if (!handle_usable(s))
         return;
     uv_read_stop(&s->h.stream);
+    unwatch(s);
     if (reset && s->kind == CIO__S_TCP && !s->shut &&
         uv_tcp_close_reset(&s->h.tcp, on_close) == 0)
         return;
@@ -442,6 +560,7 @@ int cio__stream_tune_tcp(cio_stream *s, bool nodelay, unsigned keep_alive) {
 
 /* The loop is closing (every task is gone): give the handle back. */
 void cio__stream_loop_closed(cio_stream *s) {
+    unwatch(s);
     cio__net_reg_remove_stream(s->reg, s);
     s->reg = NULL;
     s->closing = true;
@@ -469,12 +588,6 @@ int cio_stream_free(cio_stream *s) {
     if (!s->closing)
         cio_stream_abort(s);
     return 0;
-}
-
-int cio__stream_check_task(const cio_stream *s) {
-    if (!s->reg)
-        return CIO_ELOOPCLOSED;
-    return cio__net_check_task(s->loop);
 }
 
 int cio_stream_wait_closed(cio_stream *s) {
@@ -559,8 +672,9 @@ int cio__stream_filter_wait(cio_stream *s, double deadline) {
         return CIO_ECLOSED;
     if (s->filter_waiter)
         return -EBUSY;
+    unsigned rx = s->rx;
     rc = cio__stream_start_reading(s);
-    if (rc == 0)
+    if (rc == 0 && s->rx == rx) /* (it may have read: then look again) */
         rc = cio__net_park(s->loop, &s->filter_waiter, deadline);
     if (rc == 0 && s->error)
         rc = s->error;

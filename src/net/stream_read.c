@@ -14,7 +14,7 @@
 static int check_thread(const cio_stream *s) {
     if (!s->reg)
         return CIO_ELOOPCLOSED;
-    cio_loop *running = cio_get_running_loop();
+    cio_loop *running = cio__running_loop;
     return running && running != s->loop ? CIO_EWRONGLOOP : 0;
 }
 
@@ -22,10 +22,40 @@ static int check_thread(const cio_stream *s) {
 static int wait_data(cio_stream *s) {
     if (s->reader)
         return -EBUSY;
-    int rc = cio__stream_start_reading(s);
-    if (rc == 0)
+    unsigned rx = s->rx;
+    int rc = s->read_started && !s->read_paused && !s->et_stopped
+                 ? 0
+                 : cio__stream_start_reading(s);
+    if (rc == 0 && s->rx == rx) /* (it may have read: then look again) */
         rc = cio__net_park(s->loop, &s->reader, 0);
     return rc;
+}
+
+/* wait_data, lending buf to the raw read (the W4 path: no copy through
+ * rbuf). Returns the bytes that landed in buf (*rc 0), or 0 with *rc the
+ * wait's result. Bytes that landed while the wait was being cancelled go
+ * back in front of rbuf, so a cancelled read consumes nothing. */
+static ssize_t wait_direct(cio_stream *s, void *buf, size_t n, int *rc) {
+    if (s->reader) { /* another task reads: its buffer is lent, not ours */
+        *rc = -EBUSY;
+        return 0;
+    }
+    s->direct = buf;
+    s->direct_cap = n < CIO__READ_CHUNK ? n : CIO__READ_CHUNK;
+    s->direct_got = 0;
+    *rc = wait_data(s);
+    size_t got = s->direct_got;
+    s->direct = NULL;
+    s->direct_got = 0;
+    if (!got)
+        return 0;
+    if (*rc == 0)
+        return (ssize_t)got;
+    if (cio__buf_prepend(&s->rbuf, buf, got) < 0) {
+        cio__stream_fail(s, CIO_ENOMEM, NULL);
+        *rc = CIO_ENOMEM;
+    }
+    return 0;
 }
 
 /* What stops a read that found too little: the error, CIO_ECLOSED, or 0
@@ -70,7 +100,14 @@ ssize_t cio_stream_read(cio_stream *s, void *buf, size_t n) {
             return cio__stream_report(s, rc, who);
         if (s->eof)
             return 0;
-        if ((rc = wait_data(s)) < 0)
+        if (!s->filter) { /* the next raw read may land in buf itself */
+            ssize_t got = wait_direct(s, buf, n, &rc);
+            if (got)
+                return got;
+        } else {
+            rc = wait_data(s);
+        }
+        if (rc < 0)
             return cio__stream_report(s, rc, who);
     }
 }

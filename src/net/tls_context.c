@@ -19,6 +19,7 @@ struct cio_tls_context {
     bool verify;
     unsigned char *alpn; /* wire format (length-prefixed names) or NULL */
     unsigned alpn_len;
+    cio__tls_sni *sni; /* a server's identities by name, or NULL */
 };
 
 SSL_CTX *cio__tls_context_ssl(const cio_tls_context *ctx) {
@@ -172,10 +173,19 @@ static int load_identity(cio_tls_context *ctx, const cio_tls_options *o) {
         err = check_readable("key file", key);
     if (err)
         return err;
+    /* the key's password, if any; without one OpenSSL would prompt */
+    SSL_CTX_set_default_passwd_cb(ctx->ssl, cio__tls_password_cb);
+    SSL_CTX_set_default_passwd_cb_userdata(ctx->ssl, (void *)o->key_password);
     if (SSL_CTX_use_certificate_chain_file(ctx->ssl, o->cert_file) != 1)
         return config_error("certificate file", o->cert_file);
     /* (this also checks that the key matches the certificate) */
-    if (SSL_CTX_use_PrivateKey_file(ctx->ssl, key, SSL_FILETYPE_PEM) != 1)
+    cio__tls_password_was_missing();
+    int ok = SSL_CTX_use_PrivateKey_file(ctx->ssl, key, SSL_FILETYPE_PEM);
+    /* the password is not kept: the options' string may go away */
+    SSL_CTX_set_default_passwd_cb_userdata(ctx->ssl, NULL);
+    if (ok != 1 && cio__tls_password_was_missing())
+        return cio__tls_key_needs_password(key);
+    if (ok != 1)
         return config_error("key file", key);
     return 0;
 }
@@ -205,6 +215,24 @@ static int load_trust(cio_tls_context *ctx, const cio_tls_options *o) {
     return 0;
 }
 
+/* Revocation lists for the peer's certificate (its own, not its chain). */
+static int load_crls(cio_tls_context *ctx, const char *path) {
+    if (!ctx->verify) {
+        cio__set_error(CIO_EINVAL, "cio_tls_context_new: crl_file on a "
+                                   "context that does not verify its peer");
+        return CIO_EINVAL;
+    }
+    int err = check_readable("CRL file", path);
+    if (err)
+        return err;
+    X509_STORE *store = SSL_CTX_get_cert_store(ctx->ssl);
+    X509_LOOKUP *lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
+    if (!lookup || X509_load_crl_file(lookup, path, X509_FILETYPE_PEM) <= 0)
+        return config_error("CRL file", path);
+    X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+    return 0;
+}
+
 static int set_verify(cio_tls_context *ctx, const cio_tls_options *o) {
     int mode = SSL_VERIFY_NONE;
     if (ctx->server) {
@@ -224,9 +252,10 @@ static int set_verify(cio_tls_context *ctx, const cio_tls_options *o) {
     }
     ctx->verify = mode != SSL_VERIFY_NONE;
     SSL_CTX_set_verify(ctx->ssl, mode, NULL);
-    if (ctx->verify)
-        return load_trust(ctx, o);
-    return 0;
+    int err = ctx->verify ? load_trust(ctx, o) : 0;
+    if (!err && o->crl_file)
+        err = load_crls(ctx, o->crl_file);
+    return err;
 }
 
 static int set_ciphers(cio_tls_context *ctx, const cio_tls_options *o) {
@@ -253,8 +282,11 @@ static int configure(cio_tls_context *ctx, const cio_tls_options *o) {
         err = set_verify(ctx, o);
     if (!err && o->alpn)
         err = build_alpn(ctx, o->alpn);
+    if (!err)
+        err = cio__tls_sni_load(o, &ctx->sni);
     if (err)
         return err;
+    cio__tls_sni_install(ctx->ssl, ctx->sni);
     if (ctx->alpn && ctx->server)
         SSL_CTX_set_alpn_select_cb(ctx->ssl, alpn_select, ctx);
     else if (ctx->alpn &&
@@ -293,6 +325,7 @@ cio_tls_context *cio_tls_context_new(const cio_tls_options *opts) {
     if (configure(ctx, o) != 0) {
         ERR_clear_error();
         SSL_CTX_free(ctx->ssl);
+        cio__tls_sni_free(ctx->sni);
         free(ctx->alpn);
         free(ctx);
         return NULL;
@@ -311,6 +344,7 @@ void cio_tls_context_release(cio_tls_context *ctx) {
         atomic_fetch_sub_explicit(&ctx->refs, 1, memory_order_acq_rel) != 1)
         return;
     SSL_CTX_free(ctx->ssl);
+    cio__tls_sni_free(ctx->sni);
     free(ctx->alpn);
     free(ctx);
 }

@@ -37,6 +37,21 @@ bool cio__tls_context_verifies(const cio_tls_context *ctx);
  * the queue is cleared. */
 void cio__tls_openssl_reason(char *buf, size_t cap);
 
+/* A server's SNI identities (tls_sni.c). load: from o->sni_certs (NULL
+ * when there are none), 0 or a code with its message; install: OpenSSL's
+ * server-name callback on ssl (nothing for NULL); free accepts NULL. */
+typedef struct cio__tls_sni cio__tls_sni;
+int cio__tls_sni_load(const cio_tls_options *o, cio__tls_sni **out);
+void cio__tls_sni_install(struct ssl_ctx_st *ssl, cio__tls_sni *t);
+void cio__tls_sni_free(cio__tls_sni *t);
+/* OpenSSL's pem_password_cb: u is the password, NULL for none (then the
+ * load fails instead of OpenSSL asking on the terminal). */
+int cio__tls_password_cb(char *buf, int size, int rwflag, void *u);
+/* Whether the callback was asked for a password it did not have since the
+ * last call (clears the flag); the error for that case (CIO_ETLSCONFIG). */
+bool cio__tls_password_was_missing(void);
+int cio__tls_key_needs_password(const char *path);
+
 /* More ciphertext from the peer is needed before the call can go on (flush
  * the pending output first). Not an error, and never returned to users;
  * negative so that a read's byte count cannot be mistaken for it (the last

@@ -120,6 +120,48 @@ static bool make(tls_certs *c, const char *name, const cert_spec *s,
     return ok;
 }
 
+/* The key again, encrypted with TLS_KEY_PASSWORD. */
+static bool write_enc_key(const char *path, EVP_PKEY *key) {
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return false;
+    static const char pw[] = TLS_KEY_PASSWORD;
+    bool ok = PEM_write_PrivateKey(f, key, EVP_aes_256_cbc(),
+                                   (const unsigned char *)pw,
+                                   (int)sizeof pw - 1, NULL, NULL) == 1;
+    return fclose(f) == 0 && ok;
+}
+
+/* ca's CRL (valid from yesterday for 30 days) revoking `revoked`. */
+static bool write_crl(const char *path, X509 *ca, EVP_PKEY *ca_key,
+                      X509 *revoked) {
+    X509_CRL *crl = X509_CRL_new();
+    X509_REVOKED *r = X509_REVOKED_new();
+    ASN1_TIME *last = X509_gmtime_adj(NULL, -86400);
+    ASN1_TIME *next = X509_gmtime_adj(NULL, 30 * 86400);
+    bool ok =
+        crl && r && last && next && X509_CRL_set_version(crl, 1) &&
+        X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca)) &&
+        X509_CRL_set1_lastUpdate(crl, last) &&
+        X509_CRL_set1_nextUpdate(crl, next) &&
+        X509_REVOKED_set_serialNumber(r, X509_get_serialNumber(revoked)) &&
+        X509_REVOKED_set_revocationDate(r, last) &&
+        X509_CRL_add0_revoked(crl, r);
+    if (ok)
+        r = NULL; /* the CRL's now */
+    ok = ok && X509_CRL_sort(crl) &&
+         X509_CRL_sign(crl, ca_key, EVP_sha256()) > 0;
+    FILE *f = ok ? fopen(path, "w") : NULL;
+    ok = f && PEM_write_X509_CRL(f, crl) == 1;
+    if (f && fclose(f) != 0)
+        ok = false;
+    X509_REVOKED_free(r);
+    X509_CRL_free(crl);
+    ASN1_TIME_free(last);
+    ASN1_TIME_free(next);
+    return ok;
+}
+
 int tls_certs_make(tls_certs *c) {
     memset(c, 0, sizeof *c);
     const char *tmp = getenv("TMPDIR");
@@ -138,22 +180,42 @@ int tls_certs_make(tls_certs *c) {
                          false,       -3 * day, -2 * day};
     cert_spec client = {"cio client", NULL, "clientAuth",
                         false,        -day, 30 * day};
-    X509 *ca_cert = NULL;
-    EVP_PKEY *ca_key = NULL;
+    cert_spec beta = {"beta.test",  "DNS:beta.test,DNS:*.wild.test",
+                      "serverAuth", false,
+                      -day,         30 * day};
+    cert_spec revoked = {
+        "cio revoked client", NULL, "clientAuth", false, -day, 30 * day};
+    X509 *ca_cert = NULL, *revoked_cert = NULL;
+    EVP_PKEY *ca_key = NULL, *server_key = NULL;
     bool ok =
         make(c, "ca", &ca, NULL, NULL, c->ca, c->ca_key, &ca_cert, &ca_key) &&
         make(c, "other_ca", &other, NULL, NULL, c->other_ca, c->other_ca_key,
              NULL, NULL) &&
         make(c, "server", &server, ca_cert, ca_key, c->server, c->server_key,
-             NULL, NULL) &&
+             NULL, &server_key) &&
         make(c, "expired", &expired, ca_cert, ca_key, c->expired,
              c->expired_key, NULL, NULL) &&
         make(c, "selfsigned", &server, NULL, NULL, c->selfsigned,
              c->selfsigned_key, NULL, NULL) &&
         make(c, "client", &client, ca_cert, ca_key, c->client, c->client_key,
-             NULL, NULL);
+             NULL, NULL) &&
+        make(c, "beta", &beta, ca_cert, ca_key, c->beta, c->beta_key, NULL,
+             NULL) &&
+        make(c, "revoked", &revoked, ca_cert, ca_key, c->revoked,
+             c->revoked_key, &revoked_cert, NULL);
+    if (ok) {
+        snprintf(c->crl, TLS_PATH, "%s/ca.crl", c->dir);
+        snprintf(c->server_key_enc, TLS_PATH, "%s/server_enc.key", c->dir);
+        ok = write_crl(c->crl, ca_cert, ca_key, revoked_cert) &&
+             write_enc_key(c->server_key_enc, server_key);
+        if (!ok)
+            fprintf(stderr, "tls_certs_make: cannot make the CRL or the "
+                            "encrypted key\n");
+    }
     X509_free(ca_cert);
+    X509_free(revoked_cert);
     EVP_PKEY_free(ca_key);
+    EVP_PKEY_free(server_key);
     if (!ok) {
         tls_certs_remove(c);
         return -1;
@@ -162,10 +224,12 @@ int tls_certs_make(tls_certs *c) {
 }
 
 void tls_certs_remove(tls_certs *c) {
-    const char *files[] = {c->ca,         c->ca_key,         c->server,
-                           c->server_key, c->expired,        c->expired_key,
-                           c->selfsigned, c->selfsigned_key, c->client,
-                           c->client_key, c->other_ca,       c->other_ca_key};
+    const char *files[] = {
+        c->ca,      c->ca_key,        c->server,     c->server_key,
+        c->expired, c->expired_key,   c->selfsigned, c->selfsigned_key,
+        c->client,  c->client_key,    c->other_ca,   c->other_ca_key,
+        c->beta,    c->beta_key,      c->revoked,    c->revoked_key,
+        c->crl,     c->server_key_enc};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         if (files[i][0])
             unlink(files[i]);
