@@ -56,15 +56,19 @@ static inline cio__node *cio__queue_pop(cio__queue *q) {
 
 /* ---- timers ------------------------------------------------------------- */
 
-#define CIO__NOT_ARMED SIZE_MAX
+#define CIO__NOT_ARMED UINT32_MAX
 /* The deadline of a sleep of INFINITY (and of any that saturates): such a
  * timer never fires, and the idle loop does not count it as a timer. */
 #define CIO__NEVER UINT64_MAX
 
+/* 16 bytes in every task: the arming order of two timers with the same
+ * deadline is the sign of the difference of their 32-bit sequence
+ * numbers, right as long as they were armed fewer than 2^31 arms apart;
+ * the heap holds fewer than 2^32 - 1 timers (cio__timer_reserve). */
 typedef struct cio__timer {
-    uint64_t when; /* loop clock, nanoseconds */
-    uint64_t seq;  /* ties keep the order timers were armed in */
-    size_t index;  /* position in the heap, CIO__NOT_ARMED when not in it */
+    uint64_t when;  /* loop clock, nanoseconds */
+    uint32_t seq;   /* ties keep the order timers were armed in */
+    uint32_t index; /* position in the heap, CIO__NOT_ARMED when not in it */
 } cio__timer;
 
 /* A timer always comes with the node that joins the ready queue when it is
@@ -75,28 +79,33 @@ typedef struct cio__timed {
 } cio__timed;
 
 /* A future's done callbacks: a FIFO of nodes, without the count the ready
- * queue keeps. */
+ * queue keeps, held by its tail alone (the list is circular: tail->next is
+ * the head), so that it costs every future and task one pointer. */
 typedef struct cio__list {
-    cio__node *head, *tail;
+    cio__node *tail;
 } cio__list;
 
 static inline void cio__list_push(cio__list *l, cio__node *n) {
-    n->next = NULL;
-    if (l->tail)
+    if (l->tail) {
+        n->next = l->tail->next;
         l->tail->next = n;
-    else
-        l->head = n;
+    } else {
+        n->next = n;
+    }
     l->tail = n;
 }
 
 static inline cio__node *cio__list_pop(cio__list *l) {
-    cio__node *n = l->head;
-    if (n) {
-        l->head = n->next;
-        if (!l->head)
-            l->tail = NULL;
-    }
-    return n;
+    cio__node *t = l->tail;
+    if (!t)
+        return NULL;
+    cio__node *h = t->next;
+    if (h == t)
+        l->tail = NULL;
+    else
+        t->next = h->next;
+    h->next = NULL;
+    return h;
 }
 
 /* Unlink n from l if it is there (linear: for rare paths only). */
@@ -134,20 +143,36 @@ typedef struct cio__task {
      * is armed while the task sleeps */
     cio__timed step;
     cio__coro coro; /* coro.name: the name (owned), NULL for "Task-<id>" */
-    cio_task_fn fn;
-    void *arg;
-    cio_future *waiting;           /* the future being awaited (a reference) */
-    struct cio__parking *parked;   /* where it is parked (cio__park), or NULL */
+    /* What the task runs until it starts, then what it waits for: the
+     * function and its argument are read once, when the task starts
+     * (task_main), and never again, and a task waits only once started;
+     * so the two pairs share their 16 bytes. Read waiting and parked only
+     * of a started task. */
+    union {
+        struct {
+            cio_task_fn fn;
+            void *arg;
+        };
+        struct {
+            cio_future *waiting;         /* being awaited (a reference) */
+            struct cio__parking *parked; /* where it is parked, or NULL */
+        };
+    };
     struct cio__cleanup *cleanups; /* run if the loop abandons the task */
     struct cio__task *prev_live, *next_live;
-    /* During an eager start (see task.c): the coroutine of whoever created
-     * the task, to switch back to at its first suspension or its end */
-    cio__coro *eager_from;
-    const char *created_file, *where_file;
+    const char *created_file;
+    /* Where it last suspended; during an eager start (in_eager: see
+     * sched.c) the coroutine of whoever created the task instead, to
+     * switch back to at its first suspension or its end: until then the
+     * task has not suspended, and from then on it needs no creator. */
+    union {
+        const char *where_file;
+        cio__coro *eager_from;
+    };
     int created_line, where_line;
     uint32_t stack_size;
     int cancel_requests;
-    bool must_cancel, started, finished;
+    bool must_cancel, started, finished, in_eager;
     bool run_when_cancelled; /* start even if cancelled first (see task.c) */
     bool cancelled_at_end;   /* cio_run's final cancellation reached it */
     /* Asked before a cancellation request is made (see cio__cancel_check).
@@ -204,7 +229,7 @@ struct cio_loop {
     cio__queue ready;
     cio__timer **heap;
     size_t nheap, heap_cap;
-    uint64_t timer_seq;
+    uint32_t timer_seq;
     cio__coro main; /* the scheduler, on the thread's own stack */
     cio__stack_pool *stacks;
     cio__task *live_head, *live_tail; /* tasks not done, in creation order */

@@ -76,6 +76,27 @@ int cio_run(cio_task_fn main, void *arg, void **result) {
     return cio_run_ex(main, arg, result, NULL);
 }
 
+/* What a started task waits for (an unstarted one holds its function and
+ * argument where these are: see cio__task). */
+static void dump_wait(FILE *out, cio_loop *loop, const cio__task *t) {
+    if (!t->started)
+        return;
+    if (t->waiting && t->waiting->is_task) {
+        char other[64];
+        fprintf(out, ", awaiting task '%s'",
+                cio__task_name(cio__container_of(t->waiting, cio__task, fut),
+                               other, sizeof other));
+    } else if (t->waiting) {
+        fprintf(out, ", awaiting a future");
+    } else if (t->parked) {
+        fprintf(out, ", waiting on a lock, queue or other sync object");
+    } else if (t->step.timer.index != CIO__NOT_ARMED) {
+        fprintf(out, ", sleeping for %.3f s more",
+                ((double)t->step.timer.when - (double)cio__loop_now(loop)) /
+                    1e9);
+    }
+}
+
 int cio_dump_tasks(cio_loop *loop, FILE *out) {
     if (!out)
         return CIO_EINVAL;
@@ -94,23 +115,9 @@ int cio_dump_tasks(cio_loop *loop, FILE *out) {
             fprintf(out, ", running now");
         else if (!t->started)
             fprintf(out, ", not started");
-        else if (t->where_file)
+        else if (!t->in_eager && t->where_file)
             fprintf(out, ", suspended at %s:%d", t->where_file, t->where_line);
-        if (t->waiting && t->waiting->is_task) {
-            char other[64];
-            fprintf(
-                out, ", awaiting task '%s'",
-                cio__task_name(cio__container_of(t->waiting, cio__task, fut),
-                               other, sizeof other));
-        } else if (t->waiting) {
-            fprintf(out, ", awaiting a future");
-        } else if (t->parked) {
-            fprintf(out, ", waiting on a lock, queue or other sync object");
-        } else if (t->step.timer.index != CIO__NOT_ARMED) {
-            fprintf(out, ", sleeping for %.3f s more",
-                    ((double)t->step.timer.when - (double)cio__loop_now(loop)) /
-                        1e9);
-        }
+        dump_wait(out, loop, t);
         if (t->cancel_requests)
             fprintf(out, ", cancelling (%d)", t->cancel_requests);
         fputc('\n', out);

@@ -329,10 +329,14 @@ static cio__task *chain_fresh(cio__task *done) {
 static void task_main(void *arg) {
     cio__task *t = arg;
     for (;;) {
-        void *ret = t->fn(t->arg);
+        cio_task_fn fn = t->fn;
+        void *fn_arg = t->arg;
+        t->waiting = NULL; /* (the same bytes: see cio__task) */
+        t->parked = NULL;
+        void *ret = fn(fn_arg);
         cio__task_finish(t, ret);
         t->finished = true;
-        if (t->eager_from) /* done in its eager start: the creator retires it */
+        if (t->in_eager) /* done in its eager start: the creator retires it */
             cio__coro_exit(&t->coro, t->eager_from);
         cio__task *next = chain_fresh(t);
         if (!next)
@@ -360,6 +364,7 @@ bool cio__task_eager_start(cio_loop *loop, cio__task *t) {
     t->started = true;
     t->fut.state = CIO_RUNNING;
     t->eager_from = from;
+    t->in_eager = true;
     cio__current_task = t;
     cio__coro_switch(from, &t->coro);
     cio__current_task = creator;

@@ -71,15 +71,17 @@ cio__next_inline(cio_loop *loop) {
 
 /* Give up the CPU until something puts our step back in the ready queue. */
 static inline void cio__suspend(cio__task *t, const char *file, int line) {
-    t->where_file = file;
-    t->where_line = line;
-    if (__builtin_expect(t->eager_from != NULL, 0)) {
+    if (__builtin_expect(t->in_eager, 0)) {
         /* the first suspension of an eager start: back to the creator */
         cio__coro *creator = t->eager_from;
-        t->eager_from = NULL;
+        t->in_eager = false;
+        t->where_file = file; /* (eager_from's bytes) */
+        t->where_line = line;
         cio__coro_switch(&t->coro, creator);
         return; /* whoever switched back to us set cio__current_task */
     }
+    t->where_file = file;
+    t->where_line = line;
     cio_loop *loop = t->fut.loop;
     cio__task *next = cio__next_inline(loop);
     if (next == t)

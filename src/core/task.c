@@ -253,9 +253,9 @@ int cio__task_cancel(cio__task *t, const char *msg) {
         t->must_cancel = true; /* seen when what it awaits wakes it */
         return 1;
     }
-    if (t->waiting && cio_cancel(t->waiting, msg) > 0)
-        return 1;    /* its cancellation will wake us */
-    if (t->parked) { /* parked: wake it with CIO_ECANCELED */
+    if (t->started && t->waiting && cio_cancel(t->waiting, msg) > 0)
+        return 1;                  /* its cancellation will wake us */
+    if (t->started && t->parked) { /* parked: wake it with CIO_ECANCELED */
         t->parked->state = CIO__PARK_CANCELLED;
         t->parked = NULL;
         cio__schedule(t->fut.loop, &t->step.node);
@@ -275,7 +275,7 @@ void cio__task_abandon(cio__task *t) {
     cio__diag("task '%s' was destroyed but it is pending",
               cio__task_name(t, name, sizeof name));
     cio_loop *loop = t->fut.loop;
-    if (t->waiting) {
+    if (t->started && t->waiting) {
         cio__list_remove(&t->waiting->callbacks, &t->step.node);
         cio_future *w = t->waiting;
         t->waiting = NULL;

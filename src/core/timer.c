@@ -11,12 +11,13 @@
 #include <stdlib.h>
 
 static bool before(const cio__timer *a, const cio__timer *b) {
-    return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+    return a->when < b->when ||
+           (a->when == b->when && (int32_t)(a->seq - b->seq) < 0);
 }
 
 static void place(cio_loop *loop, size_t i, cio__timer *t) {
     loop->heap[i] = t;
-    t->index = i;
+    t->index = (uint32_t)i;
 }
 
 static void sift_up(cio_loop *loop, size_t i) {
@@ -51,6 +52,8 @@ static void sift_down(cio_loop *loop, size_t i) {
 int cio__timer_reserve(cio_loop *loop) {
     if (loop->nheap < loop->heap_cap)
         return 0;
+    if (loop->nheap >= CIO__NOT_ARMED) /* (an index must fit its field) */
+        return CIO_ENOMEM;
     size_t cap = loop->heap_cap ? loop->heap_cap * 2 : 64;
     cio__timer **h = realloc(loop->heap, cap * sizeof *h);
     if (!h)
@@ -64,8 +67,9 @@ void cio__timer_arm(cio_loop *loop, cio__timer *t, uint64_t when) {
     t->when = when;
     t->seq = loop->timer_seq++;
     loop->heap[loop->nheap] = t;
-    t->index = loop->nheap++;
-    sift_up(loop, t->index);
+    size_t i = loop->nheap++;
+    t->index = (uint32_t)i;
+    sift_up(loop, i);
 }
 
 void cio__timer_disarm(cio_loop *loop, cio__timer *t) {
