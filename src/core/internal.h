@@ -130,6 +130,11 @@ struct cio_future {
     uint8_t state;  /* cio_state: DONE and CANCELLED are the last two */
     bool is_task;
     bool retrieved; /* someone read the outcome */
+    /* A task's flags (see cio__task), in the byte left over here. */
+    bool must_cancel : 1, started : 1, finished : 1;
+    bool in_eager : 1;           /* in its eager start (sched.c) */
+    bool run_when_cancelled : 1; /* start even if cancelled first (task.c) */
+    bool cancelled_at_end : 1;   /* cio_run's final cancellation reached it */
     void *result;
     char *message;       /* error or cancellation message, or NULL (a task keeps
                             its pending cancel or raise message here) */
@@ -159,7 +164,11 @@ typedef struct cio__task {
         };
     };
     struct cio__cleanup *cleanups; /* run if the loop abandons the task */
+#if defined(CIO_ASAN) || defined(CIO_TSAN)
+    /* The sanitizer builds' tasks come from malloc: the loop's live tasks
+     * are linked (the plain build finds them in its task memory). */
     struct cio__task *prev_live, *next_live;
+#endif
     const char *created_file;
     /* Where it last suspended; during an eager start (in_eager: see
      * sched.c) the coroutine of whoever created the task instead, to
@@ -172,9 +181,6 @@ typedef struct cio__task {
     int created_line, where_line;
     uint32_t stack_size;
     int cancel_requests;
-    bool must_cancel, started, finished, in_eager;
-    bool run_when_cancelled; /* start even if cancelled first (see task.c) */
-    bool cancelled_at_end;   /* cio_run's final cancellation reached it */
     /* Asked before a cancellation request is made (see cio__cancel_check).
      * NULL: no say. */
     struct cio__cancel_check *cancel_check;
@@ -232,8 +238,10 @@ struct cio_loop {
     uint32_t timer_seq;
     cio__coro main; /* the scheduler, on the thread's own stack */
     cio__stack_pool *stacks;
+#if defined(CIO_ASAN) || defined(CIO_TSAN)
     cio__task *live_head, *live_tail; /* tasks not done, in creation order */
-    size_t nlive;
+#endif
+    size_t nlive;  /* tasks not done (created, not finished) */
     unsigned refs; /* 1 while open, plus one per future and handle */
     unsigned steps_since_poll;
     size_t pass_left;        /* nodes of the current pass not run yet */
@@ -353,6 +361,11 @@ cio__task *cio__task_alloc(cio_loop *loop);           /* NULL on ENOMEM */
 void cio__task_dealloc(cio_loop *loop, cio__task *t); /* never used */
 void cio__task_free(cio_future *f);         /* the last reference went */
 void cio__task_memory_free(cio_loop *loop); /* the loop object is going */
+/* Call fn(t, arg) for each task of the loop that is not done, in creation
+ * order (in no order if there is no memory to sort them: the walk goes on).
+ * fn may finish and free t, not create or free other tasks. */
+void cio__live_each(cio_loop *loop, void (*fn)(cio__task *t, void *arg),
+                    void *arg);
 int cio__task_cancel(cio__task *t, const char *msg);
 void cio__task_abandon(cio__task *t); /* loop closing: drop a pending task */
 const char *cio__task_name(const cio__task *t, char *buf, size_t cap);

@@ -7,23 +7,26 @@
 int cio__park(cio__parking *p, const char *file, int line) {
     cio__task *t = cio__current_task;
     p->task = t;
-    if (t->must_cancel) { /* cancelled before it parked: one pass, then out */
-        t->must_cancel = false;
+    if (t->fut
+            .must_cancel) { /* cancelled before it parked: one pass, then out */
+        t->fut.must_cancel = false;
         p->state = CIO__PARK_CANCELLED;
         cio__schedule(t->fut.loop, &t->step.node);
         cio__suspend(t, file, line);
-        t->must_cancel = false; /* cancelled again meanwhile: one delivery */
+        t->fut.must_cancel =
+            false; /* cancelled again meanwhile: one delivery */
         return CIO_ECANCELED;
     }
     p->state = CIO__PARKED;
     t->parked = p;
     cio__suspend(t, file, line);
     if (p->state == CIO__PARK_CANCELLED) {
-        t->must_cancel = false; /* cancelled again meanwhile: one delivery */
+        t->fut.must_cancel =
+            false; /* cancelled again meanwhile: one delivery */
         return CIO_ECANCELED;
     }
-    if (t->must_cancel) { /* cancelled after the wake-up, before it ran */
-        t->must_cancel = false;
+    if (t->fut.must_cancel) { /* cancelled after the wake-up, before it ran */
+        t->fut.must_cancel = false;
         return CIO_ECANCELED;
     }
     return 0;

@@ -258,9 +258,10 @@ void cio__task_step(cio__node *node, bool discard) {
         return; /* the loop is closing; cio__task_abandon does the rest */
     cio__task *t = cio__container_of(node, cio__task, step.node);
     cio_loop *loop = t->fut.loop;
-    if (!t->started) {
-        if (t->must_cancel && !t->run_when_cancelled) { /* it never runs */
-            t->finished = true;
+    if (!t->fut.started) {
+        if (t->fut.must_cancel &&
+            !t->fut.run_when_cancelled) { /* it never runs */
+            t->fut.finished = true;
             cio__future_finish(&t->fut, CIO_CANCELLED, CIO_ECANCELED, NULL,
                                cio__task_take_message(t));
             task_retire(loop, t);
@@ -268,21 +269,21 @@ void cio__task_step(cio__node *node, bool discard) {
         }
         cio__stack *stack = cio__stack_get(loop->stacks, t->stack_size);
         if (!stack) {
-            t->finished = true;
+            t->fut.finished = true;
             cio__future_finish(&t->fut, CIO_DONE, CIO_ENOMEM, NULL,
                                cio__strdup("no memory for the task's stack"));
             task_retire(loop, t);
             return;
         }
         cio__coro_start(&t->coro, stack, task_main, t);
-        t->started = true;
+        t->fut.started = true;
         t->fut.state = CIO_RUNNING;
     }
     cio__current_task = t;
     cio__coro_switch(&loop->main, &t->coro);
     cio__current_task = NULL;
     t = loop->returned; /* tasks may have handed over to each other */
-    if (t->finished)
+    if (t->fut.finished)
         task_retire(loop, t);
 }
 
@@ -291,8 +292,8 @@ void cio__task_step(cio__node *node, bool discard) {
  * (no cancellation pending) and wants a stack of the same size. */
 static cio__task *next_fresh(cio_loop *loop, const cio__task *done) {
     cio__task *next = cio__pass_peek_task(loop);
-    if (!next || next->started ||
-        (next->must_cancel && !next->run_when_cancelled) ||
+    if (!next || next->fut.started ||
+        (next->fut.must_cancel && !next->fut.run_when_cancelled) ||
         next->stack_size != done->stack_size)
         return NULL;
     return cio__pass_take(loop, next);
@@ -311,7 +312,7 @@ static cio__task *chain_fresh(cio__task *done) {
     if (done->coro.stack->canary && !cio__stack_canary_ok(done->coro.stack))
         cio__coro_overflowed(&done->coro); /* before next inherits it */
     next->coro.stack = done->coro.stack;
-    next->started = true;
+    next->fut.started = true;
     next->fut.state = CIO_RUNNING;
     cio__current_task = next;
     cio__coro_current = &next->coro;
@@ -335,8 +336,9 @@ static void task_main(void *arg) {
         t->parked = NULL;
         void *ret = fn(fn_arg);
         cio__task_finish(t, ret);
-        t->finished = true;
-        if (t->in_eager) /* done in its eager start: the creator retires it */
+        t->fut.finished = true;
+        if (t->fut
+                .in_eager) /* done in its eager start: the creator retires it */
             cio__coro_exit(&t->coro, t->eager_from);
         cio__task *next = chain_fresh(t);
         if (!next)
@@ -361,14 +363,14 @@ bool cio__task_eager_start(cio_loop *loop, cio__task *t) {
     cio__task *creator = cio__current_task;
     cio__coro *from = creator ? &creator->coro : &loop->main;
     cio__coro_start(&t->coro, stack, task_main, t);
-    t->started = true;
+    t->fut.started = true;
     t->fut.state = CIO_RUNNING;
     t->eager_from = from;
-    t->in_eager = true;
+    t->fut.in_eager = true;
     cio__current_task = t;
     cio__coro_switch(from, &t->coro);
     cio__current_task = creator;
-    if (t->finished)
+    if (t->fut.finished)
         task_retire(loop, t);
     return true;
 }

@@ -8,8 +8,10 @@
 
 #include "core/internal.h"
 
-/* The loop's tasks that are not done, in creation order. */
+/* The loop's tasks that are not done: counted, and in the sanitizer
+ * builds linked in creation order (see cio__live_each, task_mem.c). */
 static inline void cio__live_unlink(cio_loop *loop, cio__task *t) {
+#if defined(CIO_ASAN) || defined(CIO_TSAN)
     if (t->prev_live)
         t->prev_live->next_live = t->next_live;
     else
@@ -19,16 +21,23 @@ static inline void cio__live_unlink(cio_loop *loop, cio__task *t) {
     else
         loop->live_tail = t->prev_live;
     t->prev_live = t->next_live = NULL;
+#else
+    (void)t;
+#endif
     loop->nlive--;
 }
 
 static inline void cio__live_append(cio_loop *loop, cio__task *t) {
+#if defined(CIO_ASAN) || defined(CIO_TSAN)
     t->prev_live = loop->live_tail;
     if (loop->live_tail)
         loop->live_tail->next_live = t;
     else
         loop->live_head = t;
     loop->live_tail = t;
+#else
+    (void)t;
+#endif
     loop->nlive++;
 }
 
@@ -64,17 +73,17 @@ cio__pass_take(cio_loop *loop, cio__task *next) {
 static inline __attribute__((always_inline)) cio__task *
 cio__next_inline(cio_loop *loop) {
     cio__task *next = cio__pass_peek_task(loop);
-    if (!next || !next->started)
+    if (!next || !next->fut.started)
         return NULL; /* the scheduler gives a new task its stack */
     return cio__pass_take(loop, next);
 }
 
 /* Give up the CPU until something puts our step back in the ready queue. */
 static inline void cio__suspend(cio__task *t, const char *file, int line) {
-    if (__builtin_expect(t->in_eager, 0)) {
+    if (__builtin_expect(t->fut.in_eager, 0)) {
         /* the first suspension of an eager start: back to the creator */
         cio__coro *creator = t->eager_from;
-        t->in_eager = false;
+        t->fut.in_eager = false;
         t->where_file = file; /* (eager_from's bytes) */
         t->where_line = line;
         cio__coro_switch(&t->coro, creator);

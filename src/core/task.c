@@ -144,13 +144,13 @@ int cio_await_at(cio_future *f, void **result, const char *file, int line) {
     if (!cio_future_done(f)) {
         t->waiting = cio_retain(f);
         cio__list_push(&f->callbacks, &t->step.node);
-        if (t->must_cancel && cio_cancel(f, t->fut.message) > 0)
-            t->must_cancel = false;
+        if (t->fut.must_cancel && cio_cancel(f, t->fut.message) > 0)
+            t->fut.must_cancel = false;
         cio__suspend(t, file, line);
         t->waiting = NULL;
-        if (t->must_cancel) {
+        if (t->fut.must_cancel) {
             /* cancelled after f was done but before we resumed */
-            t->must_cancel = false;
+            t->fut.must_cancel = false;
             cio_release(f);
             return CIO_ECANCELED;
         }
@@ -173,7 +173,7 @@ int cio_sleep_at(double seconds, const char *file, int line) {
     if (isnan(seconds))
         return CIO_EINVAL;
     cio_loop *loop = t->fut.loop;
-    if (seconds > 0 && !t->must_cancel) {
+    if (seconds > 0 && !t->fut.must_cancel) {
         if (cio__timer_reserve(loop) != 0)
             return CIO_ENOMEM;
         double ns = round(seconds * 1e9); /* 0.1 s is 100000000 ns */
@@ -185,8 +185,8 @@ int cio_sleep_at(double seconds, const char *file, int line) {
         cio__schedule(loop, &t->step.node); /* a bare yield */
     }
     cio__suspend(t, file, line);
-    if (t->must_cancel) {
-        t->must_cancel = false;
+    if (t->fut.must_cancel) {
+        t->fut.must_cancel = false;
         return CIO_ECANCELED;
     }
     return 0;
@@ -250,18 +250,18 @@ int cio__task_cancel(cio__task *t, const char *msg) {
         t->fut.message = copy;
     }
     if (verdict == CIO__CANCEL_DEFER) {
-        t->must_cancel = true; /* seen when what it awaits wakes it */
+        t->fut.must_cancel = true; /* seen when what it awaits wakes it */
         return 1;
     }
-    if (t->started && t->waiting && cio_cancel(t->waiting, msg) > 0)
-        return 1;                  /* its cancellation will wake us */
-    if (t->started && t->parked) { /* parked: wake it with CIO_ECANCELED */
+    if (t->fut.started && t->waiting && cio_cancel(t->waiting, msg) > 0)
+        return 1;                      /* its cancellation will wake us */
+    if (t->fut.started && t->parked) { /* parked: wake it with CIO_ECANCELED */
         t->parked->state = CIO__PARK_CANCELLED;
         t->parked = NULL;
         cio__schedule(t->fut.loop, &t->step.node);
         return 1;
     }
-    t->must_cancel = true;
+    t->fut.must_cancel = true;
     if (t->step.timer.index != CIO__NOT_ARMED) { /* sleeping: wake now */
         cio__timer_disarm(t->fut.loop, &t->step.timer);
         cio__schedule(t->fut.loop, &t->step.node);
@@ -275,7 +275,7 @@ void cio__task_abandon(cio__task *t) {
     cio__diag("task '%s' was destroyed but it is pending",
               cio__task_name(t, name, sizeof name));
     cio_loop *loop = t->fut.loop;
-    if (t->started && t->waiting) {
+    if (t->fut.started && t->waiting) {
         cio__list_remove(&t->waiting->callbacks, &t->step.node);
         cio_future *w = t->waiting;
         t->waiting = NULL;
@@ -287,10 +287,10 @@ void cio__task_abandon(cio__task *t) {
         t->cleanups = c->next;
         c->fn(c->arg);
     }
-    if (t->started)
+    if (t->fut.started)
         cio__coro_destroy(&t->coro); /* its stack goes with the pool */
     cio__live_unlink(loop, t);
-    t->finished = true; /* dropped for good: the loop's release is due */
+    t->fut.finished = true; /* dropped for good: the loop's release is due */
     cio_release(&t->fut);
 }
 
@@ -303,17 +303,27 @@ bool cio_is_task(const cio_future *f) {
     return f && f->is_task;
 }
 
+typedef struct all_tasks {
+    cio_future **out;
+    size_t cap, n;
+} all_tasks;
+
+static void all_tasks_one(cio__task *t, void *arg) {
+    all_tasks *a = arg;
+    if (a->n < a->cap)
+        a->out[a->n] = cio_retain(&t->fut);
+    a->n++;
+}
+
 long cio_all_tasks(cio_loop *loop, cio_future **out, size_t cap) {
     if (!out && cap)
         return CIO_EINVAL;
     loop = cio__pick_loop(loop, "cio_all_tasks");
     if (!loop)
         return cio_last_error();
-    size_t i = 0;
-    for (cio__task *t = loop->live_head; t; t = t->next_live, i++)
-        if (i < cap)
-            out[i] = cio_retain(&t->fut);
-    return (long)i;
+    all_tasks a = {out, cap, 0};
+    cio__live_each(loop, all_tasks_one, &a);
+    return (long)a.n;
 }
 
 const char *cio_task_get_name(cio_future *f) {
@@ -351,7 +361,7 @@ int cio_task_uncancel(cio_future *f) {
         return CIO_EINVAL;
     CIO__CHECK_THREAD(t->fut.loop, "cio_task_uncancel");
     if (t->cancel_requests > 0 && --t->cancel_requests == 0)
-        t->must_cancel = false;
+        t->fut.must_cancel = false;
     return t->cancel_requests;
 }
 
@@ -391,14 +401,14 @@ cio__cancel_check *cio__task_set_cancel_check(cio_future *f,
 
 bool cio__task_take_pending_cancel(cio_future *f) {
     cio__task *t = cio__as_task(f);
-    if (!t || !t->must_cancel)
+    if (!t || !t->fut.must_cancel)
         return false;
-    t->must_cancel = false;
+    t->fut.must_cancel = false;
     return true;
 }
 
 void cio__task_run_when_cancelled(cio_future *f) {
     cio__task *t = cio__as_task(f);
     if (t)
-        t->run_when_cancelled = true;
+        t->fut.run_when_cancelled = true;
 }
