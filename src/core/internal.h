@@ -142,6 +142,14 @@ struct cio_future {
     cio__list callbacks; /* done callbacks and waiting tasks' steps */
 };
 
+/* A clean-up record (see cio__cleanup_push below); fn NULL marks a task's
+ * cancel check, which is kept in the same list. */
+typedef struct cio__cleanup {
+    struct cio__cleanup *next;
+    void (*fn)(void *arg);
+    void *arg;
+} cio__cleanup;
+
 typedef struct cio__task {
     cio_future fut;
     /* step.node is in the ready queue or a future's callbacks; step.timer
@@ -163,7 +171,9 @@ typedef struct cio__task {
             struct cio__parking *parked; /* where it is parked, or NULL */
         };
     };
-    struct cio__cleanup *cleanups; /* run if the loop abandons the task */
+    /* Run if the loop abandons the task; its cancel check (see
+     * cio__cancel_check) is one of them, the one whose fn is NULL. */
+    cio__cleanup *cleanups;
 #if defined(CIO_ASAN) || defined(CIO_TSAN)
     /* The sanitizer builds' tasks come from malloc: the loop's live tasks
      * are linked (the plain build finds them in its task memory). */
@@ -181,9 +191,6 @@ typedef struct cio__task {
     int created_line, where_line;
     uint32_t stack_size;
     int cancel_requests;
-    /* Asked before a cancellation request is made (see cio__cancel_check).
-     * NULL: no say. */
-    struct cio__cancel_check *cancel_check;
 } cio__task;
 
 /* What a cancel check says of a cancellation request. */
@@ -199,6 +206,7 @@ enum {
 };
 typedef struct cio__cancel_check {
     int (*allow)(struct cio__cancel_check *self, const char *msg);
+    cio__cleanup link; /* in the task's clean-ups (task.c's) */
 } cio__cancel_check;
 /* Give a task a cancel check (NULL: take it away); the one it had. */
 cio__cancel_check *cio__task_set_cancel_check(cio_future *task,
@@ -424,11 +432,7 @@ bool cio__unpark(cio__parking *p);
  * push registers one for the current task (nothing outside a task); pop
  * takes the newest away again, unrun. The record lives in the caller's
  * frame. */
-typedef struct cio__cleanup {
-    struct cio__cleanup *next;
-    void (*fn)(void *arg);
-    void *arg;
-} cio__cleanup;
+/* (cio__cleanup: defined with the task, above) */
 void cio__cleanup_push(cio__cleanup *c, void (*fn)(void *arg), void *arg);
 void cio__cleanup_pop(cio__cleanup *c);
 /* Take c out of `task`'s records wherever it is: the records of objects

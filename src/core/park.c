@@ -56,6 +56,8 @@ void cio__cleanup_pop(cio__cleanup *c) {
     cio__task *t = cio__current_task;
     if (t && t->cleanups == c)
         t->cleanups = c->next;
+    else if (t) /* a cancel check was set after it */
+        cio__cleanup_remove(&t->fut, c);
 }
 
 void cio__cleanup_remove(cio_future *task, cio__cleanup *c) {

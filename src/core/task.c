@@ -234,13 +234,21 @@ void *cio_raise(int code, const char *fmt, ...) {
     return &raise_marker;
 }
 
+/* The task's cancel check: the clean-up record without a function. */
+static cio__cancel_check *cancel_check_of(const cio__task *t) {
+    for (cio__cleanup *c = t->cleanups; c; c = c->next)
+        if (!c->fn)
+            return cio__container_of(c, cio__cancel_check, link);
+    return NULL;
+}
+
 int cio__task_cancel(cio__task *t, const char *msg) {
     if (cio_future_done(&t->fut))
         return 0;
     if (t->fut.loop->closed)
         return CIO_ELOOPCLOSED;
-    int verdict = t->cancel_check ? t->cancel_check->allow(t->cancel_check, msg)
-                                  : CIO__CANCEL_ALLOW;
+    cio__cancel_check *check = cancel_check_of(t);
+    int verdict = check ? check->allow(check, msg) : CIO__CANCEL_ALLOW;
     if (verdict == CIO__CANCEL_REFUSE)
         return 0;
     t->cancel_requests++;
@@ -285,7 +293,8 @@ void cio__task_abandon(cio__task *t) {
     while (t->cleanups) {
         cio__cleanup *c = t->cleanups;
         t->cleanups = c->next;
-        c->fn(c->arg);
+        if (c->fn) /* (not the cancel check) */
+            c->fn(c->arg);
     }
     if (t->fut.started)
         cio__coro_destroy(&t->coro); /* its stack goes with the pool */
@@ -394,8 +403,13 @@ cio__cancel_check *cio__task_set_cancel_check(cio_future *f,
     cio__task *t = cio__as_task(f);
     if (!t)
         return NULL;
-    cio__cancel_check *old = t->cancel_check;
-    t->cancel_check = check;
+    cio__cancel_check *old = cancel_check_of(t);
+    if (old)
+        cio__cleanup_remove(f, &old->link);
+    if (check) {
+        check->link = (cio__cleanup){t->cleanups, NULL, NULL};
+        t->cleanups = &check->link;
+    }
     return old;
 }
 
