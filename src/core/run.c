@@ -106,10 +106,12 @@ static void dump_one(cio__task *t, void *arg) {
     FILE *out = arg;
     cio_loop *loop = t->fut.loop;
     char name[64];
+    const char *file;
+    int line;
+    cio__site_get(t->created_at, &file, &line);
     fprintf(out, "  task '%s' %s, created at %s:%d",
             cio__task_name(t, name, sizeof name),
-            cio_state_name((cio_state)t->fut.state), t->created_file,
-            t->created_line);
+            cio_state_name((cio_state)t->fut.state), file, line);
     if (t == cio__current_task)
         fprintf(out, ", running now");
     else if (!t->fut.started)

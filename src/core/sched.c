@@ -142,9 +142,11 @@ static void run_pass_debug(cio_loop *loop) {
             /* named before it runs: a task that ends may be freed */
             const cio__task *t = cio__container_of(node, cio__task, step.node);
             char name[64];
+            const char *file;
+            int line;
+            cio__site_get(t->created_at, &file, &line);
             snprintf(what, sizeof what, "task '%s' (created at %s:%d)",
-                     cio__task_name(t, name, sizeof name), t->created_file,
-                     t->created_line);
+                     cio__task_name(t, name, sizeof name), file, line);
         }
         uint64_t t0 = cio__monotonic_ns();
         node->run(node, false);

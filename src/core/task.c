@@ -57,8 +57,7 @@ const char *cio__task_name(const cio__task *t, char *buf, size_t cap) {
 
 void cio__task_origin(const cio__coro *c, const char **file, int *line) {
     const cio__task *t = cio__container_of(c, cio__task, coro);
-    *file = t->created_file;
-    *line = t->created_line;
+    cio__site_get(t->created_at, file, line);
 }
 
 /* How a returning task finishes: a raised error, a standing cancellation,
@@ -116,8 +115,7 @@ cio_future *cio_create_task_at(cio_loop *loop, cio_task_fn fn, void *arg,
     t->arg = arg;
     t->coro.name = name;
     t->coro.id = new_task_id();
-    t->created_file = file ? file : "?";
-    t->created_line = line;
+    t->created_at = cio__site_of(file, line);
     t->stack_size = (uint32_t)stack_size;
     cio__live_append(loop, t);
     loop->tasks_created++;
@@ -383,11 +381,14 @@ static void task_kind_describe(const cio_future *f, bool with_site, char *buf,
     const cio__task *t = cio__container_of(f, cio__task, fut);
     char name[64];
     const char *n = cio__task_name(t, name, sizeof name);
-    if (with_site)
-        snprintf(buf, cap, "task '%s' (created at %s:%d)", n, t->created_file,
-                 t->created_line);
-    else
+    if (with_site) {
+        const char *file;
+        int line;
+        cio__site_get(t->created_at, &file, &line);
+        snprintf(buf, cap, "task '%s' (created at %s:%d)", n, file, line);
+    } else {
         snprintf(buf, cap, "task '%s'", n);
+    }
 }
 
 /* A task finishes by returning: it cannot be set from outside. */

@@ -4,6 +4,7 @@
  * loop's close see every task not done, in creation order, also when new
  * tasks reuse the blocks of freed ones. */
 #include "../cio_test.h"
+#include "core/internal.h" /* cio__site_of, cio__site_get */
 
 static void *quick(void *arg) {
     return arg;
@@ -119,11 +120,65 @@ static void test_close_abandons_all(void **state) {
     assert_int_equal(diag_count("was destroyed but it is pending"), 20);
 }
 
+/* A task keeps where it was created as a site number: many distinct sites
+ * (more than a page of the table and the thread's cache) come back as they
+ * went in, the same pair gets the same number, a NULL file is "?". */
+static void test_sites_round_trip(void **state) {
+    (void)state;
+    static const char *files[2] = {"a.c", "b.c"};
+    enum { LINES = 3000 };
+    static uint32_t ids[2][LINES];
+    for (int f = 0; f < 2; f++)
+        for (int l = 0; l < LINES; l++) {
+            ids[f][l] = cio__site_of(files[f], l + 1);
+            assert_true(ids[f][l] != 0);
+        }
+    for (int f = 0; f < 2; f++)
+        for (int l = 0; l < LINES; l++) {
+            assert_int_equal(cio__site_of(files[f], l + 1), ids[f][l]);
+            const char *file;
+            int line;
+            cio__site_get(ids[f][l], &file, &line);
+            assert_ptr_equal(file, files[f]);
+            assert_int_equal(line, l + 1);
+        }
+    assert_int_not_equal(ids[0][0], ids[1][0]);
+    const char *file;
+    int line;
+    cio__site_get(cio__site_of(NULL, 7), &file, &line);
+    assert_string_equal(file, "?");
+    assert_int_equal(line, 0);
+}
+
+/* The creation site reaches the diagnostics: cio_dump_tasks prints it. */
+static void *dump_site(void *arg) {
+    (void)arg;
+    cio_future *t = cio_create_task_at(NULL, quick, NULL, NULL, "here.c", 4242);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    CHECK_INT(cio_dump_tasks(NULL, f), 0);
+    fclose(f);
+    CHECK(strstr(text, "created at here.c:4242, not started") != NULL);
+    free(text);
+    CHECK_INT(cio_await(t, NULL), 0);
+    cio_release(t);
+    return NULL;
+}
+
+static void test_dump_shows_site(void **state) {
+    (void)state;
+    CHECK_INT(cio_run(dump_site, NULL, NULL), 0);
+    checks_assert();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         CIO_TEST(test_all_tasks_order_with_reuse),
         CIO_TEST(test_run_cancels_all_left),
         CIO_TEST(test_close_abandons_all),
+        CIO_TEST(test_sites_round_trip),
+        CIO_TEST(test_dump_shows_site),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
