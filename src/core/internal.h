@@ -61,21 +61,30 @@ static inline cio__node *cio__queue_pop(cio__queue *q) {
  * timer never fires, and the idle loop does not count it as a timer. */
 #define CIO__NEVER UINT64_MAX
 
-/* 16 bytes in every task: the arming order of two timers with the same
- * deadline is the sign of the difference of their 32-bit sequence
- * numbers, right as long as they were armed fewer than 2^31 arms apart;
- * the heap holds fewer than 2^32 - 1 timers (cio__timer_reserve). */
+/* A timer's deadline and arming order live in the loop's heap, not in the
+ * timer: what every task keeps is its position in the heap (4 bytes, not
+ * 16), and only a sleeping one has a heap entry. The heap holds fewer than
+ * 2^32 - 1 timers (cio__timer_reserve). */
 typedef struct cio__timer {
-    uint64_t when;  /* loop clock, nanoseconds */
-    uint32_t seq;   /* ties keep the order timers were armed in */
     uint32_t index; /* position in the heap, CIO__NOT_ARMED when not in it */
 } cio__timer;
 
+/* A heap entry. Equal deadlines keep their arming order: by the sign of
+ * the difference of the 32-bit sequence numbers, right as long as the two
+ * were armed fewer than 2^31 arms apart. */
+typedef struct cio__timer_entry {
+    uint64_t when; /* loop clock, nanoseconds */
+    struct cio__timer *timer;
+    uint32_t seq;
+} cio__timer_entry;
+
 /* A timer always comes with the node that joins the ready queue when it is
- * due: a task's step, a call_later handle. */
+ * due: a task's step, a call_later handle. `spare` fills what would be
+ * padding: its owner's to use (a task keeps a line number there). */
 typedef struct cio__timed {
     cio__node node;
     cio__timer timer;
+    uint32_t spare;
 } cio__timed;
 
 /* A future's done callbacks: a FIFO of nodes, without the count the ready
@@ -153,7 +162,8 @@ typedef struct cio__cleanup {
 typedef struct cio__task {
     cio_future fut;
     /* step.node is in the ready queue or a future's callbacks; step.timer
-     * is armed while the task sleeps */
+     * is armed while the task sleeps; step.spare is the line of where_file
+     * (below) */
     cio__timed step;
     cio__coro coro; /* coro.name: the name (owned), NULL for "Task-<id>" */
     /* What the task runs until it starts, then what it waits for: the
@@ -188,7 +198,6 @@ typedef struct cio__task {
         cio__coro *eager_from;
     };
     uint32_t created_at; /* where it was created: a site (cio__site_of) */
-    int where_line;
     uint32_t stack_size;
     int cancel_requests;
 } cio__task;
@@ -241,7 +250,7 @@ struct cio_loop {
     cio__inbox *inbox;
     cio__hook *hooks;
     cio__queue ready;
-    cio__timer **heap;
+    cio__timer_entry *heap;
     size_t nheap, heap_cap;
     uint32_t timer_seq;
     cio__coro main; /* the scheduler, on the thread's own stack */
@@ -310,6 +319,11 @@ static inline void cio__schedule(cio_loop *loop, cio__node *n) {
 int cio__timer_reserve(cio_loop *loop);
 void cio__timer_arm(cio_loop *loop, cio__timer *t, uint64_t when);
 void cio__timer_disarm(cio_loop *loop, cio__timer *t);
+/* An armed timer's deadline. */
+static inline uint64_t cio__timer_when(const cio_loop *loop,
+                                       const cio__timer *t) {
+    return loop->heap[t->index].when;
+}
 /* Move every due timer to the ready queue, in deadline order. */
 void cio__timers_fire(cio_loop *loop, uint64_t now);
 

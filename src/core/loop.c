@@ -269,7 +269,7 @@ int cio_loop_close(cio_loop *loop) {
         n->run(n, true);
     /* Timers of handles are dropped; a sleeping task's timer goes with it. */
     while (loop->nheap) {
-        cio__timer *t = loop->heap[0];
+        cio__timer *t = loop->heap[0].timer;
         cio__timer_disarm(loop, t);
         n = &cio__container_of(t, cio__timed, timer)->node;
         n->run(n, true);

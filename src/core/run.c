@@ -96,7 +96,8 @@ static void dump_wait(FILE *out, cio_loop *loop, const cio__task *t) {
         fprintf(out, ", waiting on a lock, queue or other sync object");
     } else if (t->step.timer.index != CIO__NOT_ARMED) {
         fprintf(out, ", sleeping for %.3f s more",
-                ((double)t->step.timer.when - (double)cio__loop_now(loop)) /
+                ((double)cio__timer_when(loop, &t->step.timer) -
+                 (double)cio__loop_now(loop)) /
                     1e9);
     }
 }
@@ -117,7 +118,7 @@ static void dump_one(cio__task *t, void *arg) {
     else if (!t->fut.started)
         fprintf(out, ", not started");
     else if (!t->fut.in_eager && t->where_file)
-        fprintf(out, ", suspended at %s:%d", t->where_file, t->where_line);
+        fprintf(out, ", suspended at %s:%d", t->where_file, (int)t->step.spare);
     dump_wait(out, loop, t);
     if (t->cancel_requests)
         fprintf(out, ", cancelling (%d)", t->cancel_requests);

@@ -208,11 +208,11 @@ static int poll_blocking(cio_loop *loop) {
     cio__stack_pool_trim(loop->stacks, TRIM_WHEN_IDLE);
     /* a timer at the end of time is no timer: jumping the virtual clock to
      * it would pin the clock there, waiting for it is waiting for ever */
-    bool timer = loop->nheap && loop->heap[0]->when != CIO__NEVER;
+    bool timer = loop->nheap && loop->heap[0].when != CIO__NEVER;
     if (loop->virtual_time && timer) {
         poll_nowait(loop);
-        if (loop->ready.count == 0 && loop->heap[0]->when > loop->vnow)
-            loop->vnow = loop->heap[0]->when;
+        if (loop->ready.count == 0 && loop->heap[0].when > loop->vnow)
+            loop->vnow = loop->heap[0].when;
         cio__timers_fire(loop, loop->vnow);
         return 0;
     }
@@ -220,7 +220,7 @@ static int poll_blocking(cio_loop *loop) {
         /* libuv counts the timeout from its cached clock, behind by as long
          * as the tasks ran since the last uv_run: bring it up to date */
         uv_update_time(&loop->uv);
-        uint64_t now = cio__monotonic_ns(), when = loop->heap[0]->when;
+        uint64_t now = cio__monotonic_ns(), when = loop->heap[0].when;
         if (when <= now) { /* due already: look at I/O, do not block */
             poll_nowait(loop);
             cio__timers_fire(loop, cio__loop_now(loop));

@@ -84,13 +84,13 @@ static inline void cio__suspend(cio__task *t, const char *file, int line) {
         /* the first suspension of an eager start: back to the creator */
         cio__coro *creator = t->eager_from;
         t->fut.in_eager = false;
-        t->where_file = file; /* (eager_from's bytes) */
-        t->where_line = line;
+        t->where_file = file;           /* (eager_from's bytes) */
+        t->step.spare = (uint32_t)line; /* where_line */
         cio__coro_switch(&t->coro, creator);
         return; /* whoever switched back to us set cio__current_task */
     }
     t->where_file = file;
-    t->where_line = line;
+    t->step.spare = (uint32_t)line; /* where_line */
     cio_loop *loop = t->fut.loop;
     cio__task *next = cio__next_inline(loop);
     if (next == t)
