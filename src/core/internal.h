@@ -144,9 +144,14 @@ struct cio_future {
     bool in_eager : 1;           /* in its eager start (sched.c) */
     bool run_when_cancelled : 1; /* start even if cancelled first (task.c) */
     bool cancelled_at_end : 1;   /* cio_run's final cancellation reached it */
-    void *result;
-    char *message;       /* error or cancellation message, or NULL (a task keeps
-                            its pending cancel or raise message here) */
+    /* One or the other, never both (8 bytes in every future): the result
+     * of a future done without an error; else the message of its error or
+     * cancellation, or NULL (a pending task keeps its pending cancel or
+     * raise message here). Read them through cio__future_message. */
+    union {
+        void *result;
+        char *message;
+    };
     cio_loop *loop;      /* counted reference on the loop object */
     cio__list callbacks; /* done callbacks and waiting tasks' steps */
 };
@@ -347,6 +352,12 @@ typedef struct cio__future_kind {
     bool settable; /* set_result / set_error allowed */
 } cio__future_kind;
 extern const cio__future_kind cio__task_kind; /* task.c */
+
+/* The message slot of f, or NULL when the slot holds a result (done
+ * without an error). */
+static inline char *cio__future_message(const cio_future *f) {
+    return f->state >= CIO_DONE && f->error == 0 ? NULL : f->message;
+}
 
 /* Future internals shared with tasks. */
 void cio__future_init(cio_future *f, cio_loop *loop, bool is_task);
