@@ -203,9 +203,15 @@ typedef struct cio__task {
         cio__coro *eager_from;
     };
     uint32_t created_at; /* where it was created: a site (cio__site_of) */
-    uint32_t stack_size;
     int cancel_requests;
 } cio__task;
+
+/* The stack size a task asked for. Until the task starts it is kept in
+ * its coroutine's saved stack pointer, which means nothing until then
+ * (cio__coro_start sets it); a started task's stack knows its size. */
+static inline size_t cio__task_stack_size(const cio__task *t) {
+    return t->fut.started ? t->coro.stack->size : (size_t)(uintptr_t)t->coro.sp;
+}
 
 /* What a cancel check says of a cancellation request. */
 enum {

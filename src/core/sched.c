@@ -269,7 +269,8 @@ void cio__task_step(cio__node *node, bool discard) {
             task_retire(loop, t);
             return;
         }
-        cio__stack *stack = cio__stack_get(loop->stacks, t->stack_size);
+        cio__stack *stack =
+            cio__stack_get(loop->stacks, cio__task_stack_size(t));
         if (!stack) {
             t->fut.finished = true;
             cio__future_finish(&t->fut, CIO_DONE, CIO_ENOMEM, NULL,
@@ -296,7 +297,7 @@ static cio__task *next_fresh(cio_loop *loop, const cio__task *done) {
     cio__task *next = cio__pass_peek_task(loop);
     if (!next || next->fut.started ||
         (next->fut.must_cancel && !next->fut.run_when_cancelled) ||
-        next->stack_size != done->stack_size)
+        cio__task_stack_size(next) != cio__task_stack_size(done))
         return NULL;
     return cio__pass_take(loop, next);
 }
@@ -359,7 +360,7 @@ static void task_main(void *arg) {
  * false: no stack now, schedule it as usual. (A task that suspended here
  * goes on from cio__suspend's eager branch, sched.h.) */
 bool cio__task_eager_start(cio_loop *loop, cio__task *t) {
-    cio__stack *stack = cio__stack_get(loop->stacks, t->stack_size);
+    cio__stack *stack = cio__stack_get(loop->stacks, cio__task_stack_size(t));
     if (!stack)
         return false;
     cio__task *creator = cio__current_task;
