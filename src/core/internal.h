@@ -481,7 +481,19 @@ void cio__task_run_when_cancelled(cio_future *task);
  * (0 stands for "?" when the table is out of room or memory); the file
  * must be a string that lives as long as the process (__FILE__).
  * cio__site_get is safe in a signal handler. */
-uint32_t cio__site_of(const char *file, int line);
+typedef struct cio__site_last_t {
+    const char *file;
+    int line;
+    uint32_t id;
+} cio__site_last_t;
+extern CIO_TLS cio__site_last_t cio__site_last; /* the thread's last site */
+uint32_t cio__site_lookup(const char *file, int line);
+/* (inline: the last site again, a loop creating tasks, costs two compares) */
+static inline uint32_t cio__site_of(const char *file, int line) {
+    if (file && file == cio__site_last.file && line == cio__site_last.line)
+        return cio__site_last.id;
+    return cio__site_lookup(file, line);
+}
 void cio__site_get(uint32_t site, const char **file, int *line);
 
 /* Errors and diagnostics. */

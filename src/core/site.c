@@ -116,16 +116,20 @@ typedef struct cached {
 } cached;
 static CIO_TLS cached cache[CACHE];
 
-uint32_t cio__site_of(const char *file, int line) {
+CIO_TLS cio__site_last_t cio__site_last;
+
+uint32_t cio__site_lookup(const char *file, int line) {
     if (!file)
         return 0;
     cached *c = &cache[hash(file, line) % CACHE];
-    if (c->file == file && c->line == line)
-        return c->id;
-    uint32_t id = lookup(file, line);
-    if (id)
+    if (c->file != file || c->line != line) {
+        uint32_t id = lookup(file, line);
+        if (!id)
+            return 0;
         *c = (cached){file, line, id};
-    return id;
+    }
+    cio__site_last = (cio__site_last_t){c->file, c->line, c->id};
+    return c->id;
 }
 
 void cio__site_get(uint32_t id, const char **file, int *line) {

@@ -34,12 +34,25 @@ cio__ctx_switch:
     stmxcsr (%rsp)
     fnstcw 4(%rsp)
     movq %rsp, (%rdi)
-    movq (%rsp), %rax
+    /* Read back as they were stored (4 bytes, then 2): one 8-byte load of
+     * the two fresh stores could not be forwarded from them and stalled
+     * for as long as the rest of the switch. */
+    movl (%rsp), %eax
+    movzwl 4(%rsp), %ecx
     movq %rsi, %rsp
     /* Loading a control word stalls the pipeline; the words are nearly
-     * always the same on both sides, so load them only when they differ. */
-    cmpq (%rsp), %rax
+     * always the same on both sides, so load them only when they differ.
+     * MXCSR's six exception flags (bits 0-5) are not compared: they are
+     * sticky status, not control, and the ABI does not preserve them; any
+     * float arithmetic sets one (inexact), so comparing them made every
+     * switch into a new coroutine, whose words are the defaults, load
+     * both words, and the switch back load them again. */
+    xorl (%rsp), %eax
+    testl $-64, %eax
+    jne 2f
+    cmpw 4(%rsp), %cx
     je 1f
+2:
     ldmxcsr (%rsp)
     fldcw 4(%rsp)
 1:
