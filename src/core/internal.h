@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <uv.h>
 
 #define cio__container_of(ptr, type, member)                                   \
@@ -210,7 +211,11 @@ typedef struct cio__task {
  * its coroutine's saved stack pointer, which means nothing until then
  * (cio__coro_start sets it); a started task's stack knows its size. */
 static inline size_t cio__task_stack_size(const cio__task *t) {
-    return t->fut.started ? t->coro.stack->size : (size_t)(uintptr_t)t->coro.sp;
+    if (t->fut.started)
+        return t->coro.stack->size;
+    size_t size;
+    memcpy(&size, &t->coro.sp, sizeof size);
+    return size;
 }
 
 /* What a cancel check says of a cancellation request. */

@@ -44,7 +44,7 @@ static site *entry(uint32_t id) {
 
 /* Room for one more in the hash table (kept at most half full). */
 static bool index_reserve(void) {
-    if (2 * (nsites + 1) <= index_cap)
+    if (2 * ((size_t)nsites + 1) <= index_cap)
         return true;
     size_t cap = index_cap ? 2 * index_cap : 1024;
     uint32_t *t = calloc(cap, sizeof *t);

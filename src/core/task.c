@@ -116,7 +116,8 @@ cio_future *cio_create_task_at(cio_loop *loop, cio_task_fn fn, void *arg,
     t->coro.name = name;
     t->coro.id = new_task_id();
     t->created_at = cio__site_of(file, line);
-    t->coro.sp = (void *)(uintptr_t)stack_size; /* (cio__task_stack_size) */
+    /* (cio__task_stack_size: the word is the size, not a pointer) */
+    memcpy(&t->coro.sp, &stack_size, sizeof stack_size);
     cio__live_append(loop, t);
     loop->tasks_created++;
     bool eager = (opts && opts->eager) || loop->eager_tasks;
