@@ -171,7 +171,7 @@ typedef struct cio__task {
      * is armed while the task sleeps; step.spare is the line of where_file
      * (below) */
     cio__timed step;
-    cio__coro coro; /* coro.name: the name (owned), NULL for "Task-<id>" */
+    cio__coro coro; /* its name: cio__task_name_of */
     /* What the task runs until it starts, then what it waits for: the
      * function and its argument are read once, when the task starts
      * (task_main), and never again, and a task waits only once started;
@@ -188,7 +188,8 @@ typedef struct cio__task {
         };
     };
     /* Run if the loop abandons the task; its cancel check (see
-     * cio__cancel_check) is one of them, the one whose fn is NULL. */
+     * cio__cancel_check) is one of them, the one whose fn is NULL, and so
+     * is its name (cio__task_name_of). */
     cio__cleanup *cleanups;
 #if defined(CIO_ASAN) || defined(CIO_TSAN)
     /* The sanitizer builds' tasks come from malloc: the loop's live tasks
@@ -415,7 +416,18 @@ void cio__task_abandon(cio__task *t); /* loop closing: drop a pending task */
 const char *cio__task_name(const cio__task *t, char *buf, size_t cap);
 /* Where the task that owns coroutine `c` was created (the overflow report
  * of src/coro asks; safe in a signal handler). */
-void cio__task_origin(const cio__coro *c, const char **file, int *line);
+void cio__task_origin(const cio__coro *c, const char **name, const char **file,
+                      int *line);
+/* A task's name, or NULL for "Task-<id>". The name lives in a record of
+ * its own among the task's clean-up records (the one whose function is
+ * cio__name_marker: never called, never run by an abandon): a task costs
+ * no byte for a name it does not have. Safe in a signal handler. */
+const char *cio__task_name_of(const cio__task *t);
+/* Give it a name (a copy); CIO_ENOMEM. */
+int cio__task_name_set(cio__task *t, const char *name);
+/* Free its name, if any (its block is reused, or its memory goes). */
+void cio__task_name_free(cio__task *t);
+void cio__name_marker(void *arg);
 
 /* The inbox: other threads post work that runs on the loop's thread.
  * cio__inbox_get takes a reference (atomic), safe to use after the loop

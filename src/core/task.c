@@ -48,15 +48,74 @@ char *cio__task_take_message(cio__task *t) {
     return msg ? msg : cio__strdup("");
 }
 
+/* ---- names --------------------------------------------------------------- */
+
+typedef struct name_record {
+    cio__cleanup link; /* fn: cio__name_marker */
+    char name[];
+} name_record;
+
+void cio__name_marker(void *arg) {
+    (void)arg; /* (only its address is used) */
+}
+
+static name_record *name_record_of(const cio__task *t) {
+    for (cio__cleanup *c = t->cleanups; c; c = c->next)
+        if (c->fn == cio__name_marker)
+            return cio__container_of(c, name_record, link);
+    return NULL;
+}
+
+const char *cio__task_name_of(const cio__task *t) {
+    const name_record *r = name_record_of(t);
+    return r ? r->name : NULL;
+}
+
+void cio__task_name_free(cio__task *t) {
+    name_record *r = name_record_of(t);
+    if (r) {
+        cio__cleanup_remove(&t->fut, &r->link);
+        free(r);
+    }
+}
+
+/* A name record for `name`, not linked yet; NULL on ENOMEM. */
+static name_record *name_record_new(const char *name) {
+    size_t n = strlen(name) + 1;
+    name_record *r = malloc(sizeof *r + n);
+    if (r) {
+        r->link = (cio__cleanup){NULL, cio__name_marker, NULL};
+        memcpy(r->name, name, n);
+    }
+    return r;
+}
+
+static void name_record_link(cio__task *t, name_record *r) {
+    cio__task_name_free(t);
+    r->link.next = t->cleanups;
+    t->cleanups = &r->link;
+}
+
+int cio__task_name_set(cio__task *t, const char *name) {
+    name_record *r = name_record_new(name);
+    if (!r)
+        return CIO_ENOMEM;
+    name_record_link(t, r);
+    return 0;
+}
+
 const char *cio__task_name(const cio__task *t, char *buf, size_t cap) {
-    if (t->coro.name)
-        return t->coro.name;
+    const char *name = cio__task_name_of(t);
+    if (name)
+        return name;
     snprintf(buf, cap, "Task-%llu", (unsigned long long)t->coro.id);
     return buf;
 }
 
-void cio__task_origin(const cio__coro *c, const char **file, int *line) {
+void cio__task_origin(const cio__coro *c, const char **name, const char **file,
+                      int *line) {
     const cio__task *t = cio__container_of(c, cio__task, coro);
+    *name = cio__task_name_of(t);
     cio__site_get(t->created_at, file, line);
 }
 
@@ -98,7 +157,7 @@ cio_future *cio_create_task_at(cio_loop *loop, cio_task_fn fn, void *arg,
         return NULL;
     }
     cio__task *t = cio__task_alloc(loop);
-    char *name = opts && opts->name ? cio__strdup(opts->name) : NULL;
+    name_record *name = opts && opts->name ? name_record_new(opts->name) : NULL;
     if (!t || (opts && opts->name && !name)) {
         if (t)
             cio__task_dealloc(loop, t);
@@ -113,7 +172,8 @@ cio_future *cio_create_task_at(cio_loop *loop, cio_task_fn fn, void *arg,
     t->step.timer.index = CIO__NOT_ARMED;
     t->fn = fn;
     t->arg = arg;
-    t->coro.name = name;
+    if (name)
+        name_record_link(t, name);
     t->coro.id = new_task_id();
     t->created_at = cio__site_of(file, line);
     /* (cio__task_stack_size: the word is the size, not a pointer) */
@@ -289,11 +349,18 @@ void cio__task_abandon(cio__task *t) {
         cio_release(w);
     }
     cio__timer_disarm(loop, &t->step.timer);
+    cio__cleanup *kept = NULL; /* the name: the block keeps it until reused */
     while (t->cleanups) {
         cio__cleanup *c = t->cleanups;
         t->cleanups = c->next;
-        if (c->fn) /* (not the cancel check) */
+        if (c->fn == cio__name_marker)
+            kept = c;
+        else if (c->fn) /* (not the cancel check) */
             c->fn(c->arg);
+    }
+    if (kept) {
+        kept->next = NULL;
+        t->cleanups = kept;
     }
     if (t->fut.started)
         cio__coro_destroy(&t->coro); /* its stack goes with the pool */
@@ -338,11 +405,12 @@ const char *cio_task_get_name(cio_future *f) {
     cio__task *t = cio__as_task(f);
     if (!t)
         return NULL;
-    if (!t->coro.name) {
+    if (!cio__task_name_of(t)) {
         char buf[32];
-        t->coro.name = cio__strdup(cio__task_name(t, buf, sizeof buf));
+        if (cio__task_name_set(t, cio__task_name(t, buf, sizeof buf)) != 0)
+            return NULL;
     }
-    return t->coro.name;
+    return cio__task_name_of(t);
 }
 
 int cio_task_set_name(cio_future *f, const char *name) {
@@ -350,12 +418,7 @@ int cio_task_set_name(cio_future *f, const char *name) {
     if (!t || !name)
         return CIO_EINVAL;
     CIO__CHECK_THREAD(t->fut.loop, "cio_task_set_name");
-    char *copy = cio__strdup(name);
-    if (!copy)
-        return CIO_ENOMEM;
-    free(t->coro.name);
-    t->coro.name = copy;
-    return 0;
+    return cio__task_name_set(t, name);
 }
 
 int cio_task_cancelling(const cio_future *f) {

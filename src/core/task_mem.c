@@ -38,12 +38,12 @@ cio__task *cio__task_alloc(cio_loop *loop) {
     (void)loop;
     cio__task *t = malloc(sizeof(cio__task));
     if (t)
-        t->coro.name = NULL;
+        t->cleanups = NULL;
     return t;
 }
 void cio__task_dealloc(cio_loop *loop, cio__task *t) {
     (void)loop;
-    free(t->coro.name);
+    cio__task_name_free(t);
     free(t);
 }
 static void free_list_names(cio_loop *loop) {
@@ -87,7 +87,7 @@ cio__task *cio__task_alloc(cio_loop *loop) {
     cio__task *t = loop->free_tasks;
     if (t) {
         loop->free_tasks = *(void **)(void *)t;
-        free(t->coro.name);
+        cio__task_name_free(t);
     } else {
         if (loop->carve_end - loop->carve_at < (ptrdiff_t)TASK_BYTES &&
             !new_chunk(loop))
@@ -95,14 +95,14 @@ cio__task *cio__task_alloc(cio_loop *loop) {
         t = (cio__task *)(void *)loop->carve_at;
         loop->carve_at += TASK_BYTES;
     }
-    t->coro.name = NULL;
+    t->cleanups = NULL;
     return t;
 }
 void cio__task_dealloc(cio_loop *loop, cio__task *t) {
     t->fut.magic = CIO__FREED; /* (also a block never made a task) */
     *(void **)(void *)t = loop->free_tasks;
     loop->free_tasks = t;
-    if (t->coro.name)
+    if (t->cleanups) /* (its name, if anything) */
         loop->free_names = true;
 }
 /* (a walk over a million freed blocks is a million cache misses: only when
@@ -111,7 +111,7 @@ static void free_list_names(cio_loop *loop) {
     if (!loop->free_names)
         return;
     for (cio__task *t = loop->free_tasks; t; t = *(cio__task **)(void *)t)
-        free(t->coro.name);
+        cio__task_name_free(t);
 }
 #endif
 

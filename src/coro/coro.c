@@ -28,7 +28,6 @@ CIO_TLS cio__coro *cio__coro_current;
 
 void cio__coro_init_main(cio__coro *main) {
     memset(main, 0, sizeof *main);
-    main->name = NULL;
 #if defined(CIO_TSAN)
     main->tsan_fiber = __tsan_get_current_fiber();
 #endif

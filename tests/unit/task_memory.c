@@ -170,6 +170,61 @@ static void test_dump_shows_site(void **state) {
     checks_assert();
 }
 
+/* A task's name is one of its clean-up records: it lives beside the
+ * records of what the task waits in (a gather's cancel check and clean-up
+ * here), survives a rename while it waits, and an abandon. */
+static void *gatherer(void *arg) {
+    (void)arg;
+    cio_future *kids[2] = {cio_create_task(sleeper, NULL),
+                           cio_create_task(sleeper, NULL)};
+    int rc = cio_gather(kids, 2, NULL);
+    cio_release_all(kids, 2);
+    return rc == CIO_ECANCELED ? NULL : cio_raise(-EDOM, "not cancelled");
+}
+
+static void *names(void *arg) {
+    (void)arg;
+    cio_task_options o = {.name = "alpha"};
+    cio_future *t = cio_create_task_ex(NULL, gatherer, NULL, &o);
+    cio_sleep(0);
+    CHECK_STR(cio_task_get_name(t), "alpha");
+    CHECK_INT(cio_task_set_name(t, "beta"), 0); /* while it waits */
+    CHECK_STR(cio_task_get_name(t), "beta");
+    CHECK_INT(cio_cancel(t, NULL), 1);
+    CHECK_INT(cio_await(t, NULL), CIO_ECANCELED);
+    CHECK_STR(cio_task_get_name(t), "beta");
+    cio_release(t);
+    cio_future *u = cio_create_task(quick, NULL);
+    const char *n = cio_task_get_name(u); /* made on demand: Task-<id> */
+    CHECK(n != NULL && strncmp(n, "Task-", 5) == 0);
+    CHECK_STR(cio_task_get_name(u), n);
+    cio_await(u, NULL);
+    cio_release(u);
+    return NULL;
+}
+
+static void test_names_among_records(void **state) {
+    (void)state;
+    CHECK_INT(cio_run(names, NULL, NULL), 0);
+    checks_assert();
+}
+
+static void test_abandoned_task_named(void **state) {
+    (void)state;
+    cio_loop *loop = cio_loop_new(NULL);
+    assert_non_null(loop);
+    cio_task_options o = {.name = "gamma"};
+    cio_future *t = cio_create_task_ex(loop, pend_forever, NULL, &o);
+    cio_loop_stop(loop);
+    assert_int_equal(cio_loop_run_forever(loop), 0);
+    diag_capture();
+    assert_int_equal(cio_loop_close(loop), 0);
+    diag_restore();
+    assert_int_equal(diag_count("task 'gamma' was destroyed"), 1);
+    assert_string_equal(cio_task_get_name(t), "gamma");
+    cio_release(t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         CIO_TEST(test_all_tasks_order_with_reuse),
@@ -177,6 +232,8 @@ int main(void) {
         CIO_TEST(test_close_abandons_all),
         CIO_TEST(test_sites_round_trip),
         CIO_TEST(test_dump_shows_site),
+        CIO_TEST(test_names_among_records),
+        CIO_TEST(test_abandoned_task_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
