@@ -33,7 +33,12 @@
  * instead of awaiting each task in order (as Tokio awaits each JoinHandle;
  * Go's WaitGroup is closer to that too); --eager starts each task eagerly
  * (cio_task_options.eager: it runs inside cio_create_task, as libdill's
- * go() and neco's start do, and is done when it returns).
+ * go() and neco's start do, and is done when it returns); --group spawns
+ * into a cio_taskgroup instead, keeps no handle, each child stores 2*i in
+ * an array and the group is waited for at the end: libdill's program
+ * (bundle_go, bundle_wait) line for line. `w1 --eager --group` is the
+ * figure to set beside libdill's and neco's (their children always start
+ * at once); plain `w1` (lazy, handles kept and awaited) beside Tokio's.
  *
  * Workloads, parameters, defaults and output are those of the peers
  * (shared/peers/README.md): every result is a line `METRIC name value unit`,
@@ -76,6 +81,7 @@ typedef struct bench_args {
     uint64_t seed; /* w3 */
     int gather;    /* w1: join with cio_gather instead of awaiting each task */
     int eager;     /* w1: start each task eagerly */
+    int group;     /* w1: spawn into a task group, keep no handle */
     int failed;    /* set by a workload on an error (not a failed check) */
     long port;     /* echo-server */
     int sigfd;     /* echo-server: a signalfd for SIGTERM and SIGINT */
@@ -189,8 +195,74 @@ static int w1_join_gather(cio_future **tasks, long n, uint64_t *sum) {
     return err == 0;
 }
 
+/* w1 --group: libdill's program. The children store their results in an
+ * array; the group keeps nothing of a child that succeeded. */
+static long *w1_results;
+
+static void *w1_group_child(void *arg) {
+    uintptr_t i = (uintptr_t)arg;
+    w1_results[i] = (long)(2 * i);
+    return NULL;
+}
+
+/* Spawns n children into a group and waits for it; 1 if all succeeded. */
+static int w1_group(bench_args *a, long n, long *spawned) {
+    cio_taskgroup *g = cio_taskgroup_new();
+    if (g == NULL) {
+        fail(a, "cio_taskgroup_new");
+        return 0;
+    }
+    const cio_task_options opts = {.eager = a->eager != 0};
+    for (; *spawned < n; (*spawned)++) {
+        int err = cio_taskgroup_spawn_ex(
+            g, w1_group_child, (void *)(uintptr_t)*spawned, &opts, NULL);
+        if (err != 0) {
+            fprintf(stderr, "cio-bench w1: spawn: %s\n", cio_strerror(err));
+            a->failed = 1;
+            break;
+        }
+    }
+    int err = cio_taskgroup_wait(g, 0);
+    if (err != 0)
+        fprintf(stderr, "cio-bench w1: cio_taskgroup_wait: %s\n",
+                cio_strerror(err));
+    cio_taskgroup_free(g);
+    return err == 0;
+}
+
+static void *w1_bundle(bench_args *a) {
+    long n = a->n;
+    double t0 = now();
+    w1_results = malloc((size_t)(n > 0 ? n : 1) * sizeof *w1_results);
+    if (w1_results == NULL) {
+        fprintf(stderr, "cio-bench w1: out of memory\n");
+        a->failed = 1;
+        return NULL;
+    }
+    long spawned = 0;
+    int ok = w1_group(a, n, &spawned);
+    double dt = now() - t0;
+    uint64_t sum = 0;
+    for (long i = 0; i < spawned; i++)
+        sum += (uint64_t)w1_results[i];
+    free(w1_results);
+    ok = ok && !a->failed && spawned == n &&
+         (n == 0 || sum == (uint64_t)n * (uint64_t)(n - 1));
+    metric_l("w1.tasks", n, "count");
+    metric_f("w1.wall", "%.6f", dt, "s");
+    if (n > 0)
+        metric_f("w1.ns_per_task", "%.1f", dt * 1e9 / (double)n, "ns");
+    metric_l("w1.ok", ok, "bool");
+    metric_l("w1.gather", 0, "bool");
+    metric_l("w1.eager", a->eager, "bool");
+    metric_l("w1.group", 1, "bool");
+    return NULL;
+}
+
 static void *w1(void *arg) {
     bench_args *a = arg;
+    if (a->group)
+        return w1_bundle(a);
     long n = a->n;
     double t0 = now();
     cio_future **tasks = new_handles(a, n, "w1");
@@ -224,6 +296,7 @@ static void *w1(void *arg) {
     metric_l("w1.ok", ok, "bool");
     metric_l("w1.gather", gather, "bool");
     metric_l("w1.eager", a->eager, "bool");
+    metric_l("w1.group", 0, "bool");
     return NULL;
 }
 
@@ -612,7 +685,7 @@ static int usage(void) {
             "usage: cio-bench w1 [-n N] | w2a [-m M] | w2b [-m M] |"
             " w3 [-n N] [--seed S] | spawn [-n N] [-c C]\n"
             "       [--stack-size BYTES] [--gather (w1)] [--eager (w1)]"
-            " [--compact]\n"
+            " [--group (w1)] [--compact]\n"
             "defaults: w1 -n 1000000, w2a -m 1000000, w2b -m 200000,"
             " w3 -n 100000 --seed 42, spawn -n 1000 -c 16\n"
             "       echo-server [--port P (28001)] |"
@@ -694,6 +767,10 @@ int main(int argc, char **argv) {
         }
         if (strcmp(o, "-compact") == 0) { /* every task compact */
             opts.compact_tasks = true;
+            continue;
+        }
+        if (strcmp(o, "-group") == 0) {
+            a.group = 1;
             continue;
         }
         long long v;

@@ -403,7 +403,13 @@ CIO_API cio_taskgroup *cio_taskgroup_new(void);
 
 /* TaskGroup.create_task: create a task for fn(arg) in the group (with
  * cio_task_options for _ex). If `out` is not NULL it receives a new
- * reference to the task; the group keeps its own until it is freed.
+ * reference to the task. The group keeps its own only while the task
+ * runs, as asyncio's TaskGroup keeps its set of tasks: a task that
+ * succeeded is let go as soon as it is done (at once if it finished
+ * during an eager start, cio_task_options.eager), one that failed is kept
+ * until the group is freed, for cio_taskgroup_errors. So a group costs
+ * memory for the tasks pending at once, not for all it ever spawned, and
+ * spawning an eager task that returns at once allocates nothing.
  * Tasks may be spawned until cio_taskgroup_wait() returns, also by the
  * group's tasks. Returns 0; CIO_EINVAL (NULL group or fn);
  * CIO_EINVALIDSTATE while the group shuts down (a task has failed, or

@@ -1,13 +1,15 @@
 /* taskgroup.c - asyncio.TaskGroup (as of CPython 3.13).
  *
- * The group keeps a reference to every task it spawned and a done callback
- * on each. The first task to fail starts the abort: every other task is
- * cancelled, and so is the parent, so that whatever the body awaits returns
- * CIO_ECANCELED and the body goes on to cio_taskgroup_wait(). That
- * cancellation of the parent is the group's own: it is taken back
- * (uncancel) once the tasks are done, so the parent ends as it would have
- * without it. The group's memory is reference counted (the owner and each
- * callback not yet run or dropped) because a callback may already be
+ * The group keeps a reference to every task it spawned until the task is
+ * done, as asyncio's _tasks set; a task that succeeded is let go then (at
+ * once if it finished during its eager start: libdill's bundle costs no
+ * more), one that failed is kept for the list of errors. The first task to fail
+ * starts the abort: every other task is cancelled, and so is the parent, so
+ * that whatever the body awaits returns CIO_ECANCELED and the body goes on to
+ * cio_taskgroup_wait(). That cancellation of the parent is the group's own: it
+ * is taken back (uncancel) once the tasks are done, so the parent ends as it
+ * would have without it. The group's memory is reference counted (the owner and
+ * each callback not yet run or dropped) because a callback may already be
  * scheduled when the group is freed.
  *
  * The group belongs to its parent, like the `async with` block it stands
@@ -20,14 +22,43 @@
 
 enum { TG_OPEN, TG_EXITING, TG_CLOSED };
 
+/* A child the group still holds: one slot per task that did not finish
+ * during its creation. Its node waits in the task's done callbacks (then
+ * in the ready queue, then it runs: tg_slot_run). A child that succeeded is
+ * let go there, as asyncio's TaskGroup discards a finished task from its
+ * set; one that failed is kept (KEPT) for the group's list of errors.
+ * Slots come from blocks that never move (a node in a list must not) and
+ * are reused through a free list, so a spawn allocates nothing once the
+ * group has as many slots as it ever had children pending at once. */
+enum { SLOT_FREE, SLOT_WAITING, SLOT_KEPT };
+typedef struct tg_slot {
+    cio__node node;
+    struct cio_taskgroup *g;
+    cio_future *task;            /* a reference, NULL when free */
+    struct tg_slot *prev, *next; /* held slots in spawn order; next:
+                                    the free list's link */
+    int state;
+} tg_slot;
+
+typedef struct tg_block {
+    struct tg_block *next;
+    size_t n;
+    tg_slot slots[];
+} tg_block;
+
+#define FIRST_BLOCK 16
+#define MAX_BLOCK 4096
+
 struct cio_taskgroup {
-    unsigned refs;
+    unsigned refs; /* the owner's, and one per slot whose node is queued */
     cio_loop *loop;
-    cio_future *parent; /* a reference */
-    cio_future **tasks; /* every task spawned (references) */
-    size_t ntasks, cap;
+    cio_future *parent;   /* a reference */
+    tg_slot *head, *tail; /* held slots, in spawn order */
+    tg_slot *free_slots;
+    tg_block *blocks;
+    size_t nslots;               /* slots in all blocks */
     size_t running;              /* tasks not done */
-    cio_taskgroup_error *errors; /* room for ntasks + 1 (the body's) */
+    cio_taskgroup_error *errors; /* room for nslots + 1 (the body's) */
     size_t nerrors;
     cio_future *waiter;    /* awaited by cio_taskgroup_wait, or NULL */
     int parent_cancelling; /* the parent's cancelling() at creation */
@@ -38,15 +69,14 @@ struct cio_taskgroup {
 
 static void tg_unref(cio_taskgroup *g) {
     if (--g->refs == 0) {
-        free(g->tasks);
+        while (g->blocks) {
+            tg_block *b = g->blocks;
+            g->blocks = b->next;
+            free(b);
+        }
         free(g->errors);
         free(g);
     }
-}
-
-/* A task's callback will never run (the loop closed first). */
-static void on_task_dropped(void *arg) {
-    tg_unref(arg);
 }
 
 static void add_error(cio_taskgroup *g, int code, const char *message,
@@ -57,40 +87,92 @@ static void add_error(cio_taskgroup *g, int code, const char *message,
 /* Cancel every task not done (asyncio's _abort). */
 static void abort_tasks(cio_taskgroup *g) {
     g->aborting = true;
-    cio__cancel_pending(g->tasks, g->ntasks, NULL);
+    for (tg_slot *s = g->head; s; s = s->next)
+        if (s->state == SLOT_WAITING && !cio_future_done(s->task))
+            cio_cancel(s->task, NULL);
 }
 
-static void on_task_done(cio_future *task, void *arg) {
-    cio_taskgroup *g = arg;
-    if (g->freed) {
-        tg_unref(g);
-        return;
-    }
+/* A task of the group is done (asyncio's _on_task_done). true if it
+ * failed: the group keeps it for its list of errors. */
+static bool task_done(cio_taskgroup *g, cio_future *task) {
     if (--g->running == 0)
         cio__wake(g->waiter);
     int err = cio_future_error(task);
-    if (err && !cio_future_cancelled(task)) {
-        add_error(g, err, cio_future_error_message(task), task);
-        if (!g->aborting && !g->parent_cancel_requested &&
-            !cio_future_done(g->parent)) {
-            abort_tasks(g);
-            g->parent_cancel_requested = true;
-            cio_cancel(g->parent, NULL);
-        }
+    if (!err || cio_future_cancelled(task))
+        return false;
+    add_error(g, err, cio_future_error_message(task), task);
+    if (!g->aborting && !g->parent_cancel_requested &&
+        !cio_future_done(g->parent)) {
+        abort_tasks(g);
+        g->parent_cancel_requested = true;
+        cio_cancel(g->parent, NULL);
     }
+    return true;
+}
+
+/* Hold a slot (taken from the free list) in spawn order. */
+static tg_slot *slot_hold(cio_taskgroup *g, cio_future *task, int state) {
+    tg_slot *s = g->free_slots;
+    g->free_slots = s->next;
+    s->task = task;
+    s->state = state;
+    s->next = NULL;
+    s->prev = g->tail;
+    if (g->tail)
+        g->tail->next = s;
+    else
+        g->head = s;
+    g->tail = s;
+    return s;
+}
+
+/* Let go of a slot and of its task. */
+static void slot_free(cio_taskgroup *g, tg_slot *s) {
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        g->head = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    else
+        g->tail = s->prev;
+    cio_future *task = s->task;
+    s->task = NULL;
+    s->state = SLOT_FREE;
+    s->next = g->free_slots;
+    g->free_slots = s;
+    cio_release(task);
+}
+
+/* A held task finished (its node's turn in the ready queue), or the loop
+ * closes first (discard). */
+static void tg_slot_run(cio__node *node, bool discard) {
+    tg_slot *s = cio__container_of(node, tg_slot, node);
+    cio_taskgroup *g = s->g;
+    if (!discard && !g->freed && task_done(g, s->task))
+        s->state = SLOT_KEPT;
+    else
+        slot_free(g, s);
     tg_unref(g);
 }
 
-/* Let go of the tasks (their callbacks too) and the parent; the memory goes
- * with the last reference. */
+/* Let go of the tasks (their nodes too) and the parent; the memory goes
+ * with the last reference. A node already in the ready queue cannot be
+ * taken back: it lets its task go when it runs. */
 static void tg_release(cio_taskgroup *g) {
     g->freed = true;
-    for (size_t i = 0; i < g->ntasks; i++) {
-        if (cio_future_remove_done_callback(g->tasks[i], on_task_done, g) > 0)
+    tg_slot *s = g->head;
+    while (s) {
+        tg_slot *next = s->next;
+        if (s->state == SLOT_KEPT) {
+            slot_free(g, s);
+        } else if (cio__future_remove_node(s->task, &s->node)) {
+            slot_free(g, s);
             g->refs--;
-        cio_release(g->tasks[i]);
+        }
+        s = next;
     }
-    g->ntasks = 0;
+    g->nerrors = 0;
     cio_release(g->parent);
     g->parent = NULL;
     tg_unref(g);
@@ -130,21 +212,31 @@ cio_taskgroup *cio_taskgroup_new(void) {
     return g;
 }
 
-/* Room for one more task and its possible error, before creating it. */
+/* A free slot for one more task, and room for its possible error, before
+ * creating it: a block of slots twice the size of the last one. */
 static int reserve(cio_taskgroup *g) {
-    if (g->ntasks < g->cap)
+    if (g->free_slots)
         return 0;
-    size_t cap = g->cap ? 2 * g->cap : 8;
-    cio_future **tasks = realloc(g->tasks, cap * sizeof *tasks);
-    if (!tasks)
-        return CIO_ENOMEM;
-    g->tasks = tasks;
+    size_t n = g->nslots ? g->nslots : FIRST_BLOCK;
+    if (n > MAX_BLOCK)
+        n = MAX_BLOCK;
     cio_taskgroup_error *errors =
-        realloc(g->errors, (cap + 1) * sizeof *errors);
+        realloc(g->errors, (g->nslots + n + 1) * sizeof *errors);
     if (!errors)
         return CIO_ENOMEM;
     g->errors = errors;
-    g->cap = cap;
+    tg_block *b = malloc(sizeof *b + n * sizeof(tg_slot));
+    if (!b)
+        return CIO_ENOMEM;
+    b->n = n;
+    b->next = g->blocks;
+    g->blocks = b;
+    g->nslots += n;
+    for (size_t i = n; i-- > 0;) {
+        tg_slot *s = &b->slots[i];
+        *s = (tg_slot){.node.run = tg_slot_run, .g = g, .next = g->free_slots};
+        g->free_slots = s;
+    }
     return 0;
 }
 
@@ -163,17 +255,25 @@ int cio_taskgroup_spawn_at(cio_taskgroup *g, cio_task_fn fn, void *arg,
     cio_future *task = cio_create_task_at(g->loop, fn, arg, opts, file, line);
     if (!task)
         return cio_last_error();
-    if (cio__future_add_done_callback_ex(task, on_task_done, g,
-                                         on_task_dropped) != 0) {
-        cio_cancel(task, NULL); /* it never runs */
-        cio_release(task);
-        return CIO_ENOMEM;
-    }
-    g->refs++;
-    g->tasks[g->ntasks++] = task;
-    g->running++;
     if (out)
         *out = cio_retain(task);
+    g->running++;
+    if (cio_future_done(task)) { /* an eager task that finished at once */
+        if (task_done(g, task))
+            slot_hold(g, task, SLOT_KEPT);
+        else
+            cio_release(task);
+        return 0;
+    }
+    tg_slot *s = slot_hold(g, task, SLOT_WAITING);
+    int rc = cio__future_add_node(task, &s->node);
+    if (rc != 0) { /* (the loop closed: the task never runs) */
+        g->running--;
+        cio_cancel(task, NULL);
+        slot_free(g, s);
+        return rc;
+    }
+    g->refs++;
     return 0;
 }
 

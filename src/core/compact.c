@@ -28,13 +28,19 @@ cio__stack *cio__task_compact_enter(cio_loop *loop, cio__task *t) {
         if (!loop->compact)
             return NULL;
     }
-    return cio__compact_enter(loop->compact, &t->coro, t->stack_size);
+    size_t size = cio__task_stack_size(t);
+    if (!t->fut.started) /* its saved stack pointer held the size, not a
+                            tagged pointer to saved frames */
+        t->coro.sp = NULL;
+    return cio__compact_enter(loop->compact, &t->coro, size);
 }
 
 void cio__task_compact_drop(cio_loop *loop, cio__task *t) {
-    cio__compact_drop(loop->compact, &t->coro);
+    if (t->fut.started) /* (never entered: nothing held) */
+        cio__compact_drop(loop->compact, &t->coro);
 }
 
 void *cio__task_compact_locate(const cio__task *t, void *p) {
-    return t->compact ? cio__compact_locate(&t->coro, p) : p;
+    return t->fut.compact && t->fut.started ? cio__compact_locate(&t->coro, p)
+                                            : p;
 }

@@ -142,17 +142,21 @@ void cio__future_free(cio_future *f) {
     cio__node *n;
     while ((n = cio__list_pop(&f->callbacks)) != NULL)
         n->run(n, true);
-    free(f->message);
+    free(cio__future_message(f));
     f->magic = CIO__FREED;
 }
 
 void cio__future_finish(cio_future *f, cio_state state, int error, void *result,
                         char *message) {
+    free(cio__future_message(f)); /* (a pending task's) */
     f->state = (uint8_t)state;
     f->error = error;
-    f->result = result;
-    free(f->message);
-    f->message = message;
+    if (error) {
+        f->message = message;
+    } else {
+        free(message); /* (none is passed without an error) */
+        f->result = result;
+    }
     cio__node *n;
     while ((n = cio__list_pop(&f->callbacks)) != NULL) {
         if (n->run == done_cb_run)

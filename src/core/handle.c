@@ -18,6 +18,7 @@ struct cio_handle {
     void *arg;
     unsigned refs;
     uint32_t magic; /* CIO__LIVE, CIO__FREED once freed (internal.h) */
+    uint64_t when;  /* a timer's deadline (the heap forgets it once fired) */
     bool cancelled, ran, is_timer;
     bool loop_holds; /* the loop's reference is still taken */
 };
@@ -94,6 +95,7 @@ static int call_at_ns(cio_loop *loop, uint64_t when, cio_callback_fn cb,
     if (!h)
         return CIO_ENOMEM;
     h->is_timer = true;
+    h->when = when;
     cio__timer_arm(loop, &h->timed.timer, when);
     return 0;
 }
@@ -152,7 +154,7 @@ bool cio_handle_cancelled(const cio_handle *h) {
 }
 
 double cio_handle_when(const cio_handle *h) {
-    return h && h->is_timer ? (double)h->timed.timer.when / 1e9 : 0.0;
+    return h && h->is_timer ? (double)h->when / 1e9 : 0.0;
 }
 
 /* A release that cannot be right: say so and abort (see internal.h). */

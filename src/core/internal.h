@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <uv.h>
 
 #define cio__container_of(ptr, type, member)                                   \
@@ -56,47 +57,65 @@ static inline cio__node *cio__queue_pop(cio__queue *q) {
 
 /* ---- timers ------------------------------------------------------------- */
 
-#define CIO__NOT_ARMED SIZE_MAX
+#define CIO__NOT_ARMED UINT32_MAX
 /* The deadline of a sleep of INFINITY (and of any that saturates): such a
  * timer never fires, and the idle loop does not count it as a timer. */
 #define CIO__NEVER UINT64_MAX
 
+/* A timer's deadline and arming order live in the loop's heap, not in the
+ * timer: what every task keeps is its position in the heap (4 bytes, not
+ * 16), and only a sleeping one has a heap entry. The heap holds fewer than
+ * 2^32 - 1 timers (cio__timer_reserve). */
 typedef struct cio__timer {
-    uint64_t when; /* loop clock, nanoseconds */
-    uint64_t seq;  /* ties keep the order timers were armed in */
-    size_t index;  /* position in the heap, CIO__NOT_ARMED when not in it */
+    uint32_t index; /* position in the heap, CIO__NOT_ARMED when not in it */
 } cio__timer;
 
+/* A heap entry. Equal deadlines keep their arming order: by the sign of
+ * the difference of the 32-bit sequence numbers, right as long as the two
+ * were armed fewer than 2^31 arms apart. */
+typedef struct cio__timer_entry {
+    uint64_t when; /* loop clock, nanoseconds */
+    struct cio__timer *timer;
+    uint32_t seq;
+} cio__timer_entry;
+
 /* A timer always comes with the node that joins the ready queue when it is
- * due: a task's step, a call_later handle. */
+ * due: a task's step, a call_later handle. `spare` fills what would be
+ * padding: its owner's to use (a task keeps a line number there). */
 typedef struct cio__timed {
     cio__node node;
     cio__timer timer;
+    uint32_t spare;
 } cio__timed;
 
 /* A future's done callbacks: a FIFO of nodes, without the count the ready
- * queue keeps. */
+ * queue keeps, held by its tail alone (the list is circular: tail->next is
+ * the head), so that it costs every future and task one pointer. */
 typedef struct cio__list {
-    cio__node *head, *tail;
+    cio__node *tail;
 } cio__list;
 
 static inline void cio__list_push(cio__list *l, cio__node *n) {
-    n->next = NULL;
-    if (l->tail)
+    if (l->tail) {
+        n->next = l->tail->next;
         l->tail->next = n;
-    else
-        l->head = n;
+    } else {
+        n->next = n;
+    }
     l->tail = n;
 }
 
 static inline cio__node *cio__list_pop(cio__list *l) {
-    cio__node *n = l->head;
-    if (n) {
-        l->head = n->next;
-        if (!l->head)
-            l->tail = NULL;
-    }
-    return n;
+    cio__node *t = l->tail;
+    if (!t)
+        return NULL;
+    cio__node *h = t->next;
+    if (h == t)
+        l->tail = NULL;
+    else
+        t->next = h->next;
+    h->next = NULL;
+    return h;
 }
 
 /* Unlink n from l if it is there (linear: for rare paths only). */
@@ -121,40 +140,85 @@ struct cio_future {
     uint8_t state;  /* cio_state: DONE and CANCELLED are the last two */
     bool is_task;
     bool retrieved; /* someone read the outcome */
-    void *result;
-    char *message;       /* error or cancellation message, or NULL (a task keeps
-                            its pending cancel or raise message here) */
+    /* A task's flags (see cio__task), in the byte left over here. */
+    bool must_cancel : 1, started : 1, finished : 1;
+    bool in_eager : 1;           /* in its eager start (sched.c) */
+    bool run_when_cancelled : 1; /* start even if cancelled first (task.c) */
+    bool cancelled_at_end : 1;   /* cio_run's final cancellation reached it */
+    bool compact : 1; /* a compact task (cio_task_options.compact, compact.c) */
+    /* One or the other, never both (8 bytes in every future): the result
+     * of a future done without an error; else the message of its error or
+     * cancellation, or NULL (a pending task keeps its pending cancel or
+     * raise message here). Read them through cio__future_message. */
+    union {
+        void *result;
+        char *message;
+    };
     cio_loop *loop;      /* counted reference on the loop object */
     cio__list callbacks; /* done callbacks and waiting tasks' steps */
 };
 
+/* A clean-up record (see cio__cleanup_push below); fn NULL marks a task's
+ * cancel check, which is kept in the same list. */
+typedef struct cio__cleanup {
+    struct cio__cleanup *next;
+    void (*fn)(void *arg);
+    void *arg;
+} cio__cleanup;
+
 typedef struct cio__task {
     cio_future fut;
     /* step.node is in the ready queue or a future's callbacks; step.timer
-     * is armed while the task sleeps */
+     * is armed while the task sleeps; step.spare is the line of where_file
+     * (below) */
     cio__timed step;
-    cio__coro coro; /* coro.name: the name (owned), NULL for "Task-<id>" */
-    cio_task_fn fn;
-    void *arg;
-    cio_future *waiting;           /* the future being awaited (a reference) */
-    struct cio__parking *parked;   /* where it is parked (cio__park), or NULL */
-    struct cio__cleanup *cleanups; /* run if the loop abandons the task */
+    cio__coro coro; /* its name: cio__task_name_of */
+    /* What the task runs until it starts, then what it waits for: the
+     * function and its argument are read once, when the task starts
+     * (task_main), and never again, and a task waits only once started;
+     * so the two pairs share their 16 bytes. Read waiting and parked only
+     * of a started task. */
+    union {
+        struct {
+            cio_task_fn fn;
+            void *arg;
+        };
+        struct {
+            cio_future *waiting;         /* being awaited (a reference) */
+            struct cio__parking *parked; /* where it is parked, or NULL */
+        };
+    };
+    /* Run if the loop abandons the task; its cancel check (see
+     * cio__cancel_check) is one of them, the one whose fn is NULL, and so
+     * is its name (cio__task_name_of). */
+    cio__cleanup *cleanups;
+#if defined(CIO_ASAN) || defined(CIO_TSAN)
+    /* The sanitizer builds' tasks come from malloc: the loop's live tasks
+     * are linked (the plain build finds them in its task memory). */
     struct cio__task *prev_live, *next_live;
-    /* During an eager start (see task.c): the coroutine of whoever created
-     * the task, to switch back to at its first suspension or its end */
-    cio__coro *eager_from;
-    const char *created_file, *where_file;
-    int created_line, where_line;
-    uint32_t stack_size;
+#endif
+    /* Where it last suspended; during an eager start (in_eager: see
+     * sched.c) the coroutine of whoever created the task instead, to
+     * switch back to at its first suspension or its end: until then the
+     * task has not suspended, and from then on it needs no creator. */
+    union {
+        const char *where_file;
+        cio__coro *eager_from;
+    };
+    uint32_t created_at; /* where it was created: a site (cio__site_of) */
     int cancel_requests;
-    bool must_cancel, started, finished;
-    bool run_when_cancelled; /* start even if cancelled first (see task.c) */
-    bool cancelled_at_end;   /* cio_run's final cancellation reached it */
-    bool compact; /* a compact task (cio_task_options.compact, compact.c) */
-    /* Asked before a cancellation request is made (see cio__cancel_check).
-     * NULL: no say. */
-    struct cio__cancel_check *cancel_check;
 } cio__task;
+
+/* The stack size a task asked for. Until the task starts it is kept in
+ * its coroutine's saved stack pointer, which means nothing until then
+ * (cio__coro_start sets it); a started task's stack knows its size. */
+static inline size_t cio__task_stack_size(const cio__task *t) {
+    if (t->fut.started)
+        return t->coro.stack->size;
+    size_t size;
+    memcpy(&size, &t->coro.sp, sizeof size);
+    return size;
+}
 
 /* What a cancel check says of a cancellation request. */
 enum {
@@ -169,6 +233,7 @@ enum {
 };
 typedef struct cio__cancel_check {
     int (*allow)(struct cio__cancel_check *self, const char *msg);
+    cio__cleanup link; /* in the task's clean-ups (task.c's) */
 } cio__cancel_check;
 /* Give a task a cancel check (NULL: take it away); the one it had. */
 cio__cancel_check *cio__task_set_cancel_check(cio_future *task,
@@ -203,13 +268,15 @@ struct cio_loop {
     cio__inbox *inbox;
     cio__hook *hooks;
     cio__queue ready;
-    cio__timer **heap;
+    cio__timer_entry *heap;
     size_t nheap, heap_cap;
-    uint64_t timer_seq;
+    uint32_t timer_seq;
     cio__coro main; /* the scheduler, on the thread's own stack */
     cio__stack_pool *stacks;
+#if defined(CIO_ASAN) || defined(CIO_TSAN)
     cio__task *live_head, *live_tail; /* tasks not done, in creation order */
-    size_t nlive;
+#endif
+    size_t nlive;  /* tasks not done (created, not finished) */
     unsigned refs; /* 1 while open, plus one per future and handle */
     unsigned steps_since_poll;
     size_t pass_left;        /* nodes of the current pass not run yet */
@@ -274,6 +341,11 @@ static inline void cio__schedule(cio_loop *loop, cio__node *n) {
 int cio__timer_reserve(cio_loop *loop);
 void cio__timer_arm(cio_loop *loop, cio__timer *t, uint64_t when);
 void cio__timer_disarm(cio_loop *loop, cio__timer *t);
+/* An armed timer's deadline. */
+static inline uint64_t cio__timer_when(const cio_loop *loop,
+                                       const cio__timer *t) {
+    return loop->heap[t->index].when;
+}
 /* Move every due timer to the ready queue, in deadline order. */
 void cio__timers_fire(cio_loop *loop, uint64_t now);
 
@@ -297,6 +369,12 @@ typedef struct cio__future_kind {
     bool settable; /* set_result / set_error allowed */
 } cio__future_kind;
 extern const cio__future_kind cio__task_kind; /* task.c */
+
+/* The message slot of f, or NULL when the slot holds a result (done
+ * without an error). */
+static inline char *cio__future_message(const cio_future *f) {
+    return f->state >= CIO_DONE && f->error == 0 ? NULL : f->message;
+}
 
 /* Future internals shared with tasks. */
 void cio__future_init(cio_future *f, cio_loop *loop, bool is_task);
@@ -333,12 +411,28 @@ cio__task *cio__task_alloc(cio_loop *loop);           /* NULL on ENOMEM */
 void cio__task_dealloc(cio_loop *loop, cio__task *t); /* never used */
 void cio__task_free(cio_future *f);         /* the last reference went */
 void cio__task_memory_free(cio_loop *loop); /* the loop object is going */
+/* Call fn(t, arg) for each task of the loop that is not done, in creation
+ * order (in no order if there is no memory to sort them: the walk goes on).
+ * fn may finish and free t, not create or free other tasks. */
+void cio__live_each(cio_loop *loop, void (*fn)(cio__task *t, void *arg),
+                    void *arg);
 int cio__task_cancel(cio__task *t, const char *msg);
 void cio__task_abandon(cio__task *t); /* loop closing: drop a pending task */
 const char *cio__task_name(const cio__task *t, char *buf, size_t cap);
 /* Where the task that owns coroutine `c` was created (the overflow report
  * of src/coro asks; safe in a signal handler). */
-void cio__task_origin(const cio__coro *c, const char **file, int *line);
+void cio__task_origin(const cio__coro *c, const char **name, const char **file,
+                      int *line);
+/* A task's name, or NULL for "Task-<id>". The name lives in a record of
+ * its own among the task's clean-up records (the one whose function is
+ * cio__name_marker: never called, never run by an abandon): a task costs
+ * no byte for a name it does not have. Safe in a signal handler. */
+const char *cio__task_name_of(const cio__task *t);
+/* Give it a name (a copy); CIO_ENOMEM. */
+int cio__task_name_set(cio__task *t, const char *name);
+/* Free its name, if any (its block is reused, or its memory goes). */
+void cio__task_name_free(cio__task *t);
+void cio__name_marker(void *arg);
 
 /* The inbox: other threads post work that runs on the loop's thread.
  * cio__inbox_get takes a reference (atomic), safe to use after the loop
@@ -399,11 +493,7 @@ static inline bool cio__unpark(cio__parking *p) {
  * push registers one for the current task (nothing outside a task); pop
  * takes the newest away again, unrun. The record lives in the caller's
  * frame. */
-typedef struct cio__cleanup {
-    struct cio__cleanup *next;
-    void (*fn)(void *arg);
-    void *arg;
-} cio__cleanup;
+/* (cio__cleanup: defined with the task, above) */
 void cio__cleanup_push(cio__cleanup *c, void (*fn)(void *arg), void *arg);
 void cio__cleanup_pop(cio__cleanup *c);
 /* Take c out of `task`'s records wherever it is: the records of objects
@@ -415,6 +505,26 @@ void cio__cleanup_remove(cio_future *task, cio__cleanup *c);
  * cancellation then reaches its first suspension point): for a task that
  * must see its own cancellation, as the gather future does. */
 void cio__task_run_when_cancelled(cio_future *task);
+
+/* Sites (site.c): a (file, line) pair of the process as a number, so that
+ * a task keeps where it was created in 4 bytes. cio__site_of never fails
+ * (0 stands for "?" when the table is out of room or memory); the file
+ * must be a string that lives as long as the process (__FILE__).
+ * cio__site_get is safe in a signal handler. */
+typedef struct cio__site_last_t {
+    const char *file;
+    int line;
+    uint32_t id;
+} cio__site_last_t;
+extern CIO_TLS cio__site_last_t cio__site_last; /* the thread's last site */
+uint32_t cio__site_lookup(const char *file, int line);
+/* (inline: the last site again, a loop creating tasks, costs two compares) */
+static inline uint32_t cio__site_of(const char *file, int line) {
+    if (file && file == cio__site_last.file && line == cio__site_last.line)
+        return cio__site_last.id;
+    return cio__site_lookup(file, line);
+}
+void cio__site_get(uint32_t site, const char **file, int *line);
 
 /* Errors and diagnostics. */
 void cio__set_error(int code, const char *fmt, ...) CIO_PRINTF(2, 3);
@@ -432,14 +542,14 @@ char *cio__strdup(const char *s);
  * waits (its frames are then elsewhere). */
 static inline bool cio__compact_misplaced(const void *p) {
     const cio__task *t = cio__current_task;
-    if (!t || !t->compact)
+    if (!t || !t->fut.compact)
         return false;
     const cio__stack *s = t->coro.stack;
     return s && (const char *)p >= s->lo && (const char *)p < s->hi;
 }
 /* Whether the current task is a compact one. */
 static inline bool cio__compact_current(void) {
-    return cio__current_task && cio__current_task->compact;
+    return cio__current_task && cio__current_task->fut.compact;
 }
 /* Record "`who`: ... compact task" and return CIO_ECOMPACT. */
 int cio__compact_refuse(const char *who);

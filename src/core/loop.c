@@ -250,6 +250,11 @@ static void close_uv_handle(uv_handle_t *h, void *arg) {
         uv_close(h, NULL);
 }
 
+static void abandon_one(cio__task *t, void *arg) {
+    (void)arg;
+    cio__task_abandon(t);
+}
+
 int cio_loop_close(cio_loop *loop) {
     if (!loop)
         return CIO_EINVAL;
@@ -265,13 +270,12 @@ int cio_loop_close(cio_loop *loop) {
         n->run(n, true);
     /* Timers of handles are dropped; a sleeping task's timer goes with it. */
     while (loop->nheap) {
-        cio__timer *t = loop->heap[0];
+        cio__timer *t = loop->heap[0].timer;
         cio__timer_disarm(loop, t);
         n = &cio__container_of(t, cio__timed, timer)->node;
         n->run(n, true);
     }
-    while (loop->live_head)
-        cio__task_abandon(loop->live_head);
+    cio__live_each(loop, abandon_one, NULL);
     cio__loop_run_hooks(loop, CIO__AT_CLOSE);
     cio__inbox_close(loop);
     /* what the hooks and the inbox dropped may have scheduled more */

@@ -6,11 +6,11 @@
 
 int cio__park_cancelled(cio__parking *p, const char *file, int line) {
     cio__task *t = p->task;
-    t->must_cancel = false;
+    t->fut.must_cancel = false;
     p->state = CIO__PARK_CANCELLED;
     cio__schedule(t->fut.loop, &t->step.node);
     cio__suspend(t, file, line);
-    t->must_cancel = false; /* cancelled again meanwhile: one delivery */
+    t->fut.must_cancel = false; /* cancelled again meanwhile: one delivery */
     return CIO_ECANCELED;
 }
 
@@ -35,6 +35,8 @@ void cio__cleanup_pop(cio__cleanup *c) {
     cio__task *t = cio__current_task;
     if (t && t->cleanups == c)
         t->cleanups = c->next;
+    else if (t) /* a cancel check was set after it */
+        cio__cleanup_remove(&t->fut, c);
 }
 
 void cio__cleanup_remove(cio_future *task, cio__cleanup *c) {

@@ -11,14 +11,18 @@
  * cancelled in turn. If what is left can never finish (a task that
  * swallowed this cancellation too and waits for nothing), closing the loop
  * reports it. */
+static void cancel_at_end(cio__task *t, void *arg) {
+    (void)arg;
+    if (!t->fut.cancelled_at_end) {
+        t->fut.cancelled_at_end = true;
+        cio__task_cancel(t, NULL);
+    }
+}
+
 static int cancel_remaining(cio_loop *loop) {
     int rc = 0;
     while (loop->nlive && rc == 0) {
-        for (cio__task *t = loop->live_head; t; t = t->next_live)
-            if (!t->cancelled_at_end) {
-                t->cancelled_at_end = true;
-                cio__task_cancel(t, NULL);
-            }
+        cio__live_each(loop, cancel_at_end, NULL);
         rc = cio__loop_run(loop, NULL, true);
     }
     return rc;
@@ -76,6 +80,51 @@ int cio_run(cio_task_fn main, void *arg, void **result) {
     return cio_run_ex(main, arg, result, NULL);
 }
 
+/* What a started task waits for (an unstarted one holds its function and
+ * argument where these are: see cio__task). */
+static void dump_wait(FILE *out, cio_loop *loop, const cio__task *t) {
+    if (!t->fut.started)
+        return;
+    if (t->waiting && t->waiting->is_task) {
+        char other[64];
+        fprintf(out, ", awaiting task '%s'",
+                cio__task_name(cio__container_of(t->waiting, cio__task, fut),
+                               other, sizeof other));
+    } else if (t->waiting) {
+        fprintf(out, ", awaiting a future");
+    } else if (t->parked) {
+        fprintf(out, ", waiting on a lock, queue or other sync object");
+    } else if (t->step.timer.index != CIO__NOT_ARMED) {
+        fprintf(out, ", sleeping for %.3f s more",
+                ((double)cio__timer_when(loop, &t->step.timer) -
+                 (double)cio__loop_now(loop)) /
+                    1e9);
+    }
+}
+
+/* One line of cio_dump_tasks. */
+static void dump_one(cio__task *t, void *arg) {
+    FILE *out = arg;
+    cio_loop *loop = t->fut.loop;
+    char name[64];
+    const char *file;
+    int line;
+    cio__site_get(t->created_at, &file, &line);
+    fprintf(out, "  task '%s' %s, created at %s:%d",
+            cio__task_name(t, name, sizeof name),
+            cio_state_name((cio_state)t->fut.state), file, line);
+    if (t == cio__current_task)
+        fprintf(out, ", running now");
+    else if (!t->fut.started)
+        fprintf(out, ", not started");
+    else if (!t->fut.in_eager && t->where_file)
+        fprintf(out, ", suspended at %s:%d", t->where_file, (int)t->step.spare);
+    dump_wait(out, loop, t);
+    if (t->cancel_requests)
+        fprintf(out, ", cancelling (%d)", t->cancel_requests);
+    fputc('\n', out);
+}
+
 int cio_dump_tasks(cio_loop *loop, FILE *out) {
     if (!out)
         return CIO_EINVAL;
@@ -84,36 +133,6 @@ int cio_dump_tasks(cio_loop *loop, FILE *out) {
         return cio_last_error();
     fprintf(out, "cio: %zu task%s not done\n", loop->nlive,
             loop->nlive == 1 ? "" : "s");
-    for (cio__task *t = loop->live_head; t; t = t->next_live) {
-        char name[64];
-        fprintf(out, "  task '%s' %s, created at %s:%d",
-                cio__task_name(t, name, sizeof name),
-                cio_state_name((cio_state)t->fut.state), t->created_file,
-                t->created_line);
-        if (t == cio__current_task)
-            fprintf(out, ", running now");
-        else if (!t->started)
-            fprintf(out, ", not started");
-        else if (t->where_file)
-            fprintf(out, ", suspended at %s:%d", t->where_file, t->where_line);
-        if (t->waiting && t->waiting->is_task) {
-            char other[64];
-            fprintf(
-                out, ", awaiting task '%s'",
-                cio__task_name(cio__container_of(t->waiting, cio__task, fut),
-                               other, sizeof other));
-        } else if (t->waiting) {
-            fprintf(out, ", awaiting a future");
-        } else if (t->parked) {
-            fprintf(out, ", waiting on a lock, queue or other sync object");
-        } else if (t->step.timer.index != CIO__NOT_ARMED) {
-            fprintf(out, ", sleeping for %.3f s more",
-                    ((double)t->step.timer.when - (double)cio__loop_now(loop)) /
-                        1e9);
-        }
-        if (t->cancel_requests)
-            fprintf(out, ", cancelling (%d)", t->cancel_requests);
-        fputc('\n', out);
-    }
+    cio__live_each(loop, dump_one, out);
     return 0;
 }

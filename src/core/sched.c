@@ -141,9 +141,11 @@ static void run_pass_debug(cio_loop *loop) {
             /* named before it runs: a task that ends may be freed */
             const cio__task *t = cio__container_of(node, cio__task, step.node);
             char name[64];
+            const char *file;
+            int line;
+            cio__site_get(t->created_at, &file, &line);
             snprintf(what, sizeof what, "task '%s' (created at %s:%d)",
-                     cio__task_name(t, name, sizeof name), t->created_file,
-                     t->created_line);
+                     cio__task_name(t, name, sizeof name), file, line);
         }
         uint64_t t0 = cio__monotonic_ns();
         node->run(node, false);
@@ -205,11 +207,11 @@ static int poll_blocking(cio_loop *loop) {
     cio__stack_pool_trim(loop->stacks, TRIM_WHEN_IDLE);
     /* a timer at the end of time is no timer: jumping the virtual clock to
      * it would pin the clock there, waiting for it is waiting for ever */
-    bool timer = loop->nheap && loop->heap[0]->when != CIO__NEVER;
+    bool timer = loop->nheap && loop->heap[0].when != CIO__NEVER;
     if (loop->virtual_time && timer) {
         poll_nowait(loop);
-        if (loop->ready.count == 0 && loop->heap[0]->when > loop->vnow)
-            loop->vnow = loop->heap[0]->when;
+        if (loop->ready.count == 0 && loop->heap[0].when > loop->vnow)
+            loop->vnow = loop->heap[0].when;
         cio__timers_fire(loop, loop->vnow);
         return 0;
     }
@@ -217,7 +219,7 @@ static int poll_blocking(cio_loop *loop) {
         /* libuv counts the timeout from its cached clock, behind by as long
          * as the tasks ran since the last uv_run: bring it up to date */
         uv_update_time(&loop->uv);
-        uint64_t now = cio__monotonic_ns(), when = loop->heap[0]->when;
+        uint64_t now = cio__monotonic_ns(), when = loop->heap[0].when;
         if (when <= now) { /* due already: look at I/O, do not block */
             poll_nowait(loop);
             cio__timers_fire(loop, cio__loop_now(loop));
@@ -257,28 +259,29 @@ void cio__task_step(cio__node *node, bool discard) {
         return; /* the loop is closing; cio__task_abandon does the rest */
     cio__task *t = cio__container_of(node, cio__task, step.node);
     cio_loop *loop = t->fut.loop;
-    if (!t->started) {
-        if (t->must_cancel && !t->run_when_cancelled) { /* it never runs */
-            t->finished = true;
+    if (!t->fut.started) {
+        if (t->fut.must_cancel &&
+            !t->fut.run_when_cancelled) { /* it never runs */
+            t->fut.finished = true;
             cio__future_finish(&t->fut, CIO_CANCELLED, CIO_ECANCELED, NULL,
                                cio__task_take_message(t));
             task_retire(loop, t);
             return;
         }
-        cio__stack *stack = t->compact
-                                ? cio__task_compact_enter(loop, t)
-                                : cio__stack_get(loop->stacks, t->stack_size);
+        cio__stack *stack =
+            t->fut.compact ? cio__task_compact_enter(loop, t)
+                           : cio__stack_get(loop->stacks, cio__task_stack_size(t));
         if (!stack) {
-            t->finished = true;
+            t->fut.finished = true;
             cio__future_finish(&t->fut, CIO_DONE, CIO_ENOMEM, NULL,
                                cio__strdup("no memory for the task's stack"));
             task_retire(loop, t);
             return;
         }
         cio__coro_start(&t->coro, stack, task_main, t);
-        t->started = true;
+        t->fut.started = true;
         t->fut.state = CIO_RUNNING;
-    } else if (t->compact && !cio__task_compact_enter(loop, t)) {
+    } else if (t->fut.compact && !cio__task_compact_enter(loop, t)) {
         cio__schedule(loop, &t->step.node); /* no memory to save the
                                                occupant's frames: later */
         return;
@@ -287,7 +290,7 @@ void cio__task_step(cio__node *node, bool discard) {
     cio__coro_switch(&loop->main, &t->coro);
     cio__current_task = NULL;
     t = loop->returned; /* tasks may have handed over to each other */
-    if (t->finished)
+    if (t->fut.finished)
         task_retire(loop, t);
 }
 
@@ -296,9 +299,10 @@ void cio__task_step(cio__node *node, bool discard) {
  * (no cancellation pending) and wants a stack of the same size. */
 static cio__task *next_fresh(cio_loop *loop, const cio__task *done) {
     cio__task *next = cio__pass_peek_task(loop);
-    if (!next || next->started ||
-        (next->must_cancel && !next->run_when_cancelled) ||
-        next->stack_size != done->stack_size || next->compact || done->compact)
+    if (!next || next->fut.started ||
+        (next->fut.must_cancel && !next->fut.run_when_cancelled) ||
+        cio__task_stack_size(next) != cio__task_stack_size(done) ||
+        next->fut.compact || done->fut.compact)
         return NULL;
     return cio__pass_take(loop, next);
 }
@@ -316,7 +320,7 @@ static cio__task *chain_fresh(cio__task *done) {
     if (done->coro.stack->canary && !cio__stack_canary_ok(done->coro.stack))
         cio__coro_overflowed(&done->coro); /* before next inherits it */
     next->coro.stack = done->coro.stack;
-    next->started = true;
+    next->fut.started = true;
     next->fut.state = CIO_RUNNING;
     cio__current_task = next;
     cio__coro_current = &next->coro;
@@ -334,10 +338,15 @@ static cio__task *chain_fresh(cio__task *done) {
 static void task_main(void *arg) {
     cio__task *t = arg;
     for (;;) {
-        void *ret = t->fn(t->arg);
+        cio_task_fn fn = t->fn;
+        void *fn_arg = t->arg;
+        t->waiting = NULL; /* (the same bytes: see cio__task) */
+        t->parked = NULL;
+        void *ret = fn(fn_arg);
         cio__task_finish(t, ret);
-        t->finished = true;
-        if (t->eager_from) /* done in its eager start: the creator retires it */
+        t->fut.finished = true;
+        if (t->fut
+                .in_eager) /* done in its eager start: the creator retires it */
             cio__coro_exit(&t->coro, t->eager_from);
         cio__task *next = chain_fresh(t);
         if (!next)
@@ -356,21 +365,22 @@ static void task_main(void *arg) {
  * false: no stack now, schedule it as usual. (A task that suspended here
  * goes on from cio__suspend's eager branch, sched.h.) */
 bool cio__task_eager_start(cio_loop *loop, cio__task *t) {
-    if (t->compact) /* entered from the scheduler's stack only */
+    if (t->fut.compact) /* entered from the scheduler's stack only */
         return false;
-    cio__stack *stack = cio__stack_get(loop->stacks, t->stack_size);
+    cio__stack *stack = cio__stack_get(loop->stacks, cio__task_stack_size(t));
     if (!stack)
         return false;
     cio__task *creator = cio__current_task;
     cio__coro *from = creator ? &creator->coro : &loop->main;
     cio__coro_start(&t->coro, stack, task_main, t);
-    t->started = true;
+    t->fut.started = true;
     t->fut.state = CIO_RUNNING;
     t->eager_from = from;
+    t->fut.in_eager = true;
     cio__current_task = t;
     cio__coro_switch(from, &t->coro);
     cio__current_task = creator;
-    if (t->finished)
+    if (t->fut.finished)
         task_retire(loop, t);
     return true;
 }
@@ -381,7 +391,7 @@ bool cio__task_eager_start(cio_loop *loop, cio__task *t) {
  * (unless it was lent on), its place among the live tasks, the loop's
  * reference. */
 static void task_retire(cio_loop *loop, cio__task *t) {
-    if (t->compact) {
+    if (t->fut.compact) {
         cio__task_compact_drop(loop, t);
         cio__coro_destroy(&t->coro);
     } else if (t->coro.stack) {

@@ -8,8 +8,10 @@
 
 #include "core/internal.h"
 
-/* The loop's tasks that are not done, in creation order. */
+/* The loop's tasks that are not done: counted, and in the sanitizer
+ * builds linked in creation order (see cio__live_each, task_mem.c). */
 static inline void cio__live_unlink(cio_loop *loop, cio__task *t) {
+#if defined(CIO_ASAN) || defined(CIO_TSAN)
     if (t->prev_live)
         t->prev_live->next_live = t->next_live;
     else
@@ -19,16 +21,23 @@ static inline void cio__live_unlink(cio_loop *loop, cio__task *t) {
     else
         loop->live_tail = t->prev_live;
     t->prev_live = t->next_live = NULL;
+#else
+    (void)t;
+#endif
     loop->nlive--;
 }
 
 static inline void cio__live_append(cio_loop *loop, cio__task *t) {
+#if defined(CIO_ASAN) || defined(CIO_TSAN)
     t->prev_live = loop->live_tail;
     if (loop->live_tail)
         loop->live_tail->next_live = t;
     else
         loop->live_head = t;
     loop->live_tail = t;
+#else
+    (void)t;
+#endif
     loop->nlive++;
 }
 
@@ -81,7 +90,7 @@ cio__pass_take(cio_loop *loop, cio__task *next) {
 static inline __attribute__((always_inline)) cio__task *
 cio__next_inline(cio_loop *loop) {
     cio__task *next = cio__pass_peek_task(loop);
-    if (!next || !next->started || cio__coro_saved(&next->coro))
+    if (!next || !next->fut.started || cio__coro_saved(&next->coro))
         return NULL; /* the scheduler gives a new task its stack, and
                         copies a compact task's saved frames back (off
                         the shared stack; one whose frames are on its
@@ -92,15 +101,17 @@ cio__next_inline(cio_loop *loop) {
 
 /* Give up the CPU until something puts our step back in the ready queue. */
 static inline void cio__suspend(cio__task *t, const char *file, int line) {
-    t->where_file = file;
-    t->where_line = line;
-    if (__builtin_expect(t->eager_from != NULL, 0)) {
+    if (__builtin_expect(t->fut.in_eager, 0)) {
         /* the first suspension of an eager start: back to the creator */
         cio__coro *creator = t->eager_from;
-        t->eager_from = NULL;
+        t->fut.in_eager = false;
+        t->where_file = file;           /* (eager_from's bytes) */
+        t->step.spare = (uint32_t)line; /* where_line */
         cio__coro_switch(&t->coro, creator);
         return; /* whoever switched back to us set cio__current_task */
     }
+    t->where_file = file;
+    t->step.spare = (uint32_t)line; /* where_line */
     cio_loop *loop = t->fut.loop;
     cio__task *next = cio__next_inline(loop);
     if (next == t)
@@ -123,17 +134,17 @@ static inline __attribute__((always_inline)) int
 cio__park_inline(cio__parking *p, const char *file, int line) {
     cio__task *t = cio__current_task;
     p->task = t;
-    if (__builtin_expect(t->must_cancel, 0)) /* one pass, then out */
+    if (__builtin_expect(t->fut.must_cancel, 0)) /* one pass, then out */
         return cio__park_cancelled(p, file, line);
     p->state = CIO__PARKED;
     t->parked = p;
     cio__suspend(t, file, line);
     if (p->state == CIO__PARK_CANCELLED) {
-        t->must_cancel = false; /* cancelled again meanwhile: one delivery */
+        t->fut.must_cancel = false; /* cancelled again meanwhile: one delivery */
         return CIO_ECANCELED;
     }
-    if (t->must_cancel) { /* cancelled after the wake-up, before it ran */
-        t->must_cancel = false;
+    if (t->fut.must_cancel) { /* cancelled after the wake-up, before it ran */
+        t->fut.must_cancel = false;
         return CIO_ECANCELED;
     }
     return 0;

@@ -48,17 +48,83 @@ char *cio__task_take_message(cio__task *t) {
     return msg ? msg : cio__strdup("");
 }
 
+/* ---- names --------------------------------------------------------------- */
+
+typedef struct name_record {
+    cio__cleanup link; /* fn: cio__name_marker */
+    char name[];
+} name_record;
+
+void cio__name_marker(void *arg) {
+    (void)arg; /* (only its address is used) */
+}
+
+/* The next clean-up record after c (the first: c NULL), read where it is:
+ * a waiting compact task's records in its frames are in its save buffer
+ * (cio__task_compact_locate). */
+static cio__cleanup *cleanup_next(const cio__task *t, const cio__cleanup *c) {
+    cio__cleanup *n = c ? c->next : t->cleanups;
+    return n ? cio__task_compact_locate(t, n) : NULL;
+}
+
+static name_record *name_record_of(const cio__task *t) {
+    for (cio__cleanup *c = cleanup_next(t, NULL); c; c = cleanup_next(t, c))
+        if (c->fn == cio__name_marker)
+            return cio__container_of(c, name_record, link);
+    return NULL;
+}
+
+const char *cio__task_name_of(const cio__task *t) {
+    const name_record *r = name_record_of(t);
+    return r ? r->name : NULL;
+}
+
+void cio__task_name_free(cio__task *t) {
+    name_record *r = name_record_of(t);
+    if (r) {
+        cio__cleanup_remove(&t->fut, &r->link);
+        free(r);
+    }
+}
+
+/* A name record for `name`, not linked yet; NULL on ENOMEM. */
+static name_record *name_record_new(const char *name) {
+    size_t n = strlen(name) + 1;
+    name_record *r = malloc(sizeof *r + n);
+    if (r) {
+        r->link = (cio__cleanup){NULL, cio__name_marker, NULL};
+        memcpy(r->name, name, n);
+    }
+    return r;
+}
+
+static void name_record_link(cio__task *t, name_record *r) {
+    cio__task_name_free(t);
+    r->link.next = t->cleanups;
+    t->cleanups = &r->link;
+}
+
+int cio__task_name_set(cio__task *t, const char *name) {
+    name_record *r = name_record_new(name);
+    if (!r)
+        return CIO_ENOMEM;
+    name_record_link(t, r);
+    return 0;
+}
+
 const char *cio__task_name(const cio__task *t, char *buf, size_t cap) {
-    if (t->coro.name)
-        return t->coro.name;
+    const char *name = cio__task_name_of(t);
+    if (name)
+        return name;
     snprintf(buf, cap, "Task-%llu", (unsigned long long)t->coro.id);
     return buf;
 }
 
-void cio__task_origin(const cio__coro *c, const char **file, int *line) {
+void cio__task_origin(const cio__coro *c, const char **name, const char **file,
+                      int *line) {
     const cio__task *t = cio__container_of(c, cio__task, coro);
-    *file = t->created_file;
-    *line = t->created_line;
+    *name = cio__task_name_of(t);
+    cio__site_get(t->created_at, file, line);
 }
 
 /* How a returning task finishes: a raised error, a standing cancellation,
@@ -106,7 +172,7 @@ cio_future *cio_create_task_at(cio_loop *loop, cio_task_fn fn, void *arg,
         return NULL;
     }
     cio__task *t = cio__task_alloc(loop);
-    char *name = opts && opts->name ? cio__strdup(opts->name) : NULL;
+    name_record *name = opts && opts->name ? name_record_new(opts->name) : NULL;
     if (!t || (opts && opts->name && !name)) {
         if (t)
             cio__task_dealloc(loop, t);
@@ -121,12 +187,13 @@ cio_future *cio_create_task_at(cio_loop *loop, cio_task_fn fn, void *arg,
     t->step.timer.index = CIO__NOT_ARMED;
     t->fn = fn;
     t->arg = arg;
-    t->coro.name = name;
+    if (name)
+        name_record_link(t, name);
     t->coro.id = new_task_id();
-    t->created_file = file ? file : "?";
-    t->created_line = line;
-    t->stack_size = (uint32_t)stack_size;
-    t->compact = (opts && opts->compact) || loop->compact_tasks;
+    t->created_at = cio__site_of(file, line);
+    /* (cio__task_stack_size: the word is the size, not a pointer) */
+    memcpy(&t->coro.sp, &stack_size, sizeof stack_size);
+    t->fut.compact = (opts && opts->compact) || loop->compact_tasks;
     cio__live_append(loop, t);
     loop->tasks_created++;
     bool eager = (opts && opts->eager) || loop->eager_tasks;
@@ -152,13 +219,13 @@ int cio_await_at(cio_future *f, void **result, const char *file, int line) {
     if (!cio_future_done(f)) {
         t->waiting = cio_retain(f);
         cio__list_push(&f->callbacks, &t->step.node);
-        if (t->must_cancel && cio_cancel(f, t->fut.message) > 0)
-            t->must_cancel = false;
+        if (t->fut.must_cancel && cio_cancel(f, t->fut.message) > 0)
+            t->fut.must_cancel = false;
         cio__suspend(t, file, line);
         t->waiting = NULL;
-        if (t->must_cancel) {
+        if (t->fut.must_cancel) {
             /* cancelled after f was done but before we resumed */
-            t->must_cancel = false;
+            t->fut.must_cancel = false;
             cio_release(f);
             return CIO_ECANCELED;
         }
@@ -181,7 +248,7 @@ int cio_sleep_at(double seconds, const char *file, int line) {
     if (isnan(seconds))
         return CIO_EINVAL;
     cio_loop *loop = t->fut.loop;
-    if (seconds > 0 && !t->must_cancel) {
+    if (seconds > 0 && !t->fut.must_cancel) {
         if (cio__timer_reserve(loop) != 0)
             return CIO_ENOMEM;
         double ns = round(seconds * 1e9); /* 0.1 s is 100000000 ns */
@@ -193,8 +260,8 @@ int cio_sleep_at(double seconds, const char *file, int line) {
         cio__schedule(loop, &t->step.node); /* a bare yield */
     }
     cio__suspend(t, file, line);
-    if (t->must_cancel) {
-        t->must_cancel = false;
+    if (t->fut.must_cancel) {
+        t->fut.must_cancel = false;
         return CIO_ECANCELED;
     }
     return 0;
@@ -242,13 +309,21 @@ void *cio_raise(int code, const char *fmt, ...) {
     return &raise_marker;
 }
 
+/* The task's cancel check: the clean-up record without a function. */
+static cio__cancel_check *cancel_check_of(const cio__task *t) {
+    for (cio__cleanup *c = cleanup_next(t, NULL); c; c = cleanup_next(t, c))
+        if (!c->fn)
+            return cio__container_of(c, cio__cancel_check, link);
+    return NULL;
+}
+
 int cio__task_cancel(cio__task *t, const char *msg) {
     if (cio_future_done(&t->fut))
         return 0;
     if (t->fut.loop->closed)
         return CIO_ELOOPCLOSED;
-    int verdict = t->cancel_check ? t->cancel_check->allow(t->cancel_check, msg)
-                                  : CIO__CANCEL_ALLOW;
+    cio__cancel_check *check = cancel_check_of(t);
+    int verdict = check ? check->allow(check, msg) : CIO__CANCEL_ALLOW;
     if (verdict == CIO__CANCEL_REFUSE)
         return 0;
     t->cancel_requests++;
@@ -258,18 +333,18 @@ int cio__task_cancel(cio__task *t, const char *msg) {
         t->fut.message = copy;
     }
     if (verdict == CIO__CANCEL_DEFER) {
-        t->must_cancel = true; /* seen when what it awaits wakes it */
+        t->fut.must_cancel = true; /* seen when what it awaits wakes it */
         return 1;
     }
-    if (t->waiting && cio_cancel(t->waiting, msg) > 0)
-        return 1;    /* its cancellation will wake us */
-    if (t->parked) { /* parked: wake it with CIO_ECANCELED */
+    if (t->fut.started && t->waiting && cio_cancel(t->waiting, msg) > 0)
+        return 1;                      /* its cancellation will wake us */
+    if (t->fut.started && t->parked) { /* parked: wake it with CIO_ECANCELED */
         t->parked->state = CIO__PARK_CANCELLED;
         t->parked = NULL;
         cio__schedule(t->fut.loop, &t->step.node);
         return 1;
     }
-    t->must_cancel = true;
+    t->fut.must_cancel = true;
     if (t->step.timer.index != CIO__NOT_ARMED) { /* sleeping: wake now */
         cio__timer_disarm(t->fut.loop, &t->step.timer);
         cio__schedule(t->fut.loop, &t->step.node);
@@ -283,7 +358,7 @@ void cio__task_abandon(cio__task *t) {
     cio__diag("task '%s' was destroyed but it is pending",
               cio__task_name(t, name, sizeof name));
     cio_loop *loop = t->fut.loop;
-    if (t->waiting) {
+    if (t->fut.started && t->waiting) {
         cio__list_remove(&t->waiting->callbacks, &t->step.node);
         cio_future *w = t->waiting;
         t->waiting = NULL;
@@ -292,20 +367,28 @@ void cio__task_abandon(cio__task *t) {
     cio__timer_disarm(loop, &t->step.timer);
     /* a compact task's clean-ups are records in its frames: back on the
      * shared stack with them (loop close runs on the scheduler's stack) */
-    if (t->compact && t->started && t->cleanups &&
+    if (t->fut.compact && t->fut.started && t->cleanups &&
         !cio__task_compact_enter(loop, t))
         t->cleanups = NULL; /* no memory to make room: they cannot run */
+    cio__cleanup *kept = NULL; /* the name: the block keeps it until reused */
     while (t->cleanups) {
         cio__cleanup *c = t->cleanups;
         t->cleanups = c->next;
-        c->fn(c->arg);
+        if (c->fn == cio__name_marker)
+            kept = c;
+        else if (c->fn) /* (not the cancel check) */
+            c->fn(c->arg);
     }
-    if (t->compact)
+    if (kept) {
+        kept->next = NULL;
+        t->cleanups = kept;
+    }
+    if (t->fut.compact)
         cio__task_compact_drop(loop, t);
-    if (t->started)
+    if (t->fut.started)
         cio__coro_destroy(&t->coro); /* its stack goes with the pool */
     cio__live_unlink(loop, t);
-    t->finished = true; /* dropped for good: the loop's release is due */
+    t->fut.finished = true; /* dropped for good: the loop's release is due */
     cio_release(&t->fut);
 }
 
@@ -318,28 +401,39 @@ bool cio_is_task(const cio_future *f) {
     return f && f->is_task;
 }
 
+typedef struct all_tasks {
+    cio_future **out;
+    size_t cap, n;
+} all_tasks;
+
+static void all_tasks_one(cio__task *t, void *arg) {
+    all_tasks *a = arg;
+    if (a->n < a->cap)
+        a->out[a->n] = cio_retain(&t->fut);
+    a->n++;
+}
+
 long cio_all_tasks(cio_loop *loop, cio_future **out, size_t cap) {
     if (!out && cap)
         return CIO_EINVAL;
     loop = cio__pick_loop(loop, "cio_all_tasks");
     if (!loop)
         return cio_last_error();
-    size_t i = 0;
-    for (cio__task *t = loop->live_head; t; t = t->next_live, i++)
-        if (i < cap)
-            out[i] = cio_retain(&t->fut);
-    return (long)i;
+    all_tasks a = {out, cap, 0};
+    cio__live_each(loop, all_tasks_one, &a);
+    return (long)a.n;
 }
 
 const char *cio_task_get_name(cio_future *f) {
     cio__task *t = cio__as_task(f);
     if (!t)
         return NULL;
-    if (!t->coro.name) {
+    if (!cio__task_name_of(t)) {
         char buf[32];
-        t->coro.name = cio__strdup(cio__task_name(t, buf, sizeof buf));
+        if (cio__task_name_set(t, cio__task_name(t, buf, sizeof buf)) != 0)
+            return NULL;
     }
-    return t->coro.name;
+    return cio__task_name_of(t);
 }
 
 int cio_task_set_name(cio_future *f, const char *name) {
@@ -347,12 +441,7 @@ int cio_task_set_name(cio_future *f, const char *name) {
     if (!t || !name)
         return CIO_EINVAL;
     CIO__CHECK_THREAD(t->fut.loop, "cio_task_set_name");
-    char *copy = cio__strdup(name);
-    if (!copy)
-        return CIO_ENOMEM;
-    free(t->coro.name);
-    t->coro.name = copy;
-    return 0;
+    return cio__task_name_set(t, name);
 }
 
 int cio_task_cancelling(const cio_future *f) {
@@ -366,7 +455,7 @@ int cio_task_uncancel(cio_future *f) {
         return CIO_EINVAL;
     CIO__CHECK_THREAD(t->fut.loop, "cio_task_uncancel");
     if (t->cancel_requests > 0 && --t->cancel_requests == 0)
-        t->must_cancel = false;
+        t->fut.must_cancel = false;
     return t->cancel_requests;
 }
 
@@ -379,11 +468,14 @@ static void task_kind_describe(const cio_future *f, bool with_site, char *buf,
     const cio__task *t = cio__container_of(f, cio__task, fut);
     char name[64];
     const char *n = cio__task_name(t, name, sizeof name);
-    if (with_site)
-        snprintf(buf, cap, "task '%s' (created at %s:%d)", n, t->created_file,
-                 t->created_line);
-    else
+    if (with_site) {
+        const char *file;
+        int line;
+        cio__site_get(t->created_at, &file, &line);
+        snprintf(buf, cap, "task '%s' (created at %s:%d)", n, file, line);
+    } else {
         snprintf(buf, cap, "task '%s'", n);
+    }
 }
 
 /* A task finishes by returning: it cannot be set from outside. */
@@ -399,21 +491,26 @@ cio__cancel_check *cio__task_set_cancel_check(cio_future *f,
     cio__task *t = cio__as_task(f);
     if (!t)
         return NULL;
-    cio__cancel_check *old = t->cancel_check;
-    t->cancel_check = check;
+    cio__cancel_check *old = cancel_check_of(t);
+    if (old)
+        cio__cleanup_remove(f, &old->link);
+    if (check) {
+        check->link = (cio__cleanup){t->cleanups, NULL, NULL};
+        t->cleanups = &check->link;
+    }
     return old;
 }
 
 bool cio__task_take_pending_cancel(cio_future *f) {
     cio__task *t = cio__as_task(f);
-    if (!t || !t->must_cancel)
+    if (!t || !t->fut.must_cancel)
         return false;
-    t->must_cancel = false;
+    t->fut.must_cancel = false;
     return true;
 }
 
 void cio__task_run_when_cancelled(cio_future *f) {
     cio__task *t = cio__as_task(f);
     if (t)
-        t->run_when_cancelled = true;
+        t->fut.run_when_cancelled = true;
 }

@@ -18,7 +18,11 @@
 #define CHUNK_BYTES ((size_t)64 * 1024)
 #define SMALL_CHUNKS 16
 #define HUGE_CHUNK_BYTES ((size_t)2 << 20)
-#define TASK_BYTES ((sizeof(cio__task) + 15) & ~(size_t)15)
+/* (aligned as a task must be, no more: every 8 bytes count a million
+ * times) */
+#define TASK_ALIGN _Alignof(cio__task)
+#define TASK_BYTES ((sizeof(cio__task) + TASK_ALIGN - 1) & ~(TASK_ALIGN - 1))
+#define CHUNK_HEADER ((size_t)16)
 
 /* A chunk starts with this header; the tasks follow. */
 typedef struct chunk {
@@ -34,12 +38,12 @@ cio__task *cio__task_alloc(cio_loop *loop) {
     (void)loop;
     cio__task *t = malloc(sizeof(cio__task));
     if (t)
-        t->coro.name = NULL;
+        t->cleanups = NULL;
     return t;
 }
 void cio__task_dealloc(cio_loop *loop, cio__task *t) {
     (void)loop;
-    free(t->coro.name);
+    cio__task_name_free(t);
     free(t);
 }
 static void free_list_names(cio_loop *loop) {
@@ -74,7 +78,7 @@ static chunk *new_chunk(cio_loop *loop) {
     loop->nchunks++;
     c->next = loop->task_chunks;
     loop->task_chunks = c;
-    loop->carve_at = (char *)c + 16;
+    loop->carve_at = (char *)c + CHUNK_HEADER;
     loop->carve_end = (char *)c + (c->bytes ? c->bytes : CHUNK_BYTES);
     return c;
 }
@@ -83,7 +87,7 @@ cio__task *cio__task_alloc(cio_loop *loop) {
     cio__task *t = loop->free_tasks;
     if (t) {
         loop->free_tasks = *(void **)(void *)t;
-        free(t->coro.name);
+        cio__task_name_free(t);
     } else {
         if (loop->carve_end - loop->carve_at < (ptrdiff_t)TASK_BYTES &&
             !new_chunk(loop))
@@ -91,13 +95,14 @@ cio__task *cio__task_alloc(cio_loop *loop) {
         t = (cio__task *)(void *)loop->carve_at;
         loop->carve_at += TASK_BYTES;
     }
-    t->coro.name = NULL;
+    t->cleanups = NULL;
     return t;
 }
 void cio__task_dealloc(cio_loop *loop, cio__task *t) {
+    t->fut.magic = CIO__FREED; /* (also a block never made a task) */
     *(void **)(void *)t = loop->free_tasks;
     loop->free_tasks = t;
-    if (t->coro.name)
+    if (t->cleanups) /* (its name, if anything) */
         loop->free_names = true;
 }
 /* (a walk over a million freed blocks is a million cache misses: only when
@@ -106,9 +111,77 @@ static void free_list_names(cio_loop *loop) {
     if (!loop->free_names)
         return;
     for (cio__task *t = loop->free_tasks; t; t = *(cio__task **)(void *)t)
-        free(t->coro.name);
+        cio__task_name_free(t);
 }
 #endif
+
+/* ---- the live tasks ------------------------------------------------------ */
+
+typedef void (*live_fn)(cio__task *t, void *arg);
+
+#if defined(CIO_ASAN) || defined(CIO_TSAN)
+/* fn may unlink t: the next one is read first */
+static void walk_live(cio_loop *loop, live_fn fn, void *arg) {
+    cio__task *next;
+    for (cio__task *t = loop->live_head; t; t = next) {
+        next = t->next_live;
+        fn(t, arg);
+    }
+}
+#else
+/* Every block carved so far: all of an older chunk (a new one is taken
+ * when less than a block is left), the current one up to carve_at. A task
+ * is live from its creation until it finishes; a block on the free list
+ * says CIO__FREED. fn may free t: its block stays where it is. */
+static void walk_live(cio_loop *loop, live_fn fn, void *arg) {
+    for (chunk *c = loop->task_chunks; c; c = c->next) {
+        size_t bytes = c->bytes ? c->bytes : CHUNK_BYTES;
+        char *p = (char *)c + CHUNK_HEADER;
+        char *end = c == loop->task_chunks
+                        ? loop->carve_at
+                        : p + (bytes - CHUNK_HEADER) / TASK_BYTES * TASK_BYTES;
+        for (; p < end; p += TASK_BYTES) {
+            cio__task *t = (cio__task *)(void *)p;
+            if (t->fut.magic == CIO__LIVE && !t->fut.finished)
+                fn(t, arg);
+        }
+    }
+}
+#endif
+
+typedef struct collect {
+    cio__task **v;
+    size_t n, cap;
+} collect;
+
+static void collect_one(cio__task *t, void *arg) {
+    collect *c = arg;
+    if (c->n < c->cap)
+        c->v[c->n++] = t;
+}
+
+static int by_id(const void *a, const void *b) {
+    uint64_t x = (*(cio__task *const *)a)->coro.id;
+    uint64_t y = (*(cio__task *const *)b)->coro.id;
+    return (x > y) - (x < y);
+}
+
+/* Task ids grow in creation order (task.c): sorted by id, the tasks are in
+ * the order they were created, as asyncio's all_tasks tends to list them. */
+void cio__live_each(cio_loop *loop, live_fn fn, void *arg) {
+    if (loop->nlive == 0)
+        return;
+    collect c = {malloc(loop->nlive * sizeof(cio__task *)), 0, loop->nlive};
+    if (!c.v) { /* no memory to sort: in the order of the walk */
+        walk_live(loop, fn, arg);
+        return;
+    }
+    walk_live(loop, collect_one, &c);
+    qsort(c.v, c.n, sizeof *c.v, by_id);
+    for (size_t i = 0; i < c.n; i++)
+        fn(c.v[i], arg); /* (fn frees at most the task it is given) */
+    free(c.v);
+}
 
 void cio__task_memory_free(cio_loop *loop) {
     free_list_names(loop);
@@ -129,7 +202,7 @@ void cio__task_memory_free(cio_loop *loop) {
 
 void cio__task_free(cio_future *f) {
     cio__task *t = cio__container_of(f, cio__task, fut);
-    if (!t->finished) /* the loop still runs it: its reference was taken */
+    if (!t->fut.finished) /* the loop still runs it: its reference was taken */
         cio__release_fault(&t->fut, "cio_release",
                            "is still pending: its last reference, the "
                            "loop's own, was released (released once too "

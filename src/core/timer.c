@@ -10,49 +10,52 @@
 
 #include <stdlib.h>
 
-static bool before(const cio__timer *a, const cio__timer *b) {
-    return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+static bool before(const cio__timer_entry *a, const cio__timer_entry *b) {
+    return a->when < b->when ||
+           (a->when == b->when && (int32_t)(a->seq - b->seq) < 0);
 }
 
-static void place(cio_loop *loop, size_t i, cio__timer *t) {
-    loop->heap[i] = t;
-    t->index = i;
+static void place(cio_loop *loop, size_t i, cio__timer_entry e) {
+    loop->heap[i] = e;
+    e.timer->index = (uint32_t)i;
 }
 
 static void sift_up(cio_loop *loop, size_t i) {
-    cio__timer *t = loop->heap[i];
+    cio__timer_entry e = loop->heap[i];
     while (i > 0) {
         size_t parent = (i - 1) / 2;
-        if (!before(t, loop->heap[parent]))
+        if (!before(&e, &loop->heap[parent]))
             break;
         place(loop, i, loop->heap[parent]);
         i = parent;
     }
-    place(loop, i, t);
+    place(loop, i, e);
 }
 
 static void sift_down(cio_loop *loop, size_t i) {
-    cio__timer *t = loop->heap[i];
+    cio__timer_entry e = loop->heap[i];
     size_t n = loop->nheap;
     for (;;) {
         size_t child = 2 * i + 1;
         if (child >= n)
             break;
-        if (child + 1 < n && before(loop->heap[child + 1], loop->heap[child]))
+        if (child + 1 < n && before(&loop->heap[child + 1], &loop->heap[child]))
             child++;
-        if (!before(loop->heap[child], t))
+        if (!before(&loop->heap[child], &e))
             break;
         place(loop, i, loop->heap[child]);
         i = child;
     }
-    place(loop, i, t);
+    place(loop, i, e);
 }
 
 int cio__timer_reserve(cio_loop *loop) {
     if (loop->nheap < loop->heap_cap)
         return 0;
+    if (loop->nheap >= CIO__NOT_ARMED) /* (an index must fit its field) */
+        return CIO_ENOMEM;
     size_t cap = loop->heap_cap ? loop->heap_cap * 2 : 64;
-    cio__timer **h = realloc(loop->heap, cap * sizeof *h);
+    cio__timer_entry *h = realloc(loop->heap, cap * sizeof *h);
     if (!h)
         return CIO_ENOMEM;
     loop->heap = h;
@@ -61,11 +64,10 @@ int cio__timer_reserve(cio_loop *loop) {
 }
 
 void cio__timer_arm(cio_loop *loop, cio__timer *t, uint64_t when) {
-    t->when = when;
-    t->seq = loop->timer_seq++;
-    loop->heap[loop->nheap] = t;
-    t->index = loop->nheap++;
-    sift_up(loop, t->index);
+    size_t i = loop->nheap++;
+    loop->heap[i] = (cio__timer_entry){when, t, loop->timer_seq++};
+    t->index = (uint32_t)i;
+    sift_up(loop, i);
 }
 
 void cio__timer_disarm(cio_loop *loop, cio__timer *t) {
@@ -73,19 +75,19 @@ void cio__timer_disarm(cio_loop *loop, cio__timer *t) {
     if (i == CIO__NOT_ARMED)
         return;
     t->index = CIO__NOT_ARMED;
-    cio__timer *last = loop->heap[--loop->nheap];
+    cio__timer_entry last = loop->heap[--loop->nheap];
     if (i == loop->nheap)
         return;
     place(loop, i, last);
-    if (i > 0 && before(last, loop->heap[(i - 1) / 2]))
+    if (i > 0 && before(&last, &loop->heap[(i - 1) / 2]))
         sift_up(loop, i);
     else
         sift_down(loop, i);
 }
 
 void cio__timers_fire(cio_loop *loop, uint64_t now) {
-    while (loop->nheap && loop->heap[0]->when <= now) {
-        cio__timer *t = loop->heap[0];
+    while (loop->nheap && loop->heap[0].when <= now) {
+        cio__timer *t = loop->heap[0].timer;
         cio__timer_disarm(loop, t);
         cio__schedule(loop, &cio__container_of(t, cio__timed, timer)->node);
     }

@@ -28,7 +28,6 @@ CIO_TLS cio__coro *cio__coro_current;
 
 void cio__coro_init_main(cio__coro *main) {
     memset(main, 0, sizeof *main);
-    main->name = NULL;
 #if defined(CIO_TSAN)
     main->tsan_fiber = __tsan_get_current_fiber();
 #endif
@@ -121,10 +120,18 @@ void cio__coro_start(cio__coro *c, cio__stack *stack, cio__coro_fn fn,
     memset(sp, 0, 10 * sizeof(void *));
     uint32_t ctl[2] = {0x1F80u, 0x037Fu}; /* MXCSR and x87 CW defaults */
     memcpy(&sp[0], ctl, sizeof ctl);
+#if defined(CIO_ASAN) || defined(CIO_TSAN)
     sp[1] = arg;                          /* r15: entry's 3rd argument */
     memcpy(&sp[2], &fn, sizeof fn);       /* r14: its 2nd */
     sp[3] = c;                            /* r13: its 1st */
-    memcpy(&sp[4], &first, sizeof first); /* r12: called by ctx_entry */
+    memcpy(&sp[4], &first, sizeof first); /* r12: where ctx_entry jumps */
+#else
+    /* entry() has nothing to do after the switch here: ctx_entry jumps to
+     * fn(arg) itself, one frame (and one return stack entry) less */
+    (void)first;
+    sp[3] = arg;                    /* r13: fn's argument */
+    memcpy(&sp[4], &fn, sizeof fn); /* r12: where ctx_entry jumps */
+#endif
     memcpy(&sp[7], &ctx_entry, sizeof ctx_entry); /* return address */
 #elif defined(__aarch64__)
     void **sp = (void **)(void *)(top - 176);
@@ -153,6 +160,7 @@ void cio__coro_switch(cio__coro *from, cio__coro *to) {
 }
 #endif
 
+#if defined(CIO_CORO_UCONTEXT) || defined(CIO_ASAN) || defined(CIO_TSAN)
 void cio__coro_exit(cio__coro *from, cio__coro *to) {
     before_switch(from, to, true);
 #if defined(CIO_CORO_UCONTEXT)
@@ -163,6 +171,7 @@ void cio__coro_exit(cio__coro *from, cio__coro *to) {
 #endif
     __builtin_trap(); /* nothing switches back to a finished coroutine */
 }
+#endif
 
 void cio__coro_destroy(cio__coro *c) {
 #if defined(CIO_TSAN)

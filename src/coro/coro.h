@@ -147,10 +147,8 @@ struct cio__coro {
     cio__coro_fn fn;
     void *arg;
 #endif
-    /* for the overflow report: the owner's name (owned by the owner), or
-     * NULL for "Task-<id>" */
-    char *name;
-    uint64_t id;
+    uint64_t id; /* for the overflow report: "Task-<id>" if it has no name
+                    (the owner's origin function gives the name) */
 #if defined(CIO_ASAN)
     void *asan_fake;
     const void *asan_bottom;
@@ -178,10 +176,12 @@ void cio__coro_start(cio__coro *c, cio__stack *stack, cio__coro_fn fn,
 /* Print "cio: task 'NAME' overflowed its N KiB stack (created at
  * FILE:LINE)" and abort. Safe in a signal handler. */
 __attribute__((noreturn)) void cio__coro_overflowed(const cio__coro *c);
-/* The owner's answer to "where was this coroutine created" for the report
- * (the core's tasks: where cio_create_task was called). Set once. */
-typedef void (*cio__coro_origin_fn)(const cio__coro *c, const char **file,
-                                    int *line);
+/* The owner's answer to "what is this coroutine's name (NULL: none) and
+ * where was it created" for the report (the core's tasks: their name and
+ * where cio_create_task was called). Set once; must be safe in a signal
+ * handler. */
+typedef void (*cio__coro_origin_fn)(const cio__coro *c, const char **name,
+                                    const char **file, int *line);
 void cio__coro_set_origin(cio__coro_origin_fn fn);
 
 /* The stack pointer of the caller. */
@@ -239,7 +239,21 @@ static inline void cio__coro_switch(cio__coro *from, cio__coro *to) {
 }
 #endif
 /* The last switch of a finished coroutine. */
+#if defined(CIO_CORO_UCONTEXT) || defined(CIO_ASAN) || defined(CIO_TSAN)
 __attribute__((noreturn)) void cio__coro_exit(cio__coro *from, cio__coro *to);
+#else
+/* Inline in the plain build: a call that never returns would leave an
+ * entry on the CPU's return stack buffer, and the coroutine switched to
+ * would mispredict its next returns (see switch_x86_64.S). */
+__attribute__((noreturn)) static inline __attribute__((always_inline)) void
+cio__coro_exit(cio__coro *from, cio__coro *to) {
+    cio__coro_check_leaving(from);
+    cio__coro_current = to;
+    void *dead_sp;
+    cio__ctx_switch(&dead_sp, to->sp);
+    __builtin_unreachable(); /* nothing switches back to it */
+}
+#endif
 /* Free what the sanitizers keep for a finished (or abandoned) coroutine. */
 void cio__coro_destroy(cio__coro *c);
 

@@ -62,9 +62,14 @@ static size_t append_u64(char *buf, size_t at, size_t cap, uint64_t v) {
 
 static size_t append_task(char *buf, size_t at, size_t cap,
                           const cio__coro *c) {
+    cio__coro_origin_fn fn = atomic_load(&origin_fn);
+    const char *name = NULL, *file = NULL;
+    int line = 0;
+    if (fn)
+        fn(c, &name, &file, &line);
     at = append(buf, at, cap, "task '");
-    if (c->name) {
-        at = append(buf, at, cap, c->name);
+    if (name) {
+        at = append(buf, at, cap, name);
     } else {
         at = append(buf, at, cap, "Task-");
         at = append_u64(buf, at, cap, c->id);
@@ -75,10 +80,10 @@ static size_t append_task(char *buf, size_t at, size_t cap,
 static size_t append_origin(char *buf, size_t at, size_t cap,
                             const cio__coro *c) {
     cio__coro_origin_fn fn = atomic_load(&origin_fn);
-    const char *file = NULL;
+    const char *name = NULL, *file = NULL;
     int line = 0;
     if (fn)
-        fn(c, &file, &line);
+        fn(c, &name, &file, &line);
     if (!file)
         return at;
     at = append(buf, at, cap, " (created at ");

@@ -8,8 +8,13 @@
  * Everything else is caller-saved, so the compiler has already spilled it.
  *
  * A new coroutine's stack is laid out by cio__coro_start() as if it had
- * called cio__ctx_switch: its "return address" is cio__ctx_entry, which calls
- * r12(r13, r14, r15), that is entry(coro, fn, arg).
+ * called cio__ctx_switch: its "return address" is cio__ctx_entry, which
+ * jumps to r12(r13, r14, r15): entry(coro, fn, arg), or in the plain build
+ * fn(arg) itself. It jumps, with a zero return address pushed (where
+ * backtraces end), rather than calls: a call nothing returns from would
+ * leave its return address on the CPU's return stack buffer, and every
+ * return the creator of an eager task makes after the task ends would then
+ * be mispredicted (3 of them per eager task, about a fifth of its cost).
  */
 #if defined(__x86_64__) && !defined(CIO_CORO_UCONTEXT)
     .text
@@ -72,8 +77,8 @@ cio__ctx_entry:
     movq %r13, %rdi
     movq %r14, %rsi
     movq %r15, %rdx
-    callq *%r12
-    ud2
+    pushq $0
+    jmpq *%r12
     .cfi_endproc
     .size cio__ctx_entry, .-cio__ctx_entry
 #endif
