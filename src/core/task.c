@@ -144,11 +144,14 @@ int cio_await_at(cio_future *f, void **result, const char *file, int line) {
         *result = NULL;
     cio__task *t = current_or_null();
     if (!t)
-        return CIO_ENOTASK;
+        return cio__error(CIO_ENOTASK, "cio_await: not in a task");
     if (!f || f == &t->fut)
-        return CIO_EINVAL;
+        return cio__error(
+            CIO_EINVAL, "cio_await: future is NULL or the calling task itself");
     if (f->loop != t->fut.loop)
-        return CIO_EWRONGLOOP;
+        return cio__error(
+            CIO_EWRONGLOOP,
+            "cio_await: the future belongs to another event loop");
     if (!cio_future_done(f)) {
         t->waiting = cio_retain(f);
         cio__list_push(&f->callbacks, &t->step.node);
@@ -160,7 +163,8 @@ int cio_await_at(cio_future *f, void **result, const char *file, int line) {
             /* cancelled after f was done but before we resumed */
             t->must_cancel = false;
             cio_release(f);
-            return CIO_ECANCELED;
+            return cio__error(CIO_ECANCELED,
+                              "cio_await: the task was cancelled");
         }
         int rc = cio_future_error(f);
         if (result)
@@ -177,13 +181,13 @@ int cio_await_at(cio_future *f, void **result, const char *file, int line) {
 int cio_sleep_at(double seconds, const char *file, int line) {
     cio__task *t = current_or_null();
     if (!t)
-        return CIO_ENOTASK;
+        return cio__error(CIO_ENOTASK, "cio_sleep: not in a task");
     if (isnan(seconds))
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_sleep: seconds is NaN");
     cio_loop *loop = t->fut.loop;
     if (seconds > 0 && !t->must_cancel) {
         if (cio__timer_reserve(loop) != 0)
-            return CIO_ENOMEM;
+            return cio__error(CIO_ENOMEM, "cio_sleep: out of memory");
         double ns = round(seconds * 1e9); /* 0.1 s is 100000000 ns */
         uint64_t now = cio__loop_now(loop);
         uint64_t when =
@@ -195,7 +199,7 @@ int cio_sleep_at(double seconds, const char *file, int line) {
     cio__suspend(t, file, line);
     if (t->must_cancel) {
         t->must_cancel = false;
-        return CIO_ECANCELED;
+        return cio__error(CIO_ECANCELED, "cio_sleep: the task was cancelled");
     }
     return 0;
 }
@@ -320,7 +324,8 @@ bool cio_is_task(const cio_future *f) {
 
 long cio_all_tasks(cio_loop *loop, cio_future **out, size_t cap) {
     if (!out && cap)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_all_tasks: out is NULL but cap is %zu", cap);
     loop = cio__pick_loop(loop, "cio_all_tasks");
     if (!loop)
         return cio_last_error();
@@ -345,11 +350,12 @@ const char *cio_task_get_name(cio_future *f) {
 int cio_task_set_name(cio_future *f, const char *name) {
     cio__task *t = cio__as_task(f);
     if (!t || !name)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_task_set_name: task or name is NULL");
     CIO__CHECK_THREAD(t->fut.loop, "cio_task_set_name");
     char *copy = cio__strdup(name);
     if (!copy)
-        return CIO_ENOMEM;
+        return cio__error(CIO_ENOMEM, "cio_task_set_name: out of memory");
     free(t->coro.name);
     t->coro.name = copy;
     return 0;
@@ -363,7 +369,7 @@ int cio_task_cancelling(const cio_future *f) {
 int cio_task_uncancel(cio_future *f) {
     cio__task *t = cio__as_task(f);
     if (!t)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_task_uncancel: task is NULL");
     CIO__CHECK_THREAD(t->fut.loop, "cio_task_uncancel");
     if (t->cancel_requests > 0 && --t->cancel_requests == 0)
         t->must_cancel = false;

@@ -13,15 +13,22 @@
 /* May the caller touch s from here without suspending? */
 static int check_thread(const cio_stream *s) {
     if (!s->reg)
-        return CIO_ELOOPCLOSED;
+        return cio__error(CIO_ELOOPCLOSED,
+                          "cio_stream_writelines: the stream's loop is closed");
     cio_loop *running = cio_get_running_loop();
-    return running && running != s->loop ? CIO_EWRONGLOOP : 0;
+    if (running && running != s->loop)
+        return cio__error(
+            CIO_EWRONGLOOP,
+            "cio_stream_writelines: the stream belongs to another event loop");
+    return 0;
 }
 
 /* Wait until more data, EOF, an error or a close: 0 or a code. */
 static int wait_data(cio_stream *s) {
     if (s->reader)
-        return -EBUSY;
+        return cio__error(
+            -EBUSY,
+            "cio_stream_read*: another task is already reading this stream");
     int rc = cio__stream_start_reading(s);
     if (rc == 0)
         rc = cio__net_park(s->loop, &s->reader, 0);
@@ -34,7 +41,8 @@ static int read_blocked(const cio_stream *s) {
     if (s->error)
         return s->error;
     if (s->closing || s->closed)
-        return CIO_ECLOSED;
+        return cio__error(CIO_ECLOSED,
+                          "cio_stream_read*: the stream is closed");
     return 0;
 }
 
@@ -53,7 +61,9 @@ static char *take(cio_stream *s, size_t n, bool nul) {
 ssize_t cio_stream_read(cio_stream *s, void *buf, size_t n) {
     const char *who = "cio_stream_read";
     if (!s || (!buf && n))
-        return CIO_EINVAL;
+        return cio__error(
+            CIO_EINVAL,
+            "cio_stream_read: stream is NULL, or buf is NULL but n is %zu", n);
     int rc = cio__stream_check_task(s);
     if (rc < 0 || n == 0)
         return rc < 0 ? cio__stream_report(s, rc, who) : 0;
@@ -81,7 +91,10 @@ ssize_t cio_stream_readexactly(cio_stream *s, void *buf, size_t n,
     if (partial)
         *partial = 0;
     if (!s || (!buf && n))
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_stream_readexactly: stream is NULL, or buf is "
+                          "NULL but n is %zu",
+                          n);
     int rc = cio__stream_check_task(s);
     if (rc < 0)
         return cio__stream_report(s, rc, who);
@@ -189,7 +202,8 @@ ssize_t cio_stream_readline(cio_stream *s, char **line) {
     if (line)
         *line = NULL;
     if (!s || !line)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_stream_readline: stream or line is NULL");
     size_t partial = 0;
     ssize_t n = readuntil(s, "\n", 1, line, &partial, who);
     if (n == CIO_EINCOMPLETE)
@@ -213,7 +227,10 @@ bool cio_stream_at_eof(const cio_stream *s) {
 int cio_stream_writelines(cio_stream *s, const cio_buf *bufs, size_t n) {
     const char *who = "cio_stream_write";
     if (!s || (!bufs && n))
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_stream_writelines: stream is NULL, or bufs is "
+                          "NULL but n is %zu",
+                          n);
     int rc = check_thread(s);
     if (rc == 0 && (s->closing || s->eof_wanted))
         rc = CIO_ECLOSED;
@@ -236,7 +253,7 @@ int cio_stream_write(cio_stream *s, const void *data, size_t n) {
 int cio_stream_drain(cio_stream *s) {
     const char *who = "cio_stream_drain";
     if (!s)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_stream_drain: stream is NULL");
     int rc = cio__stream_check_task(s);
     if (rc == 0 && s->error)
         rc = s->error;
