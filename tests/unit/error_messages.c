@@ -4,7 +4,9 @@
 #include "../cio_test.h"
 #include "core/internal.h"
 
+#include <netdb.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 /* Run `call`, expect the code `code` and a message holding `text`. */
 #define EXPECT_MSG(call, code, text)                                           \
@@ -145,6 +147,28 @@ static void test_net_http_process(void **state) {
     checks_assert();
 }
 
+/* A literal address of the wrong family fails in the resolver: the message
+ * names the call the user made, not another that shares the resolver. */
+static void *resolve_main(void *arg) {
+    (void)arg;
+    cio_udp *u = NULL;
+    cio_udp_options o = {
+        .family = AF_INET, .remote_host = "::1", .remote_port = 9};
+    EXPECT_MSG(cio_udp_open(&o, &u), CIO_EAI_NONAME, "cio_udp_open: ");
+    CHECK(strstr(cio_last_error_message(), "cio_open_connection") == NULL);
+    cio_stream *s = NULL;
+    cio_connect_options co = {.family = AF_INET};
+    EXPECT_MSG(cio_open_connection("::1", 9, &co, &s), CIO_EAI_NONAME,
+               "cio_open_connection: ::1");
+    return NULL;
+}
+
+static void test_resolve_names_the_call(void **state) {
+    (void)state;
+    assert_int_equal(cio_run(resolve_main, NULL, NULL), 0);
+    checks_assert();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_core_and_thread),
@@ -153,6 +177,7 @@ int main(void) {
         cmocka_unit_test(test_sync_in_a_task),
         cmocka_unit_test(test_combine),
         cmocka_unit_test(test_net_http_process),
+        cmocka_unit_test(test_resolve_names_the_call),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
