@@ -13,22 +13,15 @@
 /* May the caller touch s from here without suspending? */
 static int check_thread(const cio_stream *s) {
     if (!s->reg)
-        return cio__error(CIO_ELOOPCLOSED,
-                          "cio_stream_writelines: the stream's loop is closed");
+        return CIO_ELOOPCLOSED;
     cio_loop *running = cio_get_running_loop();
-    if (running && running != s->loop)
-        return cio__error(
-            CIO_EWRONGLOOP,
-            "cio_stream_writelines: the stream belongs to another event loop");
-    return 0;
+    return running && running != s->loop ? CIO_EWRONGLOOP : 0;
 }
 
 /* Wait until more data, EOF, an error or a close: 0 or a code. */
 static int wait_data(cio_stream *s) {
     if (s->reader)
-        return cio__error(
-            -EBUSY,
-            "cio_stream_read*: another task is already reading this stream");
+        return -EBUSY;
     int rc = cio__stream_start_reading(s);
     if (rc == 0)
         rc = cio__net_park(s->loop, &s->reader, 0);
@@ -41,8 +34,7 @@ static int read_blocked(const cio_stream *s) {
     if (s->error)
         return s->error;
     if (s->closing || s->closed)
-        return cio__error(CIO_ECLOSED,
-                          "cio_stream_read*: the stream is closed");
+        return CIO_ECLOSED;
     return 0;
 }
 

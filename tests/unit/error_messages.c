@@ -54,6 +54,13 @@ static void test_loop_and_future(void **state) {
     EXPECT_MSG(cio_future_set_result(f, NULL), CIO_EINVALIDSTATE,
                "cio_future_set_result: the future is already done");
     /* f keeps the closed loop's memory until it is released */
+    /* a sync object of this loop, used where no task runs */
+    assert_int_equal(cio_set_loop(loop), 0);
+    cio_lock *lock = cio_lock_new(NULL);
+    assert_non_null(lock);
+    EXPECT_MSG(cio_lock_acquire(lock), CIO_ENOTASK, "must run in a task");
+    assert_int_equal(cio_lock_free(lock), 0);
+    assert_int_equal(cio_set_loop(NULL), 0);
     assert_int_equal(cio_loop_close(loop), 0);
     EXPECT_MSG(cio_loop_stop(loop), CIO_ELOOPCLOSED,
                "cio_loop_stop: the loop is closed");
