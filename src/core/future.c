@@ -205,7 +205,8 @@ int cio__future_cancel_plain(cio_future *f, const char *msg) {
     if (f->state == CIO_DONE || f->state == CIO_CANCELLED)
         return 0;
     if (f->loop->closed)
-        return CIO_ELOOPCLOSED;
+        return cio__error(CIO_ELOOPCLOSED,
+                          "cio_cancel: the future's loop is closed");
     cio__future_finish(f, CIO_CANCELLED, CIO_ECANCELED, NULL,
                        cio__strdup(msg ? msg : ""));
     return 1;
@@ -279,14 +280,17 @@ const char *cio_state_name(cio_state s) {
 int cio__future_add_done_callback_ex(cio_future *f, cio_done_fn cb, void *arg,
                                      void (*drop)(void *arg)) {
     if (!f || !cb)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_future_add_done_callback: future "
+                                      "or callback is NULL");
     if (f->loop->closed)
-        return CIO_ELOOPCLOSED;
+        return cio__error(CIO_ELOOPCLOSED, "cio_future_add_done_callback: the "
+                                           "future's loop is closed");
     if (cio__compact_misplaced(arg))
         return cio__compact_refuse("a done callback");
     done_cb *d = malloc(sizeof *d);
     if (!d)
-        return CIO_ENOMEM;
+        return cio__error(CIO_ENOMEM,
+                          "cio_future_add_done_callback: out of memory");
     d->node.run = done_cb_run;
     d->future = f;
     d->fn = cb;

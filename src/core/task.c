@@ -250,7 +250,8 @@ int cio__task_cancel(cio__task *t, const char *msg) {
     if (cio_future_done(&t->fut))
         return 0;
     if (t->fut.loop->closed)
-        return CIO_ELOOPCLOSED;
+        return cio__error(CIO_ELOOPCLOSED,
+                          "cio_cancel: the task's loop is closed");
     int verdict = t->cancel_check ? t->cancel_check->allow(t->cancel_check, msg)
                                   : CIO__CANCEL_ALLOW;
     if (verdict == CIO__CANCEL_REFUSE)

@@ -39,7 +39,8 @@ int cio__sync_close_begin(cio__sync *s, bool *live) {
         return s->magic == CIO__SYNC_CLOSED ? CIO_ECLOSED : CIO_EINVAL;
     *live = !s->loop->closed;
     if (*live && !pthread_equal(s->thread, pthread_self()))
-        return CIO_EWRONGLOOP;
+        return cio__error(CIO_EWRONGLOOP, "sync object: freed on a thread "
+                                          "other than its loop's");
     return 0;
 }
 

@@ -30,6 +30,8 @@ static void test_core_and_thread(void **state) {
     EXPECT_MSG(cio_dump_tasks(NULL, NULL), CIO_EINVAL, "cio_dump_tasks");
     EXPECT_MSG(cio_sleep(1), CIO_ENOTASK, "cio_sleep: not in a task");
     EXPECT_MSG(cio_await(NULL, NULL), CIO_ENOTASK, "cio_await");
+    EXPECT_MSG(cio_future_add_done_callback(NULL, NULL, NULL), CIO_EINVAL,
+               "cio_future_add_done_callback: future or callback is NULL");
     EXPECT_MSG(cio_future_set_result(NULL, NULL), CIO_EINVAL,
                "cio_future_set_result: future is NULL");
     EXPECT_MSG(cio_tfuture_result(NULL, 0, NULL), CIO_EINVAL,
