@@ -148,9 +148,12 @@ extern "C" {
  * Never NULL; the string is static. */
 CIO_API const char *cio_strerror(int code);
 
-/* The error left by the last call on this thread that returned NULL, and a
- * message saying what went wrong ("cio_create_task: no loop on this thread").
- * Calls that succeed do not clear it. */
+/* The error left by the last call on this thread that failed (returned NULL
+ * or a negative code), and a message naming the call and saying what went
+ * wrong ("cio_create_task: no loop on this thread", "cio_queue_get_nowait:
+ * queue or item is NULL"). Calls that succeed do not clear it. A code read
+ * from a future (cio_await, cio_future_error) carries its message in the
+ * future instead: cio_future_error_message. */
 CIO_API int cio_last_error(void);
 CIO_API const char *cio_last_error_message(void);
 
@@ -376,6 +379,8 @@ CIO_API int cio_future_set_error(cio_future *future, int code, const char *fmt,
  * than the loop's. */
 CIO_API int cio_cancel(cio_future *future, const char *msg);
 
+/* The future's state: CIO_PENDING (also for NULL), CIO_DONE or
+ * CIO_CANCELLED. */
 CIO_API cio_state cio_future_state(const cio_future *future);
 CIO_API bool cio_future_done(const cio_future *future); /* DONE or CANCELLED */
 CIO_API bool cio_future_cancelled(const cio_future *future); /* CANCELLED */
@@ -514,6 +519,7 @@ CIO_API void *cio_raise(int code, const char *fmt, ...) CIO_PRINTF(2, 3);
 /* The task running on this thread (borrowed), or NULL outside a task. */
 CIO_API cio_future *cio_current_task(void);
 
+/* Whether the future is a task (made by cio_create_task); false for NULL. */
 CIO_API bool cio_is_task(const cio_future *future);
 
 /* Store new references to the loop's tasks that are not done yet (in the

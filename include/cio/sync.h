@@ -173,6 +173,7 @@ CIO_API int cio_event_set(cio_event *event);
  */
 CIO_API int cio_event_clear(cio_event *event);
 
+/* Whether the event is set; false for NULL or a closed event. */
 CIO_API bool cio_event_is_set(const cio_event *event);
 
 /* Wait until the flag is set: 0 at once if it is set, else once a set()
@@ -372,6 +373,7 @@ CIO_API int cio_barrier_reset(cio_barrier *barrier);
  */
 CIO_API int cio_barrier_abort(cio_barrier *barrier);
 
+/* The number of tasks that fill the barrier (0 for NULL). */
 CIO_API int cio_barrier_parties(const cio_barrier *barrier);
 /* Tasks waiting for the barrier to fill (0 while draining). */
 CIO_API int cio_barrier_n_waiting(const cio_barrier *barrier);

@@ -152,6 +152,7 @@ CIO_API void cio_web_server_free(cio_web_server *srv);
 /* Requests (valid during the handler call)                                 */
 /* ------------------------------------------------------------------------ */
 
+/* The request's method ("GET"), NULL for NULL. */
 CIO_API const char *cio_web_request_method(const cio_web_request *req);
 /* The request target as sent ("/a%20b?x=1"), the decoded path ("/a b")
  * and the raw query string ("x=1", "" if none). */
@@ -202,6 +203,10 @@ CIO_API int cio_web_request_json(cio_web_request *req, json_t **out);
 /* Responses                                                                */
 /* ------------------------------------------------------------------------ */
 
+/* Every response call returns 0 or a negative code with a message naming
+ * the call (cio_last_error_message()): CIO_EINVAL for a NULL response or a
+ * bad argument, CIO_ENOMEM, and the codes listed with each call. */
+
 /* The status (default 200; 100..999, else CIO_EINVAL). After the headers
  * are sent (cio_web_response_prepare) these calls return
  * CIO_EWEB_HEADERS_SENT. */
@@ -240,7 +245,8 @@ CIO_API int cio_web_response_prepare(cio_web_response *resp);
 CIO_API int cio_web_response_write(cio_web_response *resp, const void *data,
                                    size_t n);
 /* End a streamed body (the last chunk). Done for you when the handler
- * returns 0; CIO_EINVAL if a declared length was not reached. */
+ * returns 0; CIO_EINVAL if a declared length was not reached, CIO_ECLOSED
+ * if the connection was lost, or the connection's error. */
 CIO_API int cio_web_response_finish(cio_web_response *resp);
 /* Drop the connection now, whatever was sent (a body cut short, for a
  * client's fault tests): the response is not completed. */

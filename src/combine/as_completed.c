@@ -208,7 +208,7 @@ cio_as_completed_iter *cio_as_completed(cio_future *const *futures, size_t n,
 static int wait_next(cio_as_completed_iter *it, const char *file, int line) {
     it->waiter = cio_future_new(it->loop);
     if (!it->waiter)
-        return CIO_ENOMEM;
+        return cio__error(CIO_ENOMEM, "cio_as_completed_next: out of memory");
     cio__cleanup cleanup;
     cio__cleanup_push(&cleanup, ac_waiter_abandoned, it);
     int rc = cio_await_at(it->waiter, NULL, file, line);
@@ -236,19 +236,24 @@ int cio_as_completed_next_at(cio_as_completed_iter *it, cio_future **out,
     if (out)
         *out = NULL;
     if (!it || !out)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_as_completed_next: iterator or out is NULL");
     if (!cio_current_task())
-        return CIO_ENOTASK;
+        return cio__error(CIO_ENOTASK, "cio_as_completed_next: not in a task");
     int rc = check_loop(it);
     if (rc)
         return rc;
     if (it->waiter) /* another task is in next(): one consumer at a time */
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_as_completed_next: another task is already "
+                          "waiting in next() on this iterator");
     while (it->qhead == it->qtail) {
         if (it->yielded == it->n)
             return 0;
         if (it->timed_out)
-            return CIO_ETIMEDOUT;
+            return cio__error(
+                CIO_ETIMEDOUT,
+                "cio_as_completed_next: the iterator's timeout expired");
         rc = wait_next(it, file, line);
         if (rc)
             return rc;
@@ -262,7 +267,9 @@ int cio_as_completed_free(cio_as_completed_iter *it) {
     if (!it)
         return 0;
     if (it->waiter) /* a task in next() would wake up in freed memory */
-        return CIO_EINVALIDSTATE;
+        return cio__error(CIO_EINVALIDSTATE,
+                          "cio_as_completed_free: a task is still waiting in "
+                          "cio_as_completed_next");
     if (it->owner)
         cio__cleanup_remove(it->owner, &it->cleanup);
     ac_free(it);

@@ -97,7 +97,7 @@ static int await_decision(gather *g, cio_loop *loop, const char *file,
     while (!g->decided) {
         cio_future *w = cio_future_new(loop);
         if (!w)
-            return CIO_ENOMEM;
+            return cio__error(CIO_ENOMEM, "cio_gather: out of memory");
         g->waiter = w;
         int rc = cio_await_at(w, NULL, file, line);
         g->waiter = NULL;
@@ -111,7 +111,8 @@ static int await_decision(gather *g, cio_loop *loop, const char *file,
 /* The status gather returns, as asyncio decides it. */
 static int outcome(const gather *g) {
     if (g->must_cancel)
-        return CIO_ECANCELED;
+        return cio__error(CIO_ECANCELED,
+                          "cio_gather: the waiting task was cancelled");
     if (g->cancel_requested) /* a real error of a child may still win */
         return g->code ? g->code : CIO_ECANCELED;
     return g->code;
@@ -120,10 +121,9 @@ static int outcome(const gather *g) {
 static int gather_new(gather **out, cio_future *const *fs, size_t n,
                       size_t count, int flags, cio_loop *loop) {
     gather *g = calloc(1, sizeof *g);
-    if (!g)
-        return CIO_ENOMEM;
-    if (cio__watch_init(&g->watch, n, gather_on_done, gather_destroy)) {
+    if (!g || cio__watch_init(&g->watch, n, gather_on_done, gather_destroy)) {
         free(g);
+        cio__set_error(CIO_ENOMEM, "cio_gather: out of memory");
         return CIO_ENOMEM;
     }
     g->fs = fs;
@@ -184,12 +184,14 @@ int cio__gather(cio_future *const *fs, size_t n, void **results, int flags,
     cio_loop *loop;
     int rc = cio__current(&self, &loop);
     if (rc)
-        return rc;
+        return cio__error(rc, "cio_gather: %s", cio_strerror(rc));
     size_t count;
     rc = cio__check_entries(fs, n, self, (flags & CIO__GATHER_SKIP_NULL) != 0,
                             &count);
-    if (rc || count == 0)
-        return rc;
+    if (rc)
+        return cio__error(rc, "cio_gather: %s", cio_strerror(rc));
+    if (count == 0)
+        return 0;
     gather *g;
     rc = gather_new(&g, fs, n, count, flags, loop); /* checks the loops */
     if (rc)
@@ -230,7 +232,10 @@ int cio_gather_at(cio_future *const *futures, size_t n, void **results,
         if (results)
             for (size_t i = 0; i < n; i++)
                 results[i] = NULL;
-        return CIO_EINVAL;
+        return cio__error(
+            CIO_EINVAL,
+            "cio_gather: unknown flags %#x (only CIO_RETURN_ERRORS)",
+            (unsigned)flags);
     }
     return cio__gather(futures, n, results, flags, NULL, file, line);
 }

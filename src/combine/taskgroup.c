@@ -223,11 +223,11 @@ static int reserve(cio_taskgroup *g) {
     cio_taskgroup_error *errors =
         realloc(g->errors, (g->nslots + n + 1) * sizeof *errors);
     if (!errors)
-        return CIO_ENOMEM;
+        return cio__error(CIO_ENOMEM, "cio_taskgroup_spawn: out of memory");
     g->errors = errors;
     tg_block *b = malloc(sizeof *b + n * sizeof(tg_slot));
     if (!b)
-        return CIO_ENOMEM;
+        return cio__error(CIO_ENOMEM, "cio_taskgroup_spawn: out of memory");
     b->n = n;
     b->next = g->blocks;
     g->blocks = b;
@@ -246,12 +246,15 @@ int cio_taskgroup_spawn_at(cio_taskgroup *g, cio_task_fn fn, void *arg,
     if (out)
         *out = NULL;
     if (!g || !fn)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_taskgroup_spawn: group or fn is NULL");
     if (g->state == TG_CLOSED || g->aborting ||
         (g->state == TG_EXITING && g->running == 0))
-        return CIO_EINVALIDSTATE;
+        return cio__error(
+            CIO_EINVALIDSTATE,
+            "cio_taskgroup_spawn: the task group is closed or shutting down");
     if (reserve(g))
-        return CIO_ENOMEM;
+        return cio__error(CIO_ENOMEM, "cio_taskgroup_spawn: out of memory");
     cio_future *task = cio_create_task_at(g->loop, fn, arg, opts, file, line);
     if (!task)
         return cio_last_error();
@@ -302,14 +305,17 @@ static bool wait_all(cio_taskgroup *g, const char *file, int line) {
 int cio_taskgroup_wait_at(cio_taskgroup *g, int body_err, const char *file,
                           int line) {
     if (!g)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_taskgroup_wait: group is NULL");
     cio_future *self = cio_current_task();
     if (!self)
-        return CIO_ENOTASK;
+        return cio__error(CIO_ENOTASK, "cio_taskgroup_wait: not in a task");
     if (self != g->parent)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_taskgroup_wait: only the task that "
+                                      "created the group may wait for it");
     if (g->state != TG_OPEN)
-        return CIO_EINVALIDSTATE;
+        return cio__error(
+            CIO_EINVALIDSTATE,
+            "cio_taskgroup_wait: the group has already been waited for");
     g->state = TG_EXITING;
     bool propagate = body_err == CIO_ECANCELED;
     if (body_err && !g->aborting)
@@ -321,7 +327,8 @@ int cio_taskgroup_wait_at(cio_taskgroup *g, int body_err, const char *file,
         cio_task_uncancel(g->parent) <= g->parent_cancelling)
         propagate = false; /* only the group's own request stood */
     if (propagate && g->nerrors == 0)
-        return CIO_ECANCELED;
+        return cio__error(CIO_ECANCELED,
+                          "cio_taskgroup_wait: the waiting task was cancelled");
     if (body_err && body_err != CIO_ECANCELED)
         add_error(g, body_err, cio_strerror(body_err), NULL);
     if (g->nerrors == 0)
@@ -332,7 +339,9 @@ int cio_taskgroup_wait_at(cio_taskgroup *g, int body_err, const char *file,
         cio_task_uncancel(g->parent);
         cio_cancel(g->parent, NULL);
     }
-    return CIO_ETASKGROUP;
+    return cio__error(CIO_ETASKGROUP,
+                      "cio_taskgroup_wait: %zu task(s) of the group failed",
+                      g->nerrors);
 }
 
 size_t cio_taskgroup_errors(const cio_taskgroup *g,
@@ -346,7 +355,9 @@ int cio_taskgroup_free(cio_taskgroup *g) {
     if (!g)
         return 0;
     if (g->state == TG_EXITING) /* the parent waits in cio_taskgroup_wait */
-        return CIO_EINVALIDSTATE;
+        return cio__error(CIO_EINVALIDSTATE,
+                          "cio_taskgroup_free: the parent task still waits in "
+                          "cio_taskgroup_wait");
     if (g->state == TG_OPEN) { /* never waited for: abandon the tasks */
         abort_tasks(g);
         if (g->parent_cancel_requested)

@@ -126,10 +126,14 @@ cio_timeout_scope *cio_timeout_at(double when) {
 
 int cio_timeout_reschedule(cio_timeout_scope *t, double when) {
     if (!t || isnan(when))
-        return CIO_EINVAL;
+        return cio__error(
+            CIO_EINVAL,
+            "cio_timeout_reschedule: timeout is NULL or the deadline is NaN");
     CIO__CHECK_THREAD(t->loop, "cio_timeout_reschedule");
     if (t->state != CIO__TIMEOUT_ENTERED)
-        return CIO_EINVALIDSTATE;
+        return cio__error(
+            CIO_EINVALIDSTATE,
+            "cio_timeout_reschedule: the timeout scope is not active");
     return arm(t, when);
 }
 
@@ -143,7 +147,9 @@ bool cio_timeout_expired(const cio_timeout_scope *t) {
 
 int cio_timeout_end(cio_timeout_scope *t, int err) {
     if (!t || cio_current_task() != t->task)
-        return CIO_EINVAL;
+        return cio__error(
+            CIO_EINVAL,
+            "cio_timeout_end: timeout is NULL or was begun by another task");
     err = cio__timeout_finish(t, err);
     free(t);
     return err;

@@ -92,7 +92,7 @@ static int check_args(cio_future **fs, size_t n, cio_return_when when,
     cio_future *self;
     int rc = cio__current(&self, loop);
     if (rc)
-        return rc;
+        return cio__error(rc, "cio_wait: %s", cio_strerror(rc));
     if (n == 0 || !cio__timeout_ok(timeout) ||
         (when != CIO_ALL_COMPLETED && when != CIO_FIRST_COMPLETED &&
          when != CIO_FIRST_EXCEPTION))
@@ -120,11 +120,11 @@ long cio_wait_at(cio_future **fs, size_t n, cio_return_when when,
     cio_loop *loop;
     int rc = check_args(fs, n, when, timeout, &loop);
     if (rc)
-        return rc;
+        return cio__error(rc, "cio_wait: %s", cio_strerror(rc));
     timeout = cio__timeout_clamp(timeout);
     waiting *st = waiting_new(n, when);
     if (!st)
-        return CIO_ENOMEM;
+        return cio__error(CIO_ENOMEM, "cio_wait: out of memory");
     st->waiter = cio_future_new(loop);
     rc = st->waiter ? cio__watch_add_all(&st->watch, fs, n, loop) : CIO_ENOMEM;
     if (rc == 0 && !isinf(timeout))

@@ -84,11 +84,14 @@ int cio_wait_for_at(cio_future *f, double timeout, void **result,
     cio_loop *loop;
     int rc = cio__current(&self, &loop);
     if (rc)
-        return rc;
+        return cio__error(rc, "cio_wait_for: %s", cio_strerror(rc));
     if (!f || f == self || !cio__timeout_ok(timeout))
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_wait_for: future is NULL or the "
+                                      "calling task, or the timeout is NaN");
     if (cio_future_loop(f) != loop)
-        return CIO_EWRONGLOOP;
+        return cio__error(
+            CIO_EWRONGLOOP,
+            "cio_wait_for: the future belongs to another event loop");
     timeout = cio__timeout_clamp(timeout);
     if (timeout == CIO_NO_TIMEOUT)
         return cio_await_at(f, result, file, line);
@@ -97,7 +100,7 @@ int cio_wait_for_at(cio_future *f, double timeout, void **result,
     cio_timeout_scope scope;
     rc = cio__timeout_begin(&scope, cio_loop_time(loop) + timeout);
     if (rc)
-        return rc;
+        return cio__error(rc, "cio_wait_for: %s", cio_strerror(rc));
     rc = cio_await_at(f, result, file, line);
     return cio__timeout_finish(&scope, rc);
 }

@@ -168,12 +168,15 @@ void cio__future_finish(cio_future *f, cio_state state, int error, void *result,
 
 static int check_settable(cio_future *f, const char *who) {
     if (!f || !kind_of(f)->settable)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "%s: future is NULL or not settable (a task)", who);
     CIO__CHECK_THREAD(f->loop, who);
     if (f->state == CIO_DONE || f->state == CIO_CANCELLED)
-        return CIO_EINVALIDSTATE;
+        return cio__error(CIO_EINVALIDSTATE, "%s: the future is already done",
+                          who);
     if (f->loop->closed)
-        return CIO_ELOOPCLOSED;
+        return cio__error(CIO_ELOOPCLOSED, "%s: the future's loop is closed",
+                          who);
     return 0;
 }
 
@@ -206,7 +209,8 @@ int cio__future_cancel_plain(cio_future *f, const char *msg) {
     if (f->state == CIO_DONE || f->state == CIO_CANCELLED)
         return 0;
     if (f->loop->closed)
-        return CIO_ELOOPCLOSED;
+        return cio__error(CIO_ELOOPCLOSED,
+                          "cio_cancel: the future's loop is closed");
     cio__future_finish(f, CIO_CANCELLED, CIO_ECANCELED, NULL,
                        cio__strdup(msg ? msg : ""));
     return 1;
@@ -214,7 +218,7 @@ int cio__future_cancel_plain(cio_future *f, const char *msg) {
 
 int cio_cancel(cio_future *f, const char *msg) {
     if (!f)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_cancel: future is NULL");
     CIO__CHECK_THREAD(f->loop, "cio_cancel");
     if (cio_future_done(f)) {
         /* asyncio's Future.cancel(): cancelling a finished future says its
@@ -280,14 +284,17 @@ const char *cio_state_name(cio_state s) {
 int cio__future_add_done_callback_ex(cio_future *f, cio_done_fn cb, void *arg,
                                      void (*drop)(void *arg)) {
     if (!f || !cb)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_future_add_done_callback: future "
+                                      "or callback is NULL");
     if (f->loop->closed)
-        return CIO_ELOOPCLOSED;
+        return cio__error(CIO_ELOOPCLOSED, "cio_future_add_done_callback: the "
+                                           "future's loop is closed");
     if (cio__compact_misplaced(arg))
         return cio__compact_refuse("a done callback");
     done_cb *d = malloc(sizeof *d);
     if (!d)
-        return CIO_ENOMEM;
+        return cio__error(CIO_ENOMEM,
+                          "cio_future_add_done_callback: out of memory");
     d->node.run = done_cb_run;
     d->future = f;
     d->fn = cb;
@@ -309,7 +316,9 @@ int cio_future_add_done_callback(cio_future *f, cio_done_fn cb, void *arg) {
 
 int cio_future_remove_done_callback(cio_future *f, cio_done_fn cb, void *arg) {
     if (!f || !cb)
-        return CIO_EINVAL;
+        return cio__error(
+            CIO_EINVAL,
+            "cio_future_remove_done_callback: future or callback is NULL");
     CIO__CHECK_THREAD(f->loop, "cio_future_remove_done_callback");
     int removed = 0;
     cio__list keep = {0};

@@ -70,7 +70,7 @@ static int check(cio_loop **loop, cio_callback_fn cb, cio_handle **out,
     if (out)
         *out = NULL;
     if (!cb)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "%s: callback is NULL", who);
     *loop = cio__pick_loop(*loop, who);
     return *loop ? 0 : cio_last_error();
 }
@@ -82,7 +82,7 @@ int cio_call_soon(cio_loop *loop, cio_callback_fn cb, void *arg,
         return rc;
     cio_handle *h = handle_new(loop, cb, arg, out);
     if (!h)
-        return CIO_ENOMEM;
+        return cio__error(CIO_ENOMEM, "cio_call_soon: out of memory");
     cio__schedule(loop, &h->timed.node);
     return 0;
 }
@@ -90,10 +90,10 @@ int cio_call_soon(cio_loop *loop, cio_callback_fn cb, void *arg,
 static int call_at_ns(cio_loop *loop, uint64_t when, cio_callback_fn cb,
                       void *arg, cio_handle **out) {
     if (cio__timer_reserve(loop) != 0)
-        return CIO_ENOMEM;
+        return cio__error(CIO_ENOMEM, "cio_call_later: out of memory");
     cio_handle *h = handle_new(loop, cb, arg, out);
     if (!h)
-        return CIO_ENOMEM;
+        return cio__error(CIO_ENOMEM, "cio_call_later: out of memory");
     h->is_timer = true;
     h->when = when;
     cio__timer_arm(loop, &h->timed.timer, when);
@@ -117,7 +117,7 @@ int cio_call_later(cio_loop *loop, double delay, cio_callback_fn cb, void *arg,
     if (rc)
         return rc;
     if (isnan(delay))
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_call_later: delay is NaN");
     return call_at_ns(loop, deadline_after(loop, delay), cb, arg, out);
 }
 
@@ -127,7 +127,7 @@ int cio_call_at(cio_loop *loop, double when, cio_callback_fn cb, void *arg,
     if (rc)
         return rc;
     if (isnan(when))
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_call_at: when is NaN");
     /* to the nearest nanosecond: a deadline computed as loop time + delay
      * in double seconds must not truncate to one nanosecond early */
     double ns = round(when * 1e9);
@@ -137,7 +137,7 @@ int cio_call_at(cio_loop *loop, double when, cio_callback_fn cb, void *arg,
 
 int cio_handle_cancel(cio_handle *h) {
     if (!h)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_handle_cancel: handle is NULL");
     CIO__CHECK_THREAD(h->loop, "cio_handle_cancel");
     if (h->cancelled || h->ran)
         return 0;

@@ -528,6 +528,10 @@ void cio__site_get(uint32_t site, const char **file, int *line);
 
 /* Errors and diagnostics. */
 void cio__set_error(int code, const char *fmt, ...) CIO_PRINTF(2, 3);
+/* cio__set_error, then `code` (evaluated twice: a constant or a plain
+ * variable), for one-line error returns:
+ * `return cio__error(CIO_EINVAL, "cio_x: y is NULL");`. */
+#define cio__error(code, ...) (cio__set_error((code), __VA_ARGS__), (code))
 void cio__diag(const char *fmt, ...) CIO_PRINTF(1, 2);
 char *cio__vformat(const char *fmt, va_list ap); /* malloc'd, NULL on ENOMEM */
 /* An error's message: fmt formatted, or cio_strerror(code) if fmt is NULL

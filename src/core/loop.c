@@ -83,7 +83,7 @@ int cio_set_loop(cio_loop *loop) {
     if (loop && !cio__on_loop_thread(loop))
         return cio__wrong_thread("cio_set_loop");
     if (loop && loop->closed)
-        return CIO_ELOOPCLOSED;
+        return cio__error(CIO_ELOOPCLOSED, "cio_set_loop: the loop is closed");
     cio__thread_loop = loop;
     return 0;
 }
@@ -181,13 +181,15 @@ cio_loop *cio_loop_new(const cio_loop_options *opts) {
 
 static int check_runnable(cio_loop *loop) {
     if (!loop)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_loop_run: loop is NULL");
     if (!cio__on_loop_thread(loop))
         return cio__wrong_thread("cio_loop_run");
     if (loop->closed)
-        return CIO_ELOOPCLOSED;
+        return cio__error(CIO_ELOOPCLOSED, "cio_loop_run: the loop is closed");
     if (cio__running_loop)
-        return CIO_ELOOPRUNNING;
+        return cio__error(
+            CIO_ELOOPRUNNING,
+            "cio_loop_run: an event loop is already running on this thread");
     return 0;
 }
 
@@ -203,14 +205,17 @@ int cio_loop_run_until_done(cio_loop *loop, cio_future *future, void **result) {
     if (rc)
         return rc;
     if (!future)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_loop_run_until_done: future is NULL");
     if (future->loop != loop)
-        return CIO_EWRONGLOOP;
+        return cio__error(CIO_EWRONGLOOP, "cio_loop_run_until_done: the future "
+                                          "belongs to another event loop");
     rc = cio__loop_run(loop, future, false);
     if (rc)
         return rc;
     if (!cio_future_done(future))
-        return CIO_ESTOPPED;
+        return cio__error(CIO_ESTOPPED, "cio_loop_run_until_done: the loop "
+                                        "stopped before the future was done");
     rc = cio_future_error(future);
     if (result)
         *result = cio_future_result(future);
@@ -225,7 +230,8 @@ int cio_loop_run_until_complete(cio_loop *loop, cio_task_fn fn, void *arg,
     if (rc)
         return rc;
     if (!fn)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_loop_run_until_complete: fn is NULL");
     cio_future *task = cio_create_task_at(loop, fn, arg, NULL, "<run>", 0);
     if (!task)
         return cio_last_error();
@@ -236,10 +242,10 @@ int cio_loop_run_until_complete(cio_loop *loop, cio_task_fn fn, void *arg,
 
 int cio_loop_stop(cio_loop *loop) {
     if (!loop)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_loop_stop: loop is NULL");
     CIO__CHECK_THREAD(loop, "cio_loop_stop");
     if (loop->closed)
-        return CIO_ELOOPCLOSED;
+        return cio__error(CIO_ELOOPCLOSED, "cio_loop_stop: the loop is closed");
     loop->stopping = true;
     return 0;
 }
@@ -257,12 +263,13 @@ static void abandon_one(cio__task *t, void *arg) {
 
 int cio_loop_close(cio_loop *loop) {
     if (!loop)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_loop_close: loop is NULL");
     CIO__CHECK_THREAD(loop, "cio_loop_close");
     if (loop->closed)
         return 0;
     if (loop->running)
-        return CIO_ELOOPRUNNING;
+        return cio__error(CIO_ELOOPRUNNING,
+                          "cio_loop_close: the loop is running");
     loop->closed = true;
     /* Callbacks that never ran are dropped; tasks are dealt with below. */
     cio__node *n;

@@ -45,9 +45,11 @@ int cio_run_ex(cio_task_fn main, void *arg, void **result,
     if (result)
         *result = NULL;
     if (!main)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_run: main is NULL");
     if (cio__running_loop)
-        return CIO_ELOOPRUNNING;
+        return cio__error(
+            CIO_ELOOPRUNNING,
+            "cio_run: an event loop is already running on this thread");
     cio_loop *previous = cio__thread_loop;
     cio_loop *loop = cio_loop_new(opts);
     if (!loop)
@@ -127,7 +129,7 @@ static void dump_one(cio__task *t, void *arg) {
 
 int cio_dump_tasks(cio_loop *loop, FILE *out) {
     if (!out)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_dump_tasks: out is NULL");
     loop = cio__pick_loop(loop, "cio_dump_tasks");
     if (!loop)
         return cio_last_error();

@@ -107,7 +107,7 @@ static void name_record_link(cio__task *t, name_record *r) {
 int cio__task_name_set(cio__task *t, const char *name) {
     name_record *r = name_record_new(name);
     if (!r)
-        return CIO_ENOMEM;
+        return cio__error(CIO_ENOMEM, "cio_task_set_name: out of memory");
     name_record_link(t, r);
     return 0;
 }
@@ -211,11 +211,14 @@ int cio_await_at(cio_future *f, void **result, const char *file, int line) {
         *result = NULL;
     cio__task *t = current_or_null();
     if (!t)
-        return CIO_ENOTASK;
+        return cio__error(CIO_ENOTASK, "cio_await: not in a task");
     if (!f || f == &t->fut)
-        return CIO_EINVAL;
+        return cio__error(
+            CIO_EINVAL, "cio_await: future is NULL or the calling task itself");
     if (f->loop != t->fut.loop)
-        return CIO_EWRONGLOOP;
+        return cio__error(
+            CIO_EWRONGLOOP,
+            "cio_await: the future belongs to another event loop");
     if (!cio_future_done(f)) {
         t->waiting = cio_retain(f);
         cio__list_push(&f->callbacks, &t->step.node);
@@ -227,7 +230,8 @@ int cio_await_at(cio_future *f, void **result, const char *file, int line) {
             /* cancelled after f was done but before we resumed */
             t->fut.must_cancel = false;
             cio_release(f);
-            return CIO_ECANCELED;
+            return cio__error(CIO_ECANCELED,
+                              "cio_await: the task was cancelled");
         }
         int rc = cio_future_error(f);
         if (result)
@@ -244,13 +248,13 @@ int cio_await_at(cio_future *f, void **result, const char *file, int line) {
 int cio_sleep_at(double seconds, const char *file, int line) {
     cio__task *t = current_or_null();
     if (!t)
-        return CIO_ENOTASK;
+        return cio__error(CIO_ENOTASK, "cio_sleep: not in a task");
     if (isnan(seconds))
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_sleep: seconds is NaN");
     cio_loop *loop = t->fut.loop;
     if (seconds > 0 && !t->fut.must_cancel) {
         if (cio__timer_reserve(loop) != 0)
-            return CIO_ENOMEM;
+            return cio__error(CIO_ENOMEM, "cio_sleep: out of memory");
         double ns = round(seconds * 1e9); /* 0.1 s is 100000000 ns */
         uint64_t now = cio__loop_now(loop);
         uint64_t when =
@@ -262,7 +266,7 @@ int cio_sleep_at(double seconds, const char *file, int line) {
     cio__suspend(t, file, line);
     if (t->fut.must_cancel) {
         t->fut.must_cancel = false;
-        return CIO_ECANCELED;
+        return cio__error(CIO_ECANCELED, "cio_sleep: the task was cancelled");
     }
     return 0;
 }
@@ -321,7 +325,8 @@ int cio__task_cancel(cio__task *t, const char *msg) {
     if (cio_future_done(&t->fut))
         return 0;
     if (t->fut.loop->closed)
-        return CIO_ELOOPCLOSED;
+        return cio__error(CIO_ELOOPCLOSED,
+                          "cio_cancel: the task's loop is closed");
     cio__cancel_check *check = cancel_check_of(t);
     int verdict = check ? check->allow(check, msg) : CIO__CANCEL_ALLOW;
     if (verdict == CIO__CANCEL_REFUSE)
@@ -369,7 +374,7 @@ void cio__task_abandon(cio__task *t) {
      * shared stack with them (loop close runs on the scheduler's stack) */
     if (t->fut.compact && t->fut.started && t->cleanups &&
         !cio__task_compact_enter(loop, t))
-        t->cleanups = NULL; /* no memory to make room: they cannot run */
+        t->cleanups = NULL;    /* no memory to make room: they cannot run */
     cio__cleanup *kept = NULL; /* the name: the block keeps it until reused */
     while (t->cleanups) {
         cio__cleanup *c = t->cleanups;
@@ -415,7 +420,8 @@ static void all_tasks_one(cio__task *t, void *arg) {
 
 long cio_all_tasks(cio_loop *loop, cio_future **out, size_t cap) {
     if (!out && cap)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_all_tasks: out is NULL but cap is %zu", cap);
     loop = cio__pick_loop(loop, "cio_all_tasks");
     if (!loop)
         return cio_last_error();
@@ -439,7 +445,8 @@ const char *cio_task_get_name(cio_future *f) {
 int cio_task_set_name(cio_future *f, const char *name) {
     cio__task *t = cio__as_task(f);
     if (!t || !name)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_task_set_name: task or name is NULL");
     CIO__CHECK_THREAD(t->fut.loop, "cio_task_set_name");
     return cio__task_name_set(t, name);
 }
@@ -452,7 +459,7 @@ int cio_task_cancelling(const cio_future *f) {
 int cio_task_uncancel(cio_future *f) {
     cio__task *t = cio__as_task(f);
     if (!t)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_task_uncancel: task is NULL");
     CIO__CHECK_THREAD(t->fut.loop, "cio_task_uncancel");
     if (t->cancel_requests > 0 && --t->cancel_requests == 0)
         t->fut.must_cancel = false;

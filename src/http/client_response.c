@@ -85,7 +85,8 @@ const char *cio_http_response_history_url(const cio_http_response *r, size_t i,
 
 int cio_http_response_raise_for_status(const cio_http_response *r) {
     if (!r)
-        return CIO_EINVAL;
+        return cio__error(
+            CIO_EINVAL, "cio_http_response_raise_for_status: response is NULL");
     if (r->status < 400)
         return 0;
     cio__set_error(CIO_EHTTP_STATUS, "%d %s for %s", r->status,

@@ -166,7 +166,7 @@ int cio_web_app_route(cio_web_app *app, const char *method, const char *pattern,
         size_t cap = app->cap ? app->cap * 2 : 8;
         cio__web_route *rs = realloc(app->routes, cap * sizeof *rs);
         if (!rs)
-            return CIO_ENOMEM;
+            return cio__error(CIO_ENOMEM, "cio_web_app_route: out of memory");
         app->routes = rs;
         app->cap = cap;
     }

@@ -98,7 +98,10 @@ size_t cio_web_request_header_count(const cio_web_request *req) {
 int cio_web_request_header_at(const cio_web_request *req, size_t i,
                               const char **name, const char **value) {
     if (!req || i >= req->headers.n)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_web_request_header_at: request is NULL or index "
+                          "%zu is out of range",
+                          i);
     if (name)
         *name = req->headers.items[i].name;
     if (value)
@@ -113,7 +116,7 @@ int cio_web_request_version(const cio_web_request *req) {
 int cio_web_request_peer(const cio_web_request *req, struct sockaddr *addr,
                          socklen_t *len) {
     if (!req)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_web_request_peer: request is NULL");
     return cio_stream_peername(req->conn->stream, addr, len);
 }
 
@@ -176,7 +179,8 @@ ssize_t cio_web_request_body(cio_web_request *req, const char **data) {
                 }
             }
             if (!b)
-                return CIO_ENOMEM;
+                return cio__error(CIO_ENOMEM,
+                                  "cio_web_request_body: out of memory");
             ssize_t n = cio_web_request_read(req, b + len, cap - len - 1);
             if (n < 0) {
                 free(b);

@@ -182,7 +182,8 @@ int cio_web_response_set_body(cio_web_response *resp, const void *data,
     }
     char *copy = malloc(len + 1);
     if (!copy)
-        return CIO_ENOMEM;
+        return cio__error(CIO_ENOMEM,
+                          "cio_web_response_set_body: out of memory");
     if (len)
         memcpy(copy, data, len);
     err = cio_web_response_set_header(
@@ -208,7 +209,8 @@ int cio_web_response_set_text(cio_web_response *resp, const char *fmt, ...) {
     char *text = cio__vformat(fmt, ap);
     va_end(ap);
     if (!text)
-        return CIO_ENOMEM;
+        return cio__error(CIO_ENOMEM,
+                          "cio_web_response_set_text: out of memory");
     int err = cio_web_response_set_body(resp, text, strlen(text),
                                         "text/plain; charset=utf-8");
     free(text);
@@ -222,7 +224,8 @@ int cio_web_response_set_json(cio_web_response *resp, const json_t *value) {
     }
     char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
     if (!text)
-        return CIO_ENOMEM;
+        return cio__error(CIO_ENOMEM,
+                          "cio_web_response_set_json: out of memory");
     int err =
         cio_web_response_set_body(resp, text, strlen(text), "application/json");
     free(text);
@@ -325,7 +328,8 @@ int cio_web_response_prepare(cio_web_response *resp) {
     size_t len;
     char *head = head_block(resp, &len);
     if (!head)
-        return CIO_ENOMEM;
+        return cio__error(CIO_ENOMEM,
+                          "cio_web_response_prepare: out of memory");
     resp->prepared = true;
     cio_buf b = {head, len};
     err = send_bufs(resp, &b, 1);
@@ -370,13 +374,15 @@ int cio_web_response_write(cio_web_response *resp, const void *data, size_t n) {
 
 int cio_web_response_finish(cio_web_response *resp) {
     if (!resp)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_web_response_finish: response is NULL");
     if (resp->finished)
         return 0;
     if (!resp->prepared)
         return cio__web_response_complete(resp);
     if (resp->aborted)
-        return CIO_ECLOSED;
+        return cio__error(CIO_ECLOSED,
+                          "cio_web_response_finish: the connection was closed");
     resp->finished = true;
     if (resp->has_length && resp->sent != resp->length && !resp->head) {
         resp->conn->close_after = true;

@@ -263,15 +263,18 @@ int cio_web_server_port(const cio_web_server *srv) {
 
 int cio_web_server_serve_forever(cio_web_server *srv) {
     if (!srv)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_web_server_serve_forever: server is NULL");
     return cio_server_serve_forever(srv->net);
 }
 
 int cio_web_server_shutdown(cio_web_server *srv, double timeout) {
     if (!srv)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_web_server_shutdown: server is NULL");
     if (!cio_current_task())
-        return CIO_ENOTASK;
+        return cio__error(CIO_ENOTASK,
+                          "cio_web_server_shutdown: not in a task");
     srv->shutting_down = true;
     cio_server_close(srv->net);
     for (cio__web_conn *c = srv->conns; c; c = c->next)

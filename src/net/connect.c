@@ -119,8 +119,7 @@ int cio__net_resolve(const char *host, int port, int family, int socktype,
         hints.ai_flags |= AI_NUMERICHOST | AI_NUMERICSERV;
         int rc = getaddrinfo(host, serv, &hints, res);
         if (rc != 0) {
-            cio__set_error(CIO_EAI_NONAME, "cio_open_connection: %s: %s", host,
-                           gai_strerror(rc));
+            cio__set_error(CIO_EAI_NONAME, "%s: %s", host, gai_strerror(rc));
             return CIO_EAI_NONAME;
         }
         return 0;
@@ -259,7 +258,7 @@ int cio_open_connection(const char *host, int port,
     struct addrinfo *res = NULL;
     if ((rc = cio__net_resolve(host, port, o ? o->family : 0, SOCK_STREAM,
                                false, &res)) < 0)
-        return rc;
+        return fail(rc, who, host);
     rc = cio__net_connect_list(reg, res, o, host, out);
     cio_freeaddrinfo(res);
     return rc < 0 ? fail(rc, who, host) : 0;

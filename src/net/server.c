@@ -453,7 +453,10 @@ int cio_start_unix_server(cio_stream_handler handler, void *arg,
 int cio_server_addresses(const cio_server *srv, struct sockaddr_storage *out,
                          size_t cap) {
     if (!srv || (!out && cap))
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_server_addresses: server is NULL, or out is "
+                          "NULL but cap is %zu",
+                          cap);
     int n = 0;
     for (int i = 0; i < srv->nls; i++) {
         if (srv->ls[i].fd < 0)
@@ -467,16 +470,17 @@ int cio_server_addresses(const cio_server *srv, struct sockaddr_storage *out,
 
 int cio_server_port(const cio_server *srv) {
     if (!srv)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_server_port: server is NULL");
     for (int i = 0; i < srv->nls; i++)
         if (srv->ls[i].fd >= 0)
             return port_of(&srv->ls[i].addr);
-    return CIO_ECLOSED;
+    return cio__error(CIO_ECLOSED, "cio_server_port: the server is closed");
 }
 
 int cio_server_start_serving(cio_server *srv) {
     if (!srv)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_server_start_serving: server is NULL");
     if (srv->closed)
         return fail(CIO_ECLOSED, "cio_server_start_serving", "server");
     if (!srv->serving) {
@@ -522,7 +526,7 @@ void cio_server_abort_clients(cio_server *srv) {
 int cio_server_wait_closed(cio_server *srv) {
     const char *who = "cio_server_wait_closed";
     if (!srv)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_server_wait_closed: server is NULL");
     if (!srv->reg)
         return 0;
     int rc = cio__net_check_task(srv->loop);
@@ -537,7 +541,8 @@ int cio_server_wait_closed(cio_server *srv) {
 int cio_server_serve_forever(cio_server *srv) {
     const char *who = "cio_server_serve_forever";
     if (!srv)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_server_serve_forever: server is NULL");
     if (srv->forever)
         return fail(CIO_EINVALIDSTATE, who, "already serving forever");
     int rc = srv->reg ? cio__net_check_task(srv->loop) : CIO_ECLOSED;

@@ -485,7 +485,7 @@ bool cio_stream_is_closing(const cio_stream *s) {
 
 int cio_stream_write_eof(cio_stream *s) {
     if (!s)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_stream_write_eof: stream is NULL");
     if (s->closing)
         return cio__stream_report(s, CIO_ECLOSED, "cio_stream_write_eof");
     if (s->eof_wanted)
@@ -533,7 +533,8 @@ cio_stream *cio__stream_new(cio__net_reg *reg, const cio_stream_options *o,
 
 int cio_stream_set_write_buffer_limits(cio_stream *s, size_t high, size_t low) {
     if (!s)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_stream_set_write_buffer_limits: stream is NULL");
     if (high && low > high) {
         cio__set_error(CIO_EINVAL,
                        "cio_stream_set_write_buffer_limits: low %zu > high %zu",
@@ -592,7 +593,7 @@ int cio_stream_free(cio_stream *s) {
 
 int cio_stream_wait_closed(cio_stream *s) {
     if (!s)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_stream_wait_closed: stream is NULL");
     int rc = cio__stream_check_task(s);
     if (rc == CIO_ELOOPCLOSED || s->closed)
         return 0;
@@ -615,10 +616,12 @@ int cio_stream_fileno(const cio_stream *s) {
 static int name_of(const cio_stream *s, struct sockaddr *a, socklen_t *len,
                    bool peer) {
     if (!s || !a || !len)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_stream_%s: stream, a or len is NULL",
+                          peer ? "peername" : "sockname");
     int fd = cio_stream_fileno(s);
     if (fd < 0)
-        return CIO_ECLOSED;
+        return cio__error(CIO_ECLOSED, "cio_stream_%s: the stream is closed",
+                          peer ? "peername" : "sockname");
     int rc = peer ? getpeername(fd, a, len) : getsockname(fd, a, len);
     return rc < 0 ? -errno : 0;
 }

@@ -83,7 +83,9 @@ static char *take(cio_stream *s, size_t n, bool nul) {
 ssize_t cio_stream_read(cio_stream *s, void *buf, size_t n) {
     const char *who = "cio_stream_read";
     if (!s || (!buf && n))
-        return CIO_EINVAL;
+        return cio__error(
+            CIO_EINVAL,
+            "cio_stream_read: stream is NULL, or buf is NULL but n is %zu", n);
     int rc = cio__stream_check_task(s);
     if (rc < 0 || n == 0)
         return rc < 0 ? cio__stream_report(s, rc, who) : 0;
@@ -118,7 +120,10 @@ ssize_t cio_stream_readexactly(cio_stream *s, void *buf, size_t n,
     if (partial)
         *partial = 0;
     if (!s || (!buf && n))
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_stream_readexactly: stream is NULL, or buf is "
+                          "NULL but n is %zu",
+                          n);
     int rc = cio__stream_check_task(s);
     if (rc < 0)
         return cio__stream_report(s, rc, who);
@@ -226,7 +231,8 @@ ssize_t cio_stream_readline(cio_stream *s, char **line) {
     if (line)
         *line = NULL;
     if (!s || !line)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_stream_readline: stream or line is NULL");
     size_t partial = 0;
     ssize_t n = readuntil(s, "\n", 1, line, &partial, who);
     if (n == CIO_EINCOMPLETE)
@@ -250,7 +256,10 @@ bool cio_stream_at_eof(const cio_stream *s) {
 int cio_stream_writelines(cio_stream *s, const cio_buf *bufs, size_t n) {
     const char *who = "cio_stream_write";
     if (!s || (!bufs && n))
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_stream_writelines: stream is NULL, or bufs is "
+                          "NULL but n is %zu",
+                          n);
     int rc = check_thread(s);
     if (rc == 0 && (s->closing || s->eof_wanted))
         rc = CIO_ECLOSED;
@@ -273,7 +282,7 @@ int cio_stream_write(cio_stream *s, const void *data, size_t n) {
 int cio_stream_drain(cio_stream *s) {
     const char *who = "cio_stream_drain";
     if (!s)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_stream_drain: stream is NULL");
     int rc = cio__stream_check_task(s);
     if (rc == 0 && s->error)
         rc = s->error;

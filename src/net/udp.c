@@ -199,8 +199,12 @@ int cio_udp_open(const cio_udp_options *o, cio_udp **out) {
         } else {
             free(u);
         }
+        const char *host = o->remote_host ? o->remote_host : o->local_host;
         if (cio_last_error() != rc)
-            fail(rc, who, o->remote_host ? o->remote_host : o->local_host);
+            return fail(rc, who, host);
+        char own[256]; /* the resolver's message, named after our call */
+        snprintf(own, sizeof own, "%s", cio_last_error_message());
+        cio__set_error(rc, "%s: %s", who, own);
         return rc;
     }
     u->node.on_loop_close = on_loop_close;

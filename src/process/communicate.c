@@ -20,7 +20,7 @@ static int reserve(cio_process *p, int i) {
         cap *= 2;
     char *b = realloc(p->acc[i], cap);
     if (!b)
-        return CIO_ENOMEM;
+        return cio__error(CIO_ENOMEM, "cio_process_communicate: out of memory");
     p->acc[i] = b;
     p->acc_cap[i] = cap;
     return 0;
@@ -156,7 +156,8 @@ int cio_process_communicate(cio_process *p, const void *input, size_t len,
     if (err_len)
         *err_len = 0;
     if (!p)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_process_communicate: process is NULL");
     int rc = cio__sync_check_task(&p->base);
     if (rc)
         return rc;
@@ -176,7 +177,8 @@ int cio_process_communicate(cio_process *p, const void *input, size_t len,
         if (p->pipes[i] && !p->acc[i]) {
             p->acc[i] = calloc(1, 1);
             if (!p->acc[i])
-                return CIO_ENOMEM;
+                return cio__error(CIO_ENOMEM,
+                                  "cio_process_communicate: out of memory");
             p->acc_cap[i] = 1;
         }
     }

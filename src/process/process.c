@@ -92,7 +92,7 @@ int cio__process_wait_exit(cio_process *p) {
 
 int cio_process_wait(cio_process *p, int *returncode) {
     if (!p)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_process_wait: process is NULL");
     int rc =
         p->gone ? cio__sync_check(&p->base) : cio__sync_check_task(&p->base);
     if (rc == 0)
@@ -104,13 +104,18 @@ int cio_process_wait(cio_process *p, int *returncode) {
 
 int cio_process_send_signal(cio_process *p, int signum) {
     if (!p || signum < 0 || signum >= NSIG)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_process_send_signal: process is NULL or signal "
+                          "%d is out of range",
+                          signum);
     int rc = cio__sync_check(&p->base);
     if (rc)
         return rc;
     /* once reaped, the pid may be another process's now */
     if (p->gone)
-        return -ESRCH;
+        return cio__error(
+            -ESRCH,
+            "cio_process_send_signal: the process has already been reaped");
     return kill(p->pid, signum) == 0 ? 0 : -errno;
 }
 
@@ -130,7 +135,9 @@ int cio_process_free(cio_process *p) {
         if (rc)
             return rc;
         if (p->busy || cio__waitq_busy(&p->waiters))
-            return CIO_EHASWAITERS;
+            return cio__error(
+                CIO_EHASWAITERS,
+                "cio_process_free: a task still waits on the process");
     }
     if (p->area) { /* still running: freed when it has exited */
         free_pipes(p);

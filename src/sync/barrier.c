@@ -76,13 +76,14 @@ static int wait_filled(cio_barrier *b, const char *file, int line) {
             return rc;
     }
     if (b->state == CIO_BARRIER_BROKEN || b->state == CIO_BARRIER_RESETTING)
-        return CIO_EBROKENBARRIER;
+        return cio__error(CIO_EBROKENBARRIER,
+                          "cio_barrier_wait: the barrier is broken");
     return 0;
 }
 
 int cio_barrier_wait_at(cio_barrier *b, const char *file, int line) {
     if (!b)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_barrier_wait: barrier is NULL");
     int rc = cio__sync_check_task(&b->base);
     /* Let the previous round drain or reset first. */
     while (rc == 0 && (b->state == CIO_BARRIER_DRAINING ||
@@ -91,7 +92,8 @@ int cio_barrier_wait_at(cio_barrier *b, const char *file, int line) {
     if (rc)
         return rc;
     if (b->state == CIO_BARRIER_BROKEN)
-        return CIO_EBROKENBARRIER;
+        return cio__error(CIO_EBROKENBARRIER,
+                          "cio_barrier_wait: the barrier is broken");
     int index = b->count++;
     if (index + 1 == b->parties) {
         b->state = CIO_BARRIER_DRAINING; /* the last one releases all */
@@ -107,7 +109,7 @@ int cio_barrier_wait_at(cio_barrier *b, const char *file, int line) {
 
 int cio_barrier_reset(cio_barrier *b) {
     if (!b)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_barrier_reset: barrier is NULL");
     int rc = cio__sync_check(&b->base);
     if (rc)
         return rc;
@@ -118,7 +120,7 @@ int cio_barrier_reset(cio_barrier *b) {
 
 int cio_barrier_abort(cio_barrier *b) {
     if (!b)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_barrier_abort: barrier is NULL");
     int rc = cio__sync_check(&b->base);
     if (rc)
         return rc;

@@ -117,7 +117,7 @@ static int reacquire(cio__lock *lock, int rc, const char *file, int line) {
 
 int cio_condition_wait_at(cio_condition *storage, const char *file, int line) {
     if (!storage)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_condition_wait: condition is NULL");
     cio__condition *c = C(storage);
     int rc = cio__sync_check_task(&c->base);
     if (rc == 0)
@@ -128,7 +128,7 @@ int cio_condition_wait_at(cio_condition *storage, const char *file, int line) {
     cio__waiter in_local, w;
     cio__waiter *in = cio__waiter_pin(&in_local); /* compact tasks: heap */
     if (!in)
-        return CIO_ENOMEM;
+        return cio__error(CIO_ENOMEM, "cio_condition_wait: out of memory");
     cio__waitq_enter(&c->inside, in);
     cio__lock_release(lock);
     rc = cio__waiter_wait(&c->waiters, &w, file, line);
@@ -138,7 +138,8 @@ int cio_condition_wait_at(cio_condition *storage, const char *file, int line) {
         cio__waiter_unpin(in, &in_local);
         if (rc != CIO_ECLOSED)
             cio__lock_release(lock); /* a lock of the caller's */
-        return CIO_ECLOSED;
+        return cio__error(CIO_ECLOSED, "cio_condition_wait: the condition was "
+                                       "freed while the task waited");
     }
     if (rc)
         notify(c, 1);
@@ -150,7 +151,8 @@ int cio_condition_wait_at(cio_condition *storage, const char *file, int line) {
 int cio_condition_wait_for_at(cio_condition *storage, cio_predicate_fn pred,
                               void *arg, const char *file, int line) {
     if (!storage || !pred)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_condition_wait_for: condition or pred is NULL");
     /* As asyncio: a predicate already true needs no lock (wait checks). */
     int rc = cio__sync_check_task(&C(storage)->base);
     while (rc == 0 && !pred(arg))
@@ -160,7 +162,9 @@ int cio_condition_wait_for_at(cio_condition *storage, cio_predicate_fn pred,
 
 int cio_condition_notify(cio_condition *storage, int n) {
     if (!storage || n < 0)
-        return CIO_EINVAL;
+        return cio__error(
+            CIO_EINVAL,
+            "cio_condition_notify: condition is NULL or n (%d) is negative", n);
     cio__condition *c = C(storage);
     int rc = cio__sync_check(&c->base);
     if (rc == 0)

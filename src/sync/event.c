@@ -57,7 +57,7 @@ int cio_event_close(cio_event *storage) {
 
 int cio_event_set(cio_event *storage) {
     if (!storage)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_event_set: event is NULL");
     cio__event *ev = E(storage);
     int rc = cio__sync_check(&ev->base);
     if (rc)
@@ -71,7 +71,7 @@ int cio_event_set(cio_event *storage) {
 
 int cio_event_clear(cio_event *storage) {
     if (!storage)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_event_clear: event is NULL");
     cio__event *ev = E(storage);
     int rc = cio__sync_check(&ev->base);
     if (rc == 0)
@@ -86,7 +86,7 @@ bool cio_event_is_set(const cio_event *storage) {
 
 int cio_event_wait_at(cio_event *storage, const char *file, int line) {
     if (!storage)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_event_wait: event is NULL");
     cio__event *ev = E(storage);
     int rc = cio__sync_check_task(&ev->base);
     if (rc || ev->value)

@@ -72,10 +72,17 @@ static inline int cio__sync_check(const cio__sync *s) {
 static inline int cio__sync_check_task(const cio__sync *s) {
     cio_loop *running = cio__running_loop;
     if (running && running == s->loop)
-        return cio__current_task ? 0 : CIO_ENOTASK;
+        return cio__current_task
+                   ? 0
+                   : cio__error(CIO_ENOTASK, "sync object: this call waits, "
+                                             "so it must run in a task");
     int rc = cio__sync_check_slow(s, running);
     if (rc == 0 || rc == CIO_EWRONGLOOP)
-        return cio__current_task ? CIO_EWRONGLOOP : CIO_ENOTASK;
+        return cio__current_task
+                   ? cio__error(CIO_EWRONGLOOP, "sync object: it belongs to "
+                                                "another event loop or thread")
+                   : cio__error(CIO_ENOTASK, "sync object: this call waits, "
+                                             "so it must run in a task");
     return rc;
 }
 

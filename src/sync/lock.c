@@ -27,7 +27,7 @@ static int init(cio_lock *storage, cio_loop *loop, bool heap, const char *who) {
 
 int cio_lock_init(cio_lock *lock, cio_loop *loop) {
     if (!lock)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_lock_init: lock is NULL");
     return init(lock, loop, false, "cio_lock_init");
 }
 
@@ -102,7 +102,7 @@ int cio__lock_acquire(cio__lock *lock, const char *file, int line) {
 
 int cio_lock_acquire_at(cio_lock *storage, const char *file, int line) {
     if (!storage)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_lock_acquire: lock is NULL");
     cio__lock *lock = cio__lock_of(storage);
     int rc = cio__sync_check_task(&lock->base);
     return rc ? rc : cio__lock_acquire(lock, file, line);
@@ -110,7 +110,7 @@ int cio_lock_acquire_at(cio_lock *storage, const char *file, int line) {
 
 int cio_lock_try_acquire(cio_lock *storage) {
     if (!storage)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_lock_try_acquire: lock is NULL");
     cio__lock *lock = cio__lock_of(storage);
     int rc = cio__sync_check(&lock->base);
     if (rc)
@@ -123,8 +123,13 @@ int cio_lock_try_acquire(cio_lock *storage) {
 
 int cio__lock_check_owner(const cio__lock *lock) {
     if (!lock->locked)
-        return CIO_ENOTLOCKED;
-    return lock->owner == cio_current_task() ? 0 : CIO_ENOTOWNER;
+        return cio__error(
+            CIO_ENOTLOCKED,
+            "cio_lock_unlock or cio_condition_*: the lock is not acquired");
+    if (lock->owner != cio_current_task())
+        return cio__error(CIO_ENOTOWNER, "cio_lock_unlock or cio_condition_*: "
+                                         "the lock is held by another task");
+    return 0;
 }
 
 void cio__lock_release(cio__lock *lock) {
@@ -137,7 +142,7 @@ void cio__lock_release(cio__lock *lock) {
 
 int cio_lock_unlock(cio_lock *storage) {
     if (!storage)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_lock_unlock: lock is NULL");
     cio__lock *lock = cio__lock_of(storage);
     int rc = cio__sync_check(&lock->base);
     if (rc == 0)

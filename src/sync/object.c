@@ -39,7 +39,8 @@ int cio__sync_close_begin(cio__sync *s, bool *live) {
         return s->magic == CIO__SYNC_CLOSED ? CIO_ECLOSED : CIO_EINVAL;
     *live = !s->loop->closed;
     if (*live && !pthread_equal(s->thread, pthread_self()))
-        return CIO_EWRONGLOOP;
+        return cio__error(CIO_EWRONGLOOP, "sync object: freed on a thread "
+                                          "other than its loop's");
     return 0;
 }
 
@@ -55,10 +56,14 @@ void cio__sync_close_end(cio__sync *s) {
  * thread while no loop runs there (setting things up before a run). */
 int cio__sync_check_slow(const cio__sync *s, cio_loop *running) {
     if (!s->loop)
-        return s->magic == CIO__SYNC_CLOSED ? CIO_ECLOSED : CIO_EINVAL;
+        return s->magic == CIO__SYNC_CLOSED
+                   ? cio__error(CIO_ECLOSED, "sync object: it was freed")
+                   : cio__error(CIO_EINVAL,
+                                "sync object: not initialised (cio_*_init)");
     if (cio__sync_closed(s))
-        return CIO_ELOOPCLOSED;
+        return cio__error(CIO_ELOOPCLOSED, "sync object: its loop is closed");
     if (running || !pthread_equal(s->thread, pthread_self()))
-        return CIO_EWRONGLOOP;
+        return cio__error(CIO_EWRONGLOOP, "sync object: it belongs to another "
+                                          "event loop or thread");
     return 0;
 }

@@ -117,9 +117,11 @@ static inline __attribute__((always_inline)) int put_nowait(cio_queue *q,
     if (cio__compact_debug_misplaced(q->base.loop, item)) /* debug mode */
         return cio__compact_refuse("cio_queue_put");
     if (q->shutdown)
-        return CIO_EQUEUESHUTDOWN;
+        return cio__error(CIO_EQUEUESHUTDOWN,
+                          "cio_queue_put: the queue has been shut down");
     if (full(q))
-        return CIO_EQUEUEFULL;
+        return cio__error(CIO_EQUEUEFULL,
+                          "cio_queue_put_nowait: the queue is full");
     int rc = cio__store_push(&q->store, item);
     if (rc)
         return rc;
@@ -131,7 +133,12 @@ static inline __attribute__((always_inline)) int put_nowait(cio_queue *q,
 static inline __attribute__((always_inline)) int get_nowait(cio_queue *q,
                                                             void **item) {
     if (q->store.count == 0)
-        return q->shutdown ? CIO_EQUEUESHUTDOWN : CIO_EQUEUEEMPTY;
+        return q->shutdown
+                   ? cio__error(CIO_EQUEUESHUTDOWN,
+                                "cio_queue_get: the queue has been shut down "
+                                "and is empty")
+                   : cio__error(CIO_EQUEUEEMPTY,
+                                "cio_queue_get_nowait: the queue is empty");
     *item = cio__store_pop(&q->store);
     cio__waitq_wake_next(&q->putters);
     return 0;
@@ -139,7 +146,7 @@ static inline __attribute__((always_inline)) int get_nowait(cio_queue *q,
 
 int cio_queue_put_nowait(cio_queue *q, void *item) {
     if (!q)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_queue_put_nowait: queue is NULL");
     int rc = cio__sync_check(&q->base);
     return rc ? rc : put_nowait(q, item);
 }
@@ -148,7 +155,8 @@ int cio_queue_get_nowait(cio_queue *q, void **item) {
     if (item)
         *item = NULL;
     if (!q || !item)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_queue_get_nowait: queue or item is NULL");
     int rc = cio__sync_check(&q->base);
     return rc ? rc : get_nowait(q, item);
 }
@@ -180,7 +188,8 @@ static __attribute__((noinline)) int put_waiting(cio_queue *q, void *item,
     int rc = 0;
     while (rc == 0 && full(q)) {
         if (q->shutdown)
-            return CIO_EQUEUESHUTDOWN;
+            return cio__error(CIO_EQUEUESHUTDOWN,
+                              "cio_queue_put: the queue has been shut down");
         rc = wait_turn(q, &q->putters, has_room, file, line);
     }
     return rc ? rc : put_nowait(q, item);
@@ -191,7 +200,9 @@ static __attribute__((noinline)) int get_waiting(cio_queue *q, void **item,
     int rc = 0;
     while (rc == 0 && q->store.count == 0) {
         if (q->shutdown)
-            return CIO_EQUEUESHUTDOWN;
+            return cio__error(
+                CIO_EQUEUESHUTDOWN,
+                "cio_queue_get: the queue has been shut down and is empty");
         rc = wait_turn(q, &q->getters, has_item, file, line);
     }
     return rc ? rc : get_nowait(q, item);
@@ -199,7 +210,7 @@ static __attribute__((noinline)) int get_waiting(cio_queue *q, void **item,
 
 int cio_queue_put_at(cio_queue *q, void *item, const char *file, int line) {
     if (!q)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_queue_put: queue is NULL");
     int rc = cio__sync_check_task(&q->base);
     if (rc)
         return rc;
@@ -210,7 +221,7 @@ int cio_queue_get_at(cio_queue *q, void **item, const char *file, int line) {
     if (item)
         *item = NULL;
     if (!q || !item)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_queue_get: queue or item is NULL");
     int rc = cio__sync_check_task(&q->base);
     if (rc)
         return rc;
@@ -220,12 +231,14 @@ int cio_queue_get_at(cio_queue *q, void **item, const char *file, int line) {
 
 int cio_queue_task_done(cio_queue *q) {
     if (!q)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_queue_task_done: queue is NULL");
     int rc = cio__sync_check(&q->base);
     if (rc)
         return rc;
     if (q->unfinished == 0)
-        return CIO_EOVERRELEASE;
+        return cio__error(
+            CIO_EOVERRELEASE,
+            "cio_queue_task_done: called more times than items were put");
     if (--q->unfinished == 0)
         cio__waitq_wake_all(&q->joiners);
     return 0;
@@ -233,7 +246,7 @@ int cio_queue_task_done(cio_queue *q) {
 
 int cio_queue_join_at(cio_queue *q, const char *file, int line) {
     if (!q)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_queue_join: queue is NULL");
     int rc = cio__sync_check_task(&q->base);
     if (rc || q->unfinished == 0)
         return rc;
@@ -251,7 +264,7 @@ static void drop_items(cio_queue *q) {
 
 int cio_queue_shutdown(cio_queue *q, bool immediate) {
     if (!q)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_queue_shutdown: queue is NULL");
     int rc = cio__sync_check(&q->base);
     if (rc)
         return rc;

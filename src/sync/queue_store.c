@@ -27,7 +27,7 @@ static int grow_ring(cio__store *s) {
     size_t cap = s->cap * 2;
     void **ring = malloc(cap * sizeof *ring);
     if (!ring)
-        return CIO_ENOMEM;
+        return cio__error(CIO_ENOMEM, "cio_queue_put: out of memory");
     size_t first = s->cap - s->head; /* items from head to the end */
     if (first > s->count)
         first = s->count;
@@ -43,7 +43,7 @@ static int grow_ring(cio__store *s) {
 static int grow_heap(cio__store *s) {
     cio__heap_entry *heap = realloc(s->heap, s->cap * 2 * sizeof *heap);
     if (!heap)
-        return CIO_ENOMEM;
+        return cio__error(CIO_ENOMEM, "cio_queue_put: out of memory");
     s->heap = heap;
     s->cap *= 2;
     return 0;

@@ -113,7 +113,8 @@ static bool wake_next(cio__semaphore *s) {
 int cio_semaphore_acquire_at(cio_semaphore *storage, const char *file,
                              int line) {
     if (!storage)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_semaphore_acquire: semaphore is NULL");
     cio__semaphore *s = S(storage);
     int rc = cio__sync_check_task(&s->base);
     if (rc)
@@ -136,7 +137,8 @@ int cio_semaphore_acquire_at(cio_semaphore *storage, const char *file,
 
 int cio_semaphore_try_acquire(cio_semaphore *storage) {
     if (!storage)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_semaphore_try_acquire: semaphore is NULL");
     cio__semaphore *s = S(storage);
     int rc = cio__sync_check(&s->base);
     if (rc)
@@ -149,7 +151,7 @@ int cio_semaphore_try_acquire(cio_semaphore *storage) {
 
 int cio_semaphore_post(cio_semaphore *storage) {
     if (!storage)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_semaphore_post: semaphore is NULL");
     cio__semaphore *s = S(storage);
     int rc = cio__sync_check(&s->base);
     if (rc)
@@ -160,7 +162,9 @@ int cio_semaphore_post(cio_semaphore *storage) {
      * integers have no end; a long has). */
     if (s->bound >= 0 ? s->value >= s->bound - (long)s->waiters.woken
                       : s->value == LONG_MAX)
-        return CIO_EOVERRELEASE;
+        return cio__error(
+            CIO_EOVERRELEASE,
+            "cio_semaphore_post: released more times than acquired");
     s->value++;
     wake_next(s);
     return 0;

@@ -108,7 +108,8 @@ int cio_tcompleted_next(cio_tcompleted *it, cio_tfuture **out) {
     if (out)
         *out = NULL;
     if (!it || !out)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_tcompleted_next: iterator or out is NULL");
     pthread_mutex_lock(&it->mu);
     /* As Python's generator, which is over once it raised TimeoutError. */
     int rc = it->timed_out ? CIO_ETIMEDOUT : 1;

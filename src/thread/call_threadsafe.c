@@ -28,7 +28,8 @@ cio__inbox *cio__inbox_of(cio_loop *loop) {
 
 int cio_call_soon_threadsafe(cio_loop *loop, cio_callback_fn cb, void *arg) {
     if (!loop || !cb)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_call_soon_threadsafe: loop or callback is NULL");
     /* The inbox is read when the loop polls, which a busy loop does only
      * every so many steps; on its own thread, join the ready queue now,
      * as asyncio does. */
@@ -36,7 +37,8 @@ int cio_call_soon_threadsafe(cio_loop *loop, cio_callback_fn cb, void *arg) {
         return cio_call_soon(loop, cb, arg, NULL);
     call *c = malloc(sizeof *c);
     if (!c)
-        return CIO_ENOMEM;
+        return cio__error(CIO_ENOMEM,
+                          "cio_call_soon_threadsafe: out of memory");
     c->cb = cb;
     c->arg = arg;
     cio__inbox *ib = cio__inbox_of(loop);

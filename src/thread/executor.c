@@ -249,7 +249,8 @@ static void join_workers(cio_executor *ex) {
 
 int cio_executor_shutdown(cio_executor *ex, bool wait, bool cancel_pending) {
     if (!ex)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_executor_shutdown: executor is NULL");
     pthread_mutex_lock(&ex->mu);
     ex->shutdown = true;
     item *q = cancel_pending ? take_queue(ex) : NULL;
@@ -259,7 +260,11 @@ int cio_executor_shutdown(cio_executor *ex, bool wait, bool cancel_pending) {
     if (!wait)
         return 0;
     if (current_executor == ex)
-        return CIO_EDEADLK; /* a worker cannot wait for itself */
+        return cio__error(
+            CIO_EDEADLK,
+            "cio_executor_shutdown: called from one of the executor's own "
+            "workers, which would wait for itself"); /* a worker cannot wait for
+                                                        itself */
     join_workers(ex);
     return 0;
 }
@@ -283,7 +288,7 @@ static void orphan(cio_executor *ex) {
 
 int cio_executor_free(cio_executor *ex) {
     if (!ex)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_executor_free: executor is NULL");
     cio_executor_shutdown(ex, current_executor != ex, false);
     orphan(ex);
     return 0;
@@ -296,7 +301,7 @@ void cio__executor_abandon(cio_executor *ex) {
 
 int cio_executor_threads(cio_executor *ex) {
     if (!ex)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_executor_threads: executor is NULL");
     pthread_mutex_lock(&ex->mu);
     int n = ex->nworkers;
     pthread_mutex_unlock(&ex->mu);

@@ -137,7 +137,7 @@ int cio__tfuture_finish(cio_tfuture *f, int state, int error, void *result,
 
 int cio_tfuture_cancel(cio_tfuture *f) {
     if (!f)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_tfuture_cancel: future is NULL");
     pthread_mutex_lock(&f->mu);
     int s = load_state(f);
     if (s != CIO_PENDING) {
@@ -155,7 +155,8 @@ int cio_tfuture_cancel(cio_tfuture *f) {
 
 int cio_tfuture_set_running(cio_tfuture *f) {
     if (!f)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_tfuture_set_running: future is NULL");
     pthread_mutex_lock(&f->mu);
     int s = load_state(f), rc = CIO_EINVALIDSTATE;
     if (s == CIO_PENDING) {
@@ -170,7 +171,7 @@ int cio_tfuture_set_running(cio_tfuture *f) {
 
 int cio_tfuture_set_result(cio_tfuture *f, void *result) {
     if (!f)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_tfuture_set_result: future is NULL");
     return cio__tfuture_finish(f, CIO_DONE, 0, result, NULL);
 }
 
@@ -192,14 +193,17 @@ int cio_tfuture_result(cio_tfuture *f, double timeout, void **result) {
         *result = NULL;
     cio__deadline d;
     if (!f || cio__deadline_set(&d, timeout) != 0)
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL, "cio_tfuture_result: future is NULL or "
+                                      "the timeout is NaN or negative");
     if (!cio__tstate_done(load_state(f))) {
         pthread_mutex_lock(&f->mu);
         while (!cio__tstate_done(load_state(f))) {
             if (cio__cond_wait(&f->cv, &f->mu, &d) != 0 &&
                 !cio__tstate_done(load_state(f))) {
                 pthread_mutex_unlock(&f->mu);
-                return CIO_ETIMEDOUT;
+                return cio__error(CIO_ETIMEDOUT,
+                                  "cio_tfuture_result: timed out after %g s",
+                                  timeout);
             }
         }
         pthread_mutex_unlock(&f->mu);
@@ -217,10 +221,13 @@ const char *cio_tfuture_error_message(cio_tfuture *f) {
 
 int cio_tfuture_add_done_callback(cio_tfuture *f, cio_tdone_fn cb, void *arg) {
     if (!f || !cb)
-        return CIO_EINVAL;
+        return cio__error(
+            CIO_EINVAL,
+            "cio_tfuture_add_done_callback: future or callback is NULL");
     cio__tcb *c = malloc(sizeof *c);
     if (!c)
-        return CIO_ENOMEM;
+        return cio__error(CIO_ENOMEM,
+                          "cio_tfuture_add_done_callback: out of memory");
     c->next = NULL;
     c->fn = cb;
     c->arg = arg;

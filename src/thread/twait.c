@@ -76,10 +76,14 @@ long cio_tfuture_wait(cio_tfuture **fs, size_t n, cio_return_when when,
     if ((n && !fs) || cio__deadline_set(&d, timeout) != 0 ||
         (when != CIO_ALL_COMPLETED && when != CIO_FIRST_COMPLETED &&
          when != CIO_FIRST_EXCEPTION))
-        return CIO_EINVAL;
+        return cio__error(CIO_EINVAL,
+                          "cio_tfuture_wait: fs is NULL, the timeout is NaN or "
+                          "negative, or when (%d) is not a cio_return_when",
+                          (int)when);
     for (size_t i = 0; i < n; i++)
         if (!fs[i])
-            return CIO_EINVAL;
+            return cio__error(CIO_EINVAL, "cio_tfuture_wait: fs[%zu] is NULL",
+                              i);
     if (n == 0)
         return 0; /* Python: two empty sets */
     wnode *nodes = calloc(n, sizeof *nodes);
@@ -87,7 +91,7 @@ long cio_tfuture_wait(cio_tfuture **fs, size_t n, cio_return_when when,
     if (!nodes || !rest) {
         free(nodes);
         free(rest);
-        return CIO_ENOMEM;
+        return cio__error(CIO_ENOMEM, "cio_tfuture_wait: out of memory");
     }
     waiter w = {.done = 0, .failed = 0};
     pthread_mutex_init(&w.mu, NULL);
