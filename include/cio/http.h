@@ -77,7 +77,8 @@ typedef struct cio_http_session_options {
     /* "Name: value" lines sent with every request, NULL-terminated; a
      * request's own header of the same name replaces one of these. */
     const char *const *headers;
-    const char *user_agent; /* default "cio/<version> libcurl/<version>" */
+    const char *user_agent; /* default "cio/<version> libcurl/<version>"; ""
+                               sends none */
     /* TLS. The peer is verified unless tls_no_verify. CA certificates:
      * ca_file / ca_path, else the environment's SSL_CERT_FILE /
      * SSL_CERT_DIR, else the system's store. */

@@ -276,18 +276,32 @@ int cio__engine_add(cio__session *s, cio_http_response *r) {
     return 0;
 }
 
-static void pool_put(cio__session *s, CURL *easy) {
+/* libcurl 7.88.1's reset and cleanup forget a CURLOPT_COOKIEFILE list not
+ * yet read without freeing it (curl issue 10694, fixed in 8.0.0): free it
+ * first; the session's cookies stay in its share. */
+static void forget_cookie_file(CURL *easy) {
+    curl_easy_setopt(easy, CURLOPT_COOKIEFILE, NULL);
+}
+
+void cio__engine_easy_free(CURL *easy) {
+    forget_cookie_file(easy);
+    curl_easy_cleanup(easy);
+}
+
+void cio__engine_give_back(cio__session *s, CURL *easy, bool dirty) {
     if (s->npool == s->pool_cap) {
         size_t cap = s->pool_cap ? s->pool_cap * 2 : 16;
-        CURL **p = realloc(s->pool, cap * sizeof *p);
+        struct cio__pooled *p = realloc(s->pool, cap * sizeof *p);
         if (!p) {
-            curl_easy_cleanup(easy);
+            cio__engine_easy_free(easy);
             return;
         }
         s->pool = p;
         s->pool_cap = cap;
     }
-    s->pool[s->npool++] = easy;
+    s->pool[s->npool].easy = easy;
+    s->pool[s->npool].dirty = dirty;
+    s->npool++;
 }
 
 void cio__engine_remove(cio_http_response *r) {
@@ -308,25 +322,30 @@ void cio__engine_remove(cio_http_response *r) {
         r->next->prev = r->prev;
     r->prev = r->next = NULL;
     s->nactive--;
-    pool_put(s, r->easy);
+    cio__engine_give_back(s, r->easy, r->dirty);
     r->easy = NULL;
     r->session = NULL;
     if (s->nactive == 0 && s->closer)
         cio__unpark(s->closer);
 }
 
+/* A kept handle keeps the session's options (and libcurl its caches): a
+ * plain request sets only what differs per request. One whose last request
+ * set more is reset first and set again. */
 CURL *cio__engine_easy(cio__session *s) {
     CURL *e;
     if (s->npool) {
-        e = s->pool[--s->npool];
-        /* libcurl 7.88.1's reset forgets the CURLOPT_COOKIEFILE list
-         * without freeing it (curl issue 10694, fixed in 8.0.0): free it
-         * first; the session's cookies stay in its share. */
-        curl_easy_setopt(e, CURLOPT_COOKIEFILE, NULL);
+        struct cio__pooled p = s->pool[--s->npool];
+        if (!p.dirty)
+            return p.easy;
+        e = p.easy;
+        forget_cookie_file(e);
         curl_easy_reset(e);
     } else if (!(e = curl_easy_init()))
         return NULL;
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, s);
+    cio__easy_callbacks(e);
+    cio__easy_configure(s, e);
     return e;
 }

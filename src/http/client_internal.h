@@ -53,6 +53,9 @@ typedef struct cio__sock {
 struct cio_http_response {
     cio__session *session; /* while the transfer runs, else NULL */
     CURL *easy;            /* while the transfer runs, else NULL */
+    /* easy has options set that a plain GET does not reset (a body, a
+     * method, auth, FORBID_REUSE...): it is reset before its next use */
+    bool dirty;
     struct cio_http_response *prev, *next; /* the session's active list */
     cio__parking *waiter; /* the task waiting on this transfer, if any */
     struct curl_slist *headers_out;
@@ -90,7 +93,12 @@ struct cio__session {
     struct cio__session *prev, *next; /* the loop's sessions */
     cio_http_response *active;        /* transfers in libcurl */
     size_t nactive;
-    CURL **pool; /* idle easy handles */
+    /* Idle easy handles, set with the session's options; a dirty one (see
+     * cio_http_response.dirty) is reset and set again when taken. */
+    struct cio__pooled {
+        CURL *easy;
+        bool dirty;
+    } * pool;
     size_t npool, pool_cap;
     cio__parking *closer; /* the task waiting in cio_http_session_close */
     cio__sock *socks;     /* sockets libcurl asked to watch */
@@ -98,9 +106,12 @@ struct cio__session {
     size_t nbyfd;
     bool closing, registered;
     /* options, copied */
-    char *base_url, *user_agent, *proxy, *ca_file, *ca_path, *cert, *key;
+    char *base_url, *proxy, *ca_file, *ca_path, *cert, *key;
+    /* header lines of every request (User-Agent, Accept-Encoding too),
+     * and the same as a list for libcurl, built once */
     char **headers;
     size_t nheaders;
+    struct curl_slist *hlist;
     bool cookies, raise_for_status, verify, trust_env;
     long max_redirects, dns_cache;
     cio_http_timeout timeout;
@@ -118,8 +129,20 @@ void cio__engine_detach(cio__session *s);
 int cio__engine_add(cio__session *s, cio_http_response *r);
 /* Take r out of libcurl (if in) and give its easy handle back. */
 void cio__engine_remove(cio_http_response *r);
-CURL *cio__engine_easy(cio__session *s); /* from the pool, or a new one */
+/* An easy handle set with the session's options: from the pool, or new. */
+CURL *cio__engine_easy(cio__session *s);
+/* Give back an easy handle that was never added to the multi handle. */
+void cio__engine_give_back(cio__session *s, CURL *easy, bool dirty);
+/* Free an easy handle (the pool's, at the session's end). */
+void cio__engine_easy_free(CURL *easy);
 void cio__session_free(cio__session *s); /* client_session.c */
+
+/* The options every request of the session shares, set once per easy
+ * handle (client_request.c), and the callbacks (client_transfer.c). */
+void cio__easy_configure(cio__session *s, CURL *easy);
+void cio__easy_callbacks(CURL *easy);
+/* Point the callbacks' data at r, for this transfer. */
+void cio__transfer_bind(cio_http_response *r);
 
 /* transfers (client_transfer.c) */
 int cio__transfer_setup(cio__session *s, cio_http_response *r,

@@ -111,6 +111,7 @@ static void resume(cio_http_response *r) {
          * timing). Such a connection is closed after its transfer rather
          * than reused. */
         curl_easy_setopt(r->easy, CURLOPT_FORBID_REUSE, 1L);
+        r->dirty = true; /* the next request on the handle may reuse */
         /* may deliver the held-back bytes at once, through on_write */
         curl_easy_pause(r->easy, CURLPAUSE_CONT);
     }

@@ -277,18 +277,19 @@ static int on_prereq(void *ud, char *conn_primary_ip, char *conn_local_ip,
     return CURL_PREREQFUNC_OK;
 }
 
-void cio__transfer_callbacks(cio_http_response *r) {
+void cio__easy_callbacks(CURL *e) {
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+}
+
+void cio__transfer_bind(cio_http_response *r) {
     CURL *e = r->easy;
     curl_easy_setopt(e, CURLOPT_PRIVATE, r);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-    if (r->sock_read > 0) {
-        curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
-        curl_easy_setopt(e, CURLOPT_PREREQDATA, r);
-    }
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, r);
 }
 
 /* ---- the outcome -------------------------------------------------------- */
