@@ -283,25 +283,24 @@ static void forget_cookie_file(CURL *easy) {
     curl_easy_setopt(easy, CURLOPT_COOKIEFILE, NULL);
 }
 
-void cio__engine_easy_free(CURL *easy) {
-    forget_cookie_file(easy);
-    curl_easy_cleanup(easy);
+void cio__engine_easy_free(cio__easy *ez) {
+    forget_cookie_file(ez->h);
+    curl_easy_cleanup(ez->h);
+    free(ez);
 }
 
-void cio__engine_give_back(cio__session *s, CURL *easy, bool dirty) {
+void cio__engine_give_back(cio__session *s, cio__easy *ez) {
     if (s->npool == s->pool_cap) {
         size_t cap = s->pool_cap ? s->pool_cap * 2 : 16;
-        struct cio__pooled *p = realloc(s->pool, cap * sizeof *p);
+        cio__easy **p = realloc(s->pool, cap * sizeof *p);
         if (!p) {
-            cio__engine_easy_free(easy);
+            cio__engine_easy_free(ez);
             return;
         }
         s->pool = p;
         s->pool_cap = cap;
     }
-    s->pool[s->npool].easy = easy;
-    s->pool[s->npool].dirty = dirty;
-    s->npool++;
+    s->pool[s->npool++] = ez;
 }
 
 void cio__engine_remove(cio_http_response *r) {
@@ -322,7 +321,8 @@ void cio__engine_remove(cio_http_response *r) {
         r->next->prev = r->prev;
     r->prev = r->next = NULL;
     s->nactive--;
-    cio__engine_give_back(s, r->easy, r->dirty);
+    cio__engine_give_back(s, r->ez);
+    r->ez = NULL;
     r->easy = NULL;
     r->session = NULL;
     if (s->nactive == 0 && s->closer)
@@ -332,20 +332,28 @@ void cio__engine_remove(cio_http_response *r) {
 /* A kept handle keeps the session's options (and libcurl its caches): a
  * plain request sets only what differs per request. One whose last request
  * set more is reset first and set again. */
-CURL *cio__engine_easy(cio__session *s) {
-    CURL *e;
+cio__easy *cio__engine_easy(cio__session *s) {
+    cio__easy *ez;
     if (s->npool) {
-        struct cio__pooled p = s->pool[--s->npool];
-        if (!p.dirty)
-            return p.easy;
-        e = p.easy;
-        forget_cookie_file(e);
-        curl_easy_reset(e);
-    } else if (!(e = curl_easy_init()))
-        return NULL;
+        ez = s->pool[--s->npool];
+        if (!ez->dirty)
+            return ez;
+        forget_cookie_file(ez->h);
+        curl_easy_reset(ez->h);
+    } else {
+        if (!(ez = calloc(1, sizeof *ez)))
+            return NULL;
+        if (!(ez->h = curl_easy_init())) {
+            free(ez);
+            return NULL;
+        }
+    }
+    ez->dirty = false;
+    CURL *e = ez->h;
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, s);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, ez->errbuf);
     cio__easy_callbacks(e);
     cio__easy_configure(s, e);
-    return e;
+    return ez;
 }

@@ -191,7 +191,7 @@ static int set_body(cio_http_response *r, const cio_http_request *req,
     const char *data = NULL;
     size_t len = 0;
     *ctype = NULL;
-    r->dirty |= nbodies > 0;
+    r->ez->dirty |= nbodies > 0;
     if (req->body) {
         data = req->body;
         len = req->body_len;
@@ -239,7 +239,7 @@ static int set_method(cio_http_response *r, const char *m, bool has_body) {
             curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "GET");
         return 0;
     }
-    r->dirty = true;
+    r->ez->dirty = true;
     size_t i = 0;
     while (methods[i] && strcmp(methods[i], m) != 0)
         i++;
@@ -327,7 +327,7 @@ static int set_auth(cio_http_response *r, const cio_http_request *req) {
     if (req->bearer && (req->user || req->password))
         return bad(CIO_EINVAL, "cio_http_request_send: %s",
                    "both basic (user/password) and bearer authentication");
-    r->dirty |= req->user || req->password || req->bearer;
+    r->ez->dirty |= req->user || req->password || req->bearer;
     if (req->user || req->password) {
         curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
         curl_easy_setopt(e, CURLOPT_USERNAME, req->user ? req->user : "");
@@ -342,9 +342,11 @@ static int set_auth(cio_http_response *r, const cio_http_request *req) {
 
 int cio__transfer_setup(cio__session *s, cio_http_response *r,
                         const cio_http_request *req) {
-    r->easy = cio__engine_easy(s);
-    if (!r->easy)
+    r->ez = cio__engine_easy(s);
+    if (!r->ez)
         return bad(CIO_ENOMEM, "cio_http_request_send: %s", "out of memory");
+    r->easy = r->ez->h;
+    r->ez->errbuf[0] = '\0';
     r->stream = req->stream;
     r->started = cio_loop_time(s->loop);
     CURL *e = r->easy;
@@ -395,15 +397,17 @@ int cio_http_request_send(cio_http_session *session,
     int rc = check_send(s, req, out);
     if (rc)
         return rc;
-    cio_http_response *r = calloc(1, sizeof *r);
+    cio_http_response *r = cio__response_new();
     if (!r)
         return bad(CIO_ENOMEM, "cio_http_request_send: %s", "out of memory");
     rc = cio__transfer_setup(s, r, req);
     if (!rc)
         rc = cio__engine_add(s, r);
     if (rc) {
-        if (r->easy && !r->session) { /* never added: back to the pool */
-            cio__engine_give_back(s, r->easy, true);
+        if (r->ez && !r->session) { /* never added: back to the pool */
+            r->ez->dirty = true;
+            cio__engine_give_back(s, r->ez);
+            r->ez = NULL;
             r->easy = NULL;
         }
         cio__response_free(r);

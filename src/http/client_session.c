@@ -220,7 +220,7 @@ cio_http_session *cio_http_session_new(cio_loop *loop,
 void cio__session_free(cio__session *s) {
     cio__engine_detach(s);
     for (size_t i = 0; i < s->npool; i++)
-        cio__engine_easy_free(s->pool[i].easy);
+        cio__engine_easy_free(s->pool[i]);
     free(s->pool);
     if (s->share)
         curl_share_cleanup(s->share);
