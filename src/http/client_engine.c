@@ -312,6 +312,10 @@ void cio__engine_remove(cio_http_response *r) {
     }
     if (!s)
         return;
+    /* a transfer taken out before it ended, or paused, may leave state in
+     * its handle (a pause, a half-read response): reset before reuse */
+    if (!r->ended_ok || r->was_paused)
+        r->ez->dirty = true;
     curl_multi_remove_handle(s->multi, r->easy);
     if (r->prev)
         r->prev->next = r->next;

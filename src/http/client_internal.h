@@ -101,6 +101,8 @@ struct cio_http_response {
     bool in_send;    /* its task waits in cio_http_request_send */
     bool orphan;     /* released while a task waited on it */
     bool follow;     /* libcurl follows redirects for it */
+    bool ended_ok;   /* libcurl finished it with CURLE_OK */
+    bool was_paused; /* it was paused once */
     size_t received; /* body bytes received in all */
     int error;       /* when done: 0 or a cio code */
     char *message;   /* its sentence */

@@ -233,7 +233,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud) {
         return 0; /* CURLE_WRITE_ERROR */
     }
     if (r->stream && r->body.len - r->taken >= STREAM_HIGH) {
-        r->paused = true;
+        r->paused = r->was_paused = true;
         if (r->read_timer) /* not the server's delay: do not time it */
             uv_timer_stop(r->read_timer);
         return CURL_WRITEFUNC_PAUSE;
@@ -385,6 +385,7 @@ static int map_error(cio_http_response *r, CURLcode rc, const char **what) {
 }
 
 void cio__transfer_finish(cio_http_response *r, CURLcode rc) {
+    r->ended_ok = rc == CURLE_OK;
     if (rc == CURLE_OK) {
         long status = 0, ver = 0;
         curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
