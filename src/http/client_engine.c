@@ -9,6 +9,7 @@
  */
 #include "http/client_internal.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,10 +25,10 @@ static void check_done(cio__session *s) {
     while ((m = curl_multi_info_read(s->multi, &left)) != NULL) {
         if (m->msg != CURLMSG_DONE)
             continue;
-        cio_http_response *r = NULL;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
-        if (r)
-            cio__transfer_finish(r, m->data.result);
+        cio__easy *ez = NULL;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&ez);
+        if (ez && ez->r)
+            cio__transfer_finish(ez->r, m->data.result);
     }
 }
 
@@ -286,7 +287,13 @@ static void forget_cookie_file(CURL *easy) {
 void cio__engine_easy_free(cio__easy *ez) {
     forget_cookie_file(ez->h);
     curl_easy_cleanup(ez->h);
+    free(ez->url);
     free(ez);
+}
+
+void cio__easy_long(cio__easy *ez, int slot, CURLoption opt, long v) {
+    if (ez->last[slot] != v && curl_easy_setopt(ez->h, opt, v) == CURLE_OK)
+        ez->last[slot] = v;
 }
 
 void cio__engine_give_back(cio__session *s, cio__easy *ez) {
@@ -300,6 +307,7 @@ void cio__engine_give_back(cio__session *s, cio__easy *ez) {
         s->pool = p;
         s->pool_cap = cap;
     }
+    ez->r = NULL;
     s->pool[s->npool++] = ez;
 }
 
@@ -353,11 +361,17 @@ cio__easy *cio__engine_easy(cio__session *s) {
         }
     }
     ez->dirty = false;
+    for (int i = 0; i < CIO__NOPTS; i++)
+        ez->last[i] = LONG_MIN; /* reset or new: libcurl's defaults */
+    free(ez->url);
+    ez->url = NULL;
+    ez->headers = NULL;
     CURL *e = ez->h;
+    curl_easy_setopt(e, CURLOPT_PRIVATE, ez);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, s);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, ez->errbuf);
-    cio__easy_callbacks(e);
+    cio__easy_callbacks(ez);
     cio__easy_configure(s, e);
     return ez;
 }

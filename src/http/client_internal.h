@@ -59,11 +59,30 @@ typedef struct cio__session cio__session;
  * to the next: libcurl's error buffer, and whether its last request set
  * options a plain GET does not set again (a body, a method, auth,
  * FORBID_REUSE...): a dirty handle is reset before its next use. */
+/* Options a request sets on its easy handle, whose last values the handle
+ * remembers: a request with the same value sets nothing. */
+enum {
+    CIO__OPT_TIMEOUT,
+    CIO__OPT_CONNECT,
+    CIO__OPT_FOLLOW,
+    CIO__OPT_REDIRS,
+    CIO__OPT_MAXSIZE,
+    CIO__OPT_VERSION,
+    CIO__OPT_PIPEWAIT,
+    CIO__NOPTS
+};
+
 typedef struct cio__easy {
     CURL *h;
+    struct cio_http_response *r; /* the transfer it serves, if any */
     bool dirty;
+    long last[CIO__NOPTS];            /* LONG_MIN: not known */
+    char *url;                        /* the URL set last, or NULL */
+    const struct curl_slist *headers; /* the header list set last */
     char errbuf[CURL_ERROR_SIZE];
 } cio__easy;
+/* Set opt to v unless the handle has it already. */
+void cio__easy_long(cio__easy *ez, int slot, CURLoption opt, long v);
 
 /* A socket libcurl watches or watched: its poll lives until libcurl closes
  * the socket (CURLOPT_CLOSESOCKETFUNCTION), so a kept-alive connection's
@@ -108,6 +127,7 @@ struct cio_http_response {
     char *message;   /* its sentence */
     /* in strs, as the headers: */
     const char *reason, *url, *version, *ctype, *charset;
+    const char *ctype_raw; /* the Content-Type header's value */
     cio__headers hdr;
     cio__hop *hops; /* their URLs in strs too */
     size_t nhops;
@@ -172,9 +192,7 @@ void cio__session_free(cio__session *s); /* client_session.c */
 /* The options every request of the session shares, set once per easy
  * handle (client_request.c), and the callbacks (client_transfer.c). */
 void cio__easy_configure(cio__session *s, CURL *easy);
-void cio__easy_callbacks(CURL *easy);
-/* Point the callbacks' data at r, for this transfer. */
-void cio__transfer_bind(cio_http_response *r);
+void cio__easy_callbacks(cio__easy *ez);
 
 /* transfers (client_transfer.c) */
 int cio__transfer_setup(cio__session *s, cio_http_response *r,

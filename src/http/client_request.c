@@ -22,12 +22,22 @@ static int bad(int code, const char *fmt, const char *arg) {
 }
 
 /* The request's URL: resolved against base_url, with params appended. */
-static int set_url(cio__session *s, CURL *e, const cio_http_request *req) {
+/* CURLOPT_URL, unless the handle has that URL already */
+static int put_url(cio__easy *ez, const char *url) {
+    if (ez->url && strcmp(ez->url, url) == 0)
+        return 0;
+    free(ez->url);
+    ez->url = NULL;
+    if (curl_easy_setopt(ez->h, CURLOPT_URL, url) != CURLE_OK)
+        return bad(CIO_ENOMEM, "cio_http_request_send: %s", "out of memory");
+    ez->url = cio__strdup(url); /* NULL: set it again next time */
+    return 0;
+}
+
+static int set_url(cio__session *s, cio__easy *ez,
+                   const cio_http_request *req) {
     if (!s->base_url && !req->params)
-        return curl_easy_setopt(e, CURLOPT_URL, req->url) == CURLE_OK
-                   ? 0
-                   : bad(CIO_ENOMEM, "cio_http_request_send: %s",
-                         "out of memory");
+        return put_url(ez, req->url);
     CURLU *u = curl_url();
     if (!u)
         return bad(CIO_ENOMEM, "cio_http_request_send: %s", "out of memory");
@@ -63,9 +73,9 @@ static int set_url(cio__session *s, CURL *e, const cio_http_request *req) {
                        req->url, curl_url_strerror(uc));
         return CIO_EINVAL;
     }
-    curl_easy_setopt(e, CURLOPT_URL, full);
+    int rc = put_url(ez, full);
     curl_free(full);
-    return 0;
+    return rc;
 }
 
 static bool has_header(const char *const *list, const char *line) {
@@ -89,7 +99,10 @@ static int add_line(cio_http_response *r, const char *line) {
 static int set_headers(cio__session *s, cio_http_response *r,
                        const cio_http_request *req, const char *ctype) {
     if (!ctype && !(req->headers && *req->headers)) {
-        curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, s->hlist);
+        if (r->ez->headers != s->hlist) {
+            curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, s->hlist);
+            r->ez->headers = s->hlist;
+        }
         return 0;
     }
     int rc = 0;
@@ -109,8 +122,10 @@ static int set_headers(cio__session *s, cio_http_response *r,
         snprintf(line, sizeof line, "Content-Type: %s", ctype);
         rc = add_line(r, line);
     }
-    if (!rc)
+    if (!rc) {
         curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers_out);
+        r->ez->headers = NULL; /* r's own list: gone with r */
+    }
     return rc;
 }
 
@@ -267,29 +282,33 @@ static double pick(double req, double sess) {
 
 static void set_limits(cio__session *s, cio_http_response *r,
                        const cio_http_request *req) {
-    CURL *e = r->easy;
+    cio__easy *ez = r->ez;
     r->t_total = pick(req->timeout.total, s->timeout.total);
     r->t_connect = pick(req->timeout.connect, s->timeout.connect);
     r->sock_read = pick(req->timeout.sock_read, s->timeout.sock_read);
     /* each set every time: the handle may keep its last request's (0 is
      * libcurl's default: none, the built-in 300 s connect timeout...) */
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, ms_of(r->t_total));
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, ms_of(r->t_connect));
+    cio__easy_long(ez, CIO__OPT_TIMEOUT, CURLOPT_TIMEOUT_MS, ms_of(r->t_total));
+    cio__easy_long(ez, CIO__OPT_CONNECT, CURLOPT_CONNECTTIMEOUT_MS,
+                   ms_of(r->t_connect));
     long redirects = req->max_redirects ? req->max_redirects : s->max_redirects;
     r->follow = redirects >= 0;
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, r->follow ? 1L : 0L);
+    cio__easy_long(ez, CIO__OPT_FOLLOW, CURLOPT_FOLLOWLOCATION, r->follow);
     if (r->follow)
-        curl_easy_setopt(e, CURLOPT_MAXREDIRS, redirects);
+        cio__easy_long(ez, CIO__OPT_REDIRS, CURLOPT_MAXREDIRS, redirects);
     r->max_body = req->max_body ? req->max_body : s->max_body;
-    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)r->max_body);
+    if (ez->last[CIO__OPT_MAXSIZE] != (long)r->max_body &&
+        curl_easy_setopt(ez->h, CURLOPT_MAXFILESIZE_LARGE,
+                         (curl_off_t)r->max_body) == CURLE_OK)
+        ez->last[CIO__OPT_MAXSIZE] = (long)r->max_body;
     cio_http_version v = req->version ? req->version : s->version;
     long cv = v == CIO_HTTP_VERSION_1_1 ? CURL_HTTP_VERSION_1_1
               : v == CIO_HTTP_VERSION_2_PRIOR
                   ? CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
                   : CURL_HTTP_VERSION_2TLS;
-    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, cv);
-    curl_easy_setopt(
-        e, CURLOPT_PIPEWAIT,
+    cio__easy_long(ez, CIO__OPT_VERSION, CURLOPT_HTTP_VERSION, cv);
+    cio__easy_long(
+        ez, CIO__OPT_PIPEWAIT, CURLOPT_PIPEWAIT,
         v == CIO_HTTP_VERSION_2_TLS || v == CIO_HTTP_VERSION_2_PRIOR ? 1L : 0L);
 }
 
@@ -349,11 +368,10 @@ int cio__transfer_setup(cio__session *s, cio_http_response *r,
     r->ez->errbuf[0] = '\0';
     r->stream = req->stream;
     r->started = cio_loop_time(s->loop);
-    CURL *e = r->easy;
     set_limits(s, r, req);
-    cio__transfer_bind(r);
+    r->ez->r = r;
     const char *ctype = NULL;
-    int rc = set_url(s, e, req);
+    int rc = set_url(s, r->ez, req);
     if (!rc)
         rc = set_body(r, req, &ctype);
     if (!rc)

@@ -37,6 +37,9 @@ static int headers_add(cio_http_response *r, const char *name, size_t nlen,
     if (!at)
         return CIO_ENOMEM;
     h->rec[h->n++] = at;
+    if (!r->ctype_raw && nlen == 12 &&
+        strncasecmp(name, "content-type", 12) == 0)
+        r->ctype_raw = at + 13; /* the first one, as header_of finds */
     return 0;
 }
 
@@ -107,17 +110,23 @@ static char *lower(char *s) {
     return s;
 }
 
+/* Where "charset=" is in ";..." params, or NULL. */
+static const char *charset_of(const char *p) {
+    for (; *p; p++)
+        if ((*p | 0x20) == 'c' && strncasecmp(p, "charset=", 8) == 0)
+            return p;
+    return NULL;
+}
+
 /* "text/HTML; charset=\"ISO-8859-1\"" -> "text/html", "iso-8859-1". */
 static void parse_content_type(cio_http_response *r) {
-    const char *v = header_of(r, "content-type");
-    if (!v)
-        v = "";
+    const char *v = r->ctype_raw ? r->ctype_raw : "";
     size_t n = strcspn(v, ";");
+    const char *cs = v[n] ? charset_of(v + n) : NULL;
     while (n && isspace((unsigned char)v[n - 1]))
         n--;
     r->ctype = lower(cio__arena_dup(&r->strs, v, n));
     r->charset = NULL;
-    const char *cs = strcasestr(v, "charset=");
     if (cs) {
         cs += 8;
         if (*cs == '"')
@@ -167,6 +176,7 @@ static int status_line(cio_http_response *r, const char *line, size_t n) {
     size_t rl = reason ? n - (size_t)(reason + 1 - line) : 0;
     r->reason = cio__arena_dup(&r->strs, reason ? reason + 1 : "", rl);
     r->hdr.n = 0; /* a redirect's headers are not the response's */
+    r->ctype_raw = NULL;
     return r->version && r->reason ? 0 : CIO_ENOMEM;
 }
 
@@ -191,7 +201,7 @@ static int headers_end(cio_http_response *r) {
 }
 
 static size_t on_header(char *buf, size_t size, size_t nitems, void *ud) {
-    cio_http_response *r = ud;
+    cio_http_response *r = ((cio__easy *)ud)->r;
     size_t n = size * nitems, len = n;
     int rc = 0;
     arm_read_timer(r);
@@ -225,7 +235,7 @@ static void presize_body(cio_http_response *r, size_t first) {
 }
 
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud) {
-    cio_http_response *r = ud;
+    cio_http_response *r = ((cio__easy *)ud)->r;
     size_t n = size * nmemb;
     headers_complete(r);
     if (r->max_body && r->received + n > r->max_body) {
@@ -276,22 +286,20 @@ static int on_prereq(void *ud, char *conn_primary_ip, char *conn_local_ip,
                      int conn_primary_port, int conn_local_port) {
     (void)conn_primary_ip, (void)conn_local_ip;
     (void)conn_primary_port, (void)conn_local_port;
-    arm_read_timer(ud); /* connected: from now on the server must talk */
+    /* connected: from now on the server must talk */
+    arm_read_timer(((cio__easy *)ud)->r);
     return CURL_PREREQFUNC_OK;
 }
 
-void cio__easy_callbacks(CURL *e) {
+/* The callbacks' data is the handle: its transfer is ez->r. */
+void cio__easy_callbacks(cio__easy *ez) {
+    CURL *e = ez->h;
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, ez);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, ez);
     curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
-}
-
-void cio__transfer_bind(cio_http_response *r) {
-    CURL *e = r->easy;
-    curl_easy_setopt(e, CURLOPT_PRIVATE, r);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(e, CURLOPT_PREREQDATA, r);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, ez);
 }
 
 /* ---- the outcome -------------------------------------------------------- */
