@@ -99,6 +99,9 @@ typedef struct cio_http_session_options {
     bool raise_for_status;    /* a status >= 400 fails with CIO_EHTTP_STATUS */
     bool tls_no_verify;
     bool trust_env;
+    /* aiohttp's auto_decompress=False, and more: ask for no compressed
+     * body (no Accept-Encoding) and decode none (a body comes as sent) */
+    bool no_decompress;
 } cio_http_session_options;
 
 /* A new session on `loop` (NULL: the thread's loop). NULL on error

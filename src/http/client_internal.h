@@ -164,7 +164,7 @@ struct cio__session {
     char **headers;
     size_t nheaders;
     struct curl_slist *hlist;
-    bool cookies, raise_for_status, verify, trust_env;
+    bool cookies, raise_for_status, verify, trust_env, decompress;
     long max_redirects, dns_cache;
     cio_http_timeout timeout;
     cio_http_version version;

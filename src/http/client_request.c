@@ -314,7 +314,8 @@ static void set_limits(cio__session *s, cio_http_response *r,
 
 void cio__easy_configure(cio__session *s, CURL *e) {
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    if (s->decompress)
+        curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(e, CURLOPT_SHARE, s->share);
     if (s->cookies)
         curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");

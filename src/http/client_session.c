@@ -109,7 +109,7 @@ static int copy_headers(cio__session *s, const char *const *h, const char *ua) {
         if (rc)
             return rc;
     }
-    if (!named(h, n, "Accept-Encoding") &&
+    if (s->decompress && !named(h, n, "Accept-Encoding") &&
         add_header(s, accept_encoding(line, sizeof line)))
         return CIO_ENOMEM;
     return 0;
@@ -154,6 +154,7 @@ static int configure(cio__session *s, const cio_http_session_options *o) {
     s->raise_for_status = o->raise_for_status;
     s->verify = !o->tls_no_verify;
     s->trust_env = o->trust_env;
+    s->decompress = !o->no_decompress;
     s->max_redirects = o->max_redirects ? o->max_redirects : 10;
     s->dns_cache = o->dns_cache_seconds ? o->dns_cache_seconds : 60;
     s->timeout = o->timeout;

@@ -202,7 +202,8 @@ static void test_methods_bodies_headers(void **state) {
     ht_run(methods_body, NULL);
 }
 
-/* ---- easy handles reused: nothing of one request reaches the next ------ */
+/* ---- easy handles reused: nothing of one request reaches the next; the
+ * default headers (User-Agent, Accept-Encoding) and turning them off ---- */
 
 /* One task, requests one after another: each takes the easy handle the one
  * before gave back, so every option a request set must be gone (or set
@@ -283,6 +284,19 @@ static void *reuse_body(void *arg) {
     d = get_json(s, &req);
     CHECK_STR(jstr(d, "headers", "user-agent"), "mine");
     json_decref(d);
+    cio_http_session_close(s);
+
+    /* no_decompress: no compressed body asked for */
+    o = (cio_http_session_options){.no_decompress = true};
+    s = cio_http_session_new(NULL, &o);
+    d = get_json(s, &req);
+    CHECK_STR(jstr(d, "headers", "accept-encoding"), "(none)");
+    json_decref(d);
+    CHECK_INT(cio_http_get(s, FAULT("/gzip"), &r), 0);
+    CHECK(cio_http_response_header(r, "content-encoding") == NULL);
+    CHECK_INT(cio_http_response_json(r, &d, 0), 0);
+    json_decref(d);
+    cio_http_response_release(r);
     cio_http_session_close(s);
     return NULL;
 }
