@@ -56,7 +56,9 @@ typedef enum cio_http_version {
     CIO_HTTP_VERSION_2_TLS,       /* as DEFAULT, and wait to multiplex on a
                                      connection being set up rather than open
                                      another (many streams, one connection) */
-    CIO_HTTP_VERSION_2_PRIOR, /* HTTP/2 without TLS, prior knowledge (h2c) */
+    CIO_HTTP_VERSION_2_PRIOR,     /* HTTP/2 without TLS, prior knowledge (h2c);
+                                     a connection per request: libcurl 7.88
+                                     cannot send a second one on it */
 } cio_http_version;
 
 /* aiohttp's ClientTimeout, in seconds. 0 takes the default (total 300 s,

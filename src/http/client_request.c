@@ -307,9 +307,17 @@ static void set_limits(cio__session *s, cio_http_response *r,
                   ? CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
                   : CURL_HTTP_VERSION_2TLS;
     cio__easy_long(ez, CIO__OPT_VERSION, CURLOPT_HTTP_VERSION, cv);
-    cio__easy_long(
-        ez, CIO__OPT_PIPEWAIT, CURLOPT_PIPEWAIT,
-        v == CIO_HTTP_VERSION_2_TLS || v == CIO_HTTP_VERSION_2_PRIOR ? 1L : 0L);
+    cio__easy_long(ez, CIO__OPT_PIPEWAIT, CURLOPT_PIPEWAIT,
+                   v == CIO_HTTP_VERSION_2_TLS);
+    if (v == CIO_HTTP_VERSION_2_PRIOR) {
+        /* libcurl 7.88.1 cannot send a second request on an h2c
+         * connection, after the first or beside it ("Error in the HTTP2
+         * framing layer", with nginx and nghttpd alike): one connection
+         * per request, neither shared nor kept */
+        curl_easy_setopt(ez->h, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(ez->h, CURLOPT_FORBID_REUSE, 1L);
+        ez->dirty = true;
+    }
 }
 
 void cio__easy_configure(cio__session *s, CURL *e) {
