@@ -1,14 +1,17 @@
 /* http_client.c - cio-bench http-client: the peers' W5 on cio's HTTP client.
  *
  *   cio-bench http-client [--url URL] [-n N] [-c C] [--want IP] [--http2]
- *                         [--insecure] [--cafile PEM]
+ *                         [--insecure] [--cafile PEM] [--bare]
  *
  * One session (connection limit C), C tasks issuing N GETs in all over
  * keep-alive connections; every body is parsed as JSON (jansson) and counts
  * as a success only if its "ip" equals IP (203.0.113.7 by default), as the
  * peers check theirs. --http2 asks for HTTP/2 with multiplexing (one
  * connection, C streams); --insecure skips certificate verification (a
- * local server with a self-signed certificate). Prints the METRIC lines of
+ * local server with a self-signed certificate). --bare turns off what
+ * the session does by default and the raw libcurl client does not (the
+ * User-Agent, compressed bodies asked for and decoded, the cookie jar):
+ * the same work as that client without its -a. Prints the METRIC lines of
  * the peers' raw libcurl client: w5.requests, w5.ok, w5.errors, w5.wall,
  * w5.req_per_s, w5.client_cpu, w5.cpu_per_req (user+sys CPU of the
  * process during the requests, per request).
@@ -28,7 +31,7 @@ typedef struct w5 {
     const char *url, *want, *cafile;
     long n, issued, ok, errors;
     int c;
-    bool http2, insecure;
+    bool http2, insecure, bare;
     cio_http_session *s;
 } w5;
 
@@ -85,6 +88,9 @@ static void *run(void *arg) {
         .version = w->http2 ? CIO_HTTP_VERSION_2_TLS : CIO_HTTP_VERSION_1_1,
         .tls_no_verify = w->insecure,
         .ca_file = w->cafile, /* NULL: the system's store */
+        .user_agent = w->bare ? "" : NULL,
+        .no_decompress = w->bare,
+        .no_cookies = w->bare,
     };
     w->s = cio_http_session_new(NULL, &o);
     if (!w->s) {
@@ -129,6 +135,8 @@ int cio_bench_http_client(int argc, char **argv) {
             w.http2 = true;
         else if (strcmp(o, "-insecure") == 0)
             w.insecure = true;
+        else if (strcmp(o, "-bare") == 0)
+            w.bare = true;
         else if (v && (strcmp(o, "-url") == 0 || strcmp(o, "-u") == 0))
             w.url = argv[++i];
         else if (v && strcmp(o, "-want") == 0)
@@ -142,7 +150,7 @@ int cio_bench_http_client(int argc, char **argv) {
         else {
             fprintf(stderr, "usage: cio-bench http-client [--url URL] [-n N] "
                             "[-c C] [--want IP] [--http2] [--insecure] "
-                            "[--cafile PEM]\n");
+                            "[--cafile PEM] [--bare]\n");
             return 2;
         }
     }

@@ -222,6 +222,10 @@ END {
     RG[++nrg] = "W5 requests/s|>= 1.0x raw libcurl|w5|req_per_s|c-libcurl-multi|>=|1.0"
     RG[++nrg] = "W5 requests/s|>= 1.4x Go net/http|w5|req_per_s|go-net-http|>=|1.4"
     RG[++nrg] = "W5 HTTP/2 requests/s|>= 1.0x raw libcurl|w5-h2|req_per_s|c-libcurl-multi|>=|1.0"
+    # W5 at equal work (context): raw libcurl with cio's defaults (-a), and
+    # cio without them (cio-bare, an optional 8th field: cio's peer name)
+    RG[++nrg] = "W5 requests/s, equal work|(>= 1.0x raw libcurl -a)|w5|req_per_s|c-libcurl-multi-a|>=|1.0"
+    RG[++nrg] = "W5 requests/s, cio-bare|(>= 1.0x raw libcurl)|w5|req_per_s|c-libcurl-multi|>=|1.0|cio-bare"
     RG[++nrg] = "HTTP server requests/s|>= 0.9x nginx (1 worker)|http-server|req_per_s|nginx-1worker|>=|0.9"
     RG[++nrg] = "HTTP server requests/s|above Go net/http|http-server|req_per_s|go-net-http|>=|1"
     RG[++nrg] = "HTTP server requests/s|above aiohttp.web (uvloop)|http-server|req_per_s|python-aiohttp-uvloop|>=|1"
@@ -247,6 +251,7 @@ END {
         T[nr, 4] = (med[k] * q[4] <= q[5] + 0) ? "yes" : "NO"
     }
     for (g = 1; g <= nrg; g++) {
+        q[8] = ""
         split(RG[g], q, "|")
         k = (q[8] != "" ? q[8] : "cio") SUBSEP q[3] SUBSEP q[4] # |row: cio's
         pk = q[5] SUBSEP q[3] SUBSEP q[4]

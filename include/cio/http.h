@@ -56,7 +56,9 @@ typedef enum cio_http_version {
     CIO_HTTP_VERSION_2_TLS,       /* as DEFAULT, and wait to multiplex on a
                                      connection being set up rather than open
                                      another (many streams, one connection) */
-    CIO_HTTP_VERSION_2_PRIOR, /* HTTP/2 without TLS, prior knowledge (h2c) */
+    CIO_HTTP_VERSION_2_PRIOR,     /* HTTP/2 without TLS, prior knowledge (h2c);
+                                     a connection per request: libcurl 7.88
+                                     cannot send a second one on it */
 } cio_http_version;
 
 /* aiohttp's ClientTimeout, in seconds. 0 takes the default (total 300 s,
@@ -77,7 +79,8 @@ typedef struct cio_http_session_options {
     /* "Name: value" lines sent with every request, NULL-terminated; a
      * request's own header of the same name replaces one of these. */
     const char *const *headers;
-    const char *user_agent; /* default "cio/<version> libcurl/<version>" */
+    const char *user_agent; /* default "cio/<version> libcurl/<version>"; ""
+                               sends none */
     /* TLS. The peer is verified unless tls_no_verify. CA certificates:
      * ca_file / ca_path, else the environment's SSL_CERT_FILE /
      * SSL_CERT_DIR, else the system's store. */
@@ -98,6 +101,9 @@ typedef struct cio_http_session_options {
     bool raise_for_status;    /* a status >= 400 fails with CIO_EHTTP_STATUS */
     bool tls_no_verify;
     bool trust_env;
+    /* aiohttp's auto_decompress=False, and more: ask for no compressed
+     * body (no Accept-Encoding) and decode none (a body comes as sent) */
+    bool no_decompress;
 } cio_http_session_options;
 
 /* A new session on `loop` (NULL: the thread's loop). NULL on error

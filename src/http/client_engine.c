@@ -9,6 +9,7 @@
  */
 #include "http/client_internal.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,10 +25,10 @@ static void check_done(cio__session *s) {
     while ((m = curl_multi_info_read(s->multi, &left)) != NULL) {
         if (m->msg != CURLMSG_DONE)
             continue;
-        cio_http_response *r = NULL;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
-        if (r)
-            cio__transfer_finish(r, m->data.result);
+        cio__easy *ez = NULL;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&ez);
+        if (ez && ez->r)
+            cio__transfer_finish(ez->r, m->data.result);
     }
 }
 
@@ -297,18 +298,38 @@ int cio__engine_add(cio__session *s, cio_http_response *r) {
     return 0;
 }
 
-static void pool_put(cio__session *s, CURL *easy) {
+/* libcurl 7.88.1's reset and cleanup forget a CURLOPT_COOKIEFILE list not
+ * yet read without freeing it (curl issue 10694, fixed in 8.0.0): free it
+ * first; the session's cookies stay in its share. */
+static void forget_cookie_file(CURL *easy) {
+    curl_easy_setopt(easy, CURLOPT_COOKIEFILE, NULL);
+}
+
+void cio__engine_easy_free(cio__easy *ez) {
+    forget_cookie_file(ez->h);
+    curl_easy_cleanup(ez->h);
+    free(ez->url);
+    free(ez);
+}
+
+void cio__easy_long(cio__easy *ez, int slot, CURLoption opt, long v) {
+    if (ez->last[slot] != v && curl_easy_setopt(ez->h, opt, v) == CURLE_OK)
+        ez->last[slot] = v;
+}
+
+void cio__engine_give_back(cio__session *s, cio__easy *ez) {
     if (s->npool == s->pool_cap) {
         size_t cap = s->pool_cap ? s->pool_cap * 2 : 16;
-        CURL **p = realloc(s->pool, cap * sizeof *p);
+        cio__easy **p = realloc(s->pool, cap * sizeof *p);
         if (!p) {
-            curl_easy_cleanup(easy);
+            cio__engine_easy_free(ez);
             return;
         }
         s->pool = p;
         s->pool_cap = cap;
     }
-    s->pool[s->npool++] = easy;
+    ez->r = NULL;
+    s->pool[s->npool++] = ez;
 }
 
 void cio__engine_remove(cio_http_response *r) {
@@ -320,6 +341,10 @@ void cio__engine_remove(cio_http_response *r) {
     }
     if (!s)
         return;
+    /* a transfer taken out before it ended, or paused, may leave state in
+     * its handle (a pause, a half-read response): reset before reuse */
+    if (!r->ended_ok || r->was_paused)
+        r->ez->dirty = true;
     curl_multi_remove_handle(s->multi, r->easy);
     if (r->prev)
         r->prev->next = r->next;
@@ -329,25 +354,45 @@ void cio__engine_remove(cio_http_response *r) {
         r->next->prev = r->prev;
     r->prev = r->next = NULL;
     s->nactive--;
-    pool_put(s, r->easy);
+    cio__engine_give_back(s, r->ez);
+    r->ez = NULL;
     r->easy = NULL;
     r->session = NULL;
     if (s->nactive == 0 && s->closer)
         cio__unpark(s->closer);
 }
 
-CURL *cio__engine_easy(cio__session *s) {
-    CURL *e;
+/* A kept handle keeps the session's options (and libcurl its caches): a
+ * plain request sets only what differs per request. One whose last request
+ * set more is reset first and set again. */
+cio__easy *cio__engine_easy(cio__session *s) {
+    cio__easy *ez;
     if (s->npool) {
-        e = s->pool[--s->npool];
-        /* libcurl 7.88.1's reset forgets the CURLOPT_COOKIEFILE list
-         * without freeing it (curl issue 10694, fixed in 8.0.0): free it
-         * first; the session's cookies stay in its share. */
-        curl_easy_setopt(e, CURLOPT_COOKIEFILE, NULL);
-        curl_easy_reset(e);
-    } else if (!(e = curl_easy_init()))
-        return NULL;
+        ez = s->pool[--s->npool];
+        if (!ez->dirty)
+            return ez;
+        forget_cookie_file(ez->h);
+        curl_easy_reset(ez->h);
+    } else {
+        if (!(ez = calloc(1, sizeof *ez)))
+            return NULL;
+        if (!(ez->h = curl_easy_init())) {
+            free(ez);
+            return NULL;
+        }
+    }
+    ez->dirty = false;
+    for (int i = 0; i < CIO__NOPTS; i++)
+        ez->last[i] = LONG_MIN; /* reset or new: libcurl's defaults */
+    free(ez->url);
+    ez->url = NULL;
+    ez->headers = NULL;
+    CURL *e = ez->h;
+    curl_easy_setopt(e, CURLOPT_PRIVATE, ez);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, s);
-    return e;
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, ez->errbuf);
+    cio__easy_callbacks(ez);
+    cio__easy_configure(s, e);
+    return ez;
 }

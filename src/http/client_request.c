@@ -1,8 +1,12 @@
 /* client_request.c - a request: its easy handle's options, then the wait.
  *
- * An easy handle comes from the session's pool (curl_easy_reset keeps its
- * caches; the connections live in the multi handle) and is set from the
- * session's options and the request's, then added to the multi handle.
+ * An easy handle comes from the session's pool already set with the
+ * session's options (the connections live in the multi handle); the
+ * request sets what is its own, then it is added to the multi handle. What
+ * every request sets (URL, headers, limits, version) is set each time; what
+ * only some set (a body, a method, auth) marks the handle dirty, and a
+ * dirty handle is reset before its next use, so that nothing of one
+ * request leaks into the next.
  * The calling task parks until the transfer is done (or has its headers,
  * when streaming). Cancelled, it takes the handle out of libcurl at once.
  */
@@ -12,20 +16,28 @@
 #include <string.h>
 #include <strings.h>
 
-void cio__transfer_callbacks(cio_http_response *r); /* client_transfer.c */
-
 static int bad(int code, const char *fmt, const char *arg) {
     cio__set_error(code, fmt, arg);
     return code;
 }
 
 /* The request's URL: resolved against base_url, with params appended. */
-static int set_url(cio__session *s, CURL *e, const cio_http_request *req) {
+/* CURLOPT_URL, unless the handle has that URL already */
+static int put_url(cio__easy *ez, const char *url) {
+    if (ez->url && strcmp(ez->url, url) == 0)
+        return 0;
+    free(ez->url);
+    ez->url = NULL;
+    if (curl_easy_setopt(ez->h, CURLOPT_URL, url) != CURLE_OK)
+        return bad(CIO_ENOMEM, "cio_http_request_send: %s", "out of memory");
+    ez->url = cio__strdup(url); /* NULL: set it again next time */
+    return 0;
+}
+
+static int set_url(cio__session *s, cio__easy *ez,
+                   const cio_http_request *req) {
     if (!s->base_url && !req->params)
-        return curl_easy_setopt(e, CURLOPT_URL, req->url) == CURLE_OK
-                   ? 0
-                   : bad(CIO_ENOMEM, "cio_http_request_send: %s",
-                         "out of memory");
+        return put_url(ez, req->url);
     CURLU *u = curl_url();
     if (!u)
         return bad(CIO_ENOMEM, "cio_http_request_send: %s", "out of memory");
@@ -61,9 +73,9 @@ static int set_url(cio__session *s, CURL *e, const cio_http_request *req) {
                        req->url, curl_url_strerror(uc));
         return CIO_EINVAL;
     }
-    curl_easy_setopt(e, CURLOPT_URL, full);
+    int rc = put_url(ez, full);
     curl_free(full);
-    return 0;
+    return rc;
 }
 
 static bool has_header(const char *const *list, const char *line) {
@@ -86,6 +98,13 @@ static int add_line(cio_http_response *r, const char *line) {
  * request's, then the body's content type unless one was given. */
 static int set_headers(cio__session *s, cio_http_response *r,
                        const cio_http_request *req, const char *ctype) {
+    if (!ctype && !(req->headers && *req->headers)) {
+        if (r->ez->headers != s->hlist) {
+            curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, s->hlist);
+            r->ez->headers = s->hlist;
+        }
+        return 0;
+    }
     int rc = 0;
     for (size_t i = 0; !rc && i < s->nheaders; i++)
         if (!has_header(req->headers, s->headers[i]))
@@ -103,8 +122,10 @@ static int set_headers(cio__session *s, cio_http_response *r,
         snprintf(line, sizeof line, "Content-Type: %s", ctype);
         rc = add_line(r, line);
     }
-    if (!rc && r->headers_out)
+    if (!rc) {
         curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers_out);
+        r->ez->headers = NULL; /* r's own list: gone with r */
+    }
     return rc;
 }
 
@@ -185,6 +206,7 @@ static int set_body(cio_http_response *r, const cio_http_request *req,
     const char *data = NULL;
     size_t len = 0;
     *ctype = NULL;
+    r->ez->dirty |= nbodies > 0;
     if (req->body) {
         data = req->body;
         len = req->body_len;
@@ -225,12 +247,14 @@ static int set_body(cio_http_response *r, const cio_http_request *req,
 static const char *const methods[] = {"GET",    "POST", "PUT",     "PATCH",
                                       "DELETE", "HEAD", "OPTIONS", NULL};
 
-static int set_method(CURL *e, const char *m, bool has_body) {
+static int set_method(cio_http_response *r, const char *m, bool has_body) {
+    CURL *e = r->easy;
     if (!m || strcmp(m, "GET") == 0) {
         if (has_body)
             curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "GET");
         return 0;
     }
+    r->ez->dirty = true;
     size_t i = 0;
     while (methods[i] && strcmp(methods[i], m) != 0)
         i++;
@@ -258,36 +282,48 @@ static double pick(double req, double sess) {
 
 static void set_limits(cio__session *s, cio_http_response *r,
                        const cio_http_request *req) {
-    CURL *e = r->easy;
+    cio__easy *ez = r->ez;
     r->t_total = pick(req->timeout.total, s->timeout.total);
     r->t_connect = pick(req->timeout.connect, s->timeout.connect);
     r->sock_read = pick(req->timeout.sock_read, s->timeout.sock_read);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, ms_of(r->t_total));
-    if (r->t_connect > 0)
-        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, ms_of(r->t_connect));
+    /* each set every time: the handle may keep its last request's (0 is
+     * libcurl's default: none, the built-in 300 s connect timeout...) */
+    cio__easy_long(ez, CIO__OPT_TIMEOUT, CURLOPT_TIMEOUT_MS, ms_of(r->t_total));
+    cio__easy_long(ez, CIO__OPT_CONNECT, CURLOPT_CONNECTTIMEOUT_MS,
+                   ms_of(r->t_connect));
     long redirects = req->max_redirects ? req->max_redirects : s->max_redirects;
     r->follow = redirects >= 0;
-    if (r->follow) {
-        curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-        curl_easy_setopt(e, CURLOPT_MAXREDIRS, redirects);
-    }
+    cio__easy_long(ez, CIO__OPT_FOLLOW, CURLOPT_FOLLOWLOCATION, r->follow);
+    if (r->follow)
+        cio__easy_long(ez, CIO__OPT_REDIRS, CURLOPT_MAXREDIRS, redirects);
     r->max_body = req->max_body ? req->max_body : s->max_body;
-    if (r->max_body)
-        curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)r->max_body);
+    if (ez->last[CIO__OPT_MAXSIZE] != (long)r->max_body &&
+        curl_easy_setopt(ez->h, CURLOPT_MAXFILESIZE_LARGE,
+                         (curl_off_t)r->max_body) == CURLE_OK)
+        ez->last[CIO__OPT_MAXSIZE] = (long)r->max_body;
     cio_http_version v = req->version ? req->version : s->version;
     long cv = v == CIO_HTTP_VERSION_1_1 ? CURL_HTTP_VERSION_1_1
               : v == CIO_HTTP_VERSION_2_PRIOR
                   ? CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
                   : CURL_HTTP_VERSION_2TLS;
-    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, cv);
-    if (v == CIO_HTTP_VERSION_2_TLS || v == CIO_HTTP_VERSION_2_PRIOR)
-        curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    cio__easy_long(ez, CIO__OPT_VERSION, CURLOPT_HTTP_VERSION, cv);
+    cio__easy_long(ez, CIO__OPT_PIPEWAIT, CURLOPT_PIPEWAIT,
+                   v == CIO_HTTP_VERSION_2_TLS);
+    if (v == CIO_HTTP_VERSION_2_PRIOR) {
+        /* libcurl 7.88.1 cannot send a second request on an h2c
+         * connection, after the first or beside it ("Error in the HTTP2
+         * framing layer", with nginx and nghttpd alike): one connection
+         * per request, neither shared nor kept */
+        curl_easy_setopt(ez->h, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(ez->h, CURLOPT_FORBID_REUSE, 1L);
+        ez->dirty = true;
+    }
 }
 
-static void set_session(cio__session *s, CURL *e) {
+void cio__easy_configure(cio__session *s, CURL *e) {
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(e, CURLOPT_USERAGENT, s->user_agent);
+    if (s->decompress)
+        curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(e, CURLOPT_SHARE, s->share);
     if (s->cookies)
         curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
@@ -304,16 +340,22 @@ static void set_session(cio__session *s, CURL *e) {
         curl_easy_setopt(e, CURLOPT_SSLCERT, s->cert);
     if (s->key)
         curl_easy_setopt(e, CURLOPT_SSLKEY, s->key);
+    /* libcurl reads *_proxy and no_proxy itself unless told: without
+     * trust_env, "*" (no host goes through a proxy) when none was given,
+     * "" (every host does) when one was; NOPROXY also spares libcurl a
+     * getenv per request */
     if (s->proxy)
         curl_easy_setopt(e, CURLOPT_PROXY, s->proxy);
-    else if (!s->trust_env) /* libcurl reads *_proxy itself unless told */
-        curl_easy_setopt(e, CURLOPT_PROXY, "");
+    if (!s->trust_env)
+        curl_easy_setopt(e, CURLOPT_NOPROXY, s->proxy ? "" : "*");
 }
 
-static int set_auth(CURL *e, const cio_http_request *req) {
+static int set_auth(cio_http_response *r, const cio_http_request *req) {
+    CURL *e = r->easy;
     if (req->bearer && (req->user || req->password))
         return bad(CIO_EINVAL, "cio_http_request_send: %s",
                    "both basic (user/password) and bearer authentication");
+    r->ez->dirty |= req->user || req->password || req->bearer;
     if (req->user || req->password) {
         curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
         curl_easy_setopt(e, CURLOPT_USERNAME, req->user ? req->user : "");
@@ -328,23 +370,23 @@ static int set_auth(CURL *e, const cio_http_request *req) {
 
 int cio__transfer_setup(cio__session *s, cio_http_response *r,
                         const cio_http_request *req) {
-    r->easy = cio__engine_easy(s);
-    if (!r->easy)
+    r->ez = cio__engine_easy(s);
+    if (!r->ez)
         return bad(CIO_ENOMEM, "cio_http_request_send: %s", "out of memory");
+    r->easy = r->ez->h;
+    r->ez->errbuf[0] = '\0';
     r->stream = req->stream;
     r->started = cio_loop_time(s->loop);
-    CURL *e = r->easy;
-    set_session(s, e);
     set_limits(s, r, req);
-    cio__transfer_callbacks(r);
+    r->ez->r = r;
     const char *ctype = NULL;
-    int rc = set_url(s, e, req);
+    int rc = set_url(s, r->ez, req);
     if (!rc)
         rc = set_body(r, req, &ctype);
     if (!rc)
-        rc = set_method(e, req->method, ctype != NULL || req->nparts);
+        rc = set_method(r, req->method, ctype != NULL || req->nparts);
     if (!rc)
-        rc = set_auth(e, req);
+        rc = set_auth(r, req);
     if (!rc)
         rc = set_headers(s, r, req, req->nparts ? NULL : ctype);
     return rc;
@@ -382,15 +424,19 @@ int cio_http_request_send(cio_http_session *session,
     int rc = check_send(s, req, out);
     if (rc)
         return rc;
-    cio_http_response *r = calloc(1, sizeof *r);
+    cio_http_response *r = cio__response_new();
     if (!r)
         return bad(CIO_ENOMEM, "cio_http_request_send: %s", "out of memory");
     rc = cio__transfer_setup(s, r, req);
     if (!rc)
         rc = cio__engine_add(s, r);
     if (rc) {
-        if (r->easy && !r->session) /* never added: back to the pool */
-            curl_easy_cleanup(r->easy), r->easy = NULL;
+        if (r->ez && !r->session) { /* never added: back to the pool */
+            r->ez->dirty = true;
+            cio__engine_give_back(s, r->ez);
+            r->ez = NULL;
+            r->easy = NULL;
+        }
         cio__response_free(r);
         return rc;
     }

@@ -30,7 +30,7 @@ bool cio_http_response_header_at(const cio_http_response *r, size_t i,
                                  const char **name, const char **value) {
     if (!r || i >= r->hdr.n)
         return false;
-    const char *n = r->hdr.text.data + r->hdr.off[i];
+    const char *n = r->hdr.rec[i];
     if (name)
         *name = n;
     if (value)
@@ -112,6 +112,7 @@ static void resume(cio_http_response *r) {
          * timing). Such a connection is closed after its transfer rather
          * than reused. */
         curl_easy_setopt(r->easy, CURLOPT_FORBID_REUSE, 1L);
+        r->ez->dirty = true; /* the next request on the handle may reuse */
         /* may deliver the held-back bytes at once, through on_write */
         curl_easy_pause(r->easy, CURLPAUSE_CONT);
     }

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static CURLSHcode share_all(CURLSH *sh) {
     CURLSHcode c =
@@ -43,13 +44,49 @@ static const char *user_agent(char *buf, size_t cap) {
     return buf;
 }
 
-static int copy_headers(cio__session *s, const char *const *h) {
+/* The Accept-Encoding line libcurl itself would send for
+ * CURLOPT_ACCEPT_ENCODING "" (every decoder it was built with). */
+static const char *accept_encoding(char *buf, size_t cap) {
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    int f = v ? v->features : 0;
+    snprintf(buf, cap, "Accept-Encoding: %s%s%s",
+             f & CURL_VERSION_LIBZ ? "deflate, gzip" : "identity",
+             f & CURL_VERSION_BROTLI ? ", br" : "",
+             f & CURL_VERSION_ZSTD ? ", zstd" : "");
+    return buf;
+}
+
+static bool named(const char *const *h, size_t n, const char *name) {
+    size_t len = strlen(name);
+    for (size_t i = 0; i < n; i++)
+        if (strncasecmp(h[i], name, len) == 0 && h[i][len] == ':')
+            return true;
+    return false;
+}
+
+static int add_header(cio__session *s, const char *line) {
+    char *d = cio__strdup(line);
+    struct curl_slist *l = d ? curl_slist_append(s->hlist, d) : NULL;
+    if (!l) {
+        free(d);
+        return CIO_ENOMEM;
+    }
+    s->hlist = l;
+    s->headers[s->nheaders++] = d;
+    return 0;
+}
+
+/* The session's header lines: the program's, then User-Agent and
+ * Accept-Encoding unless it gave them. They go as headers of our own
+ * rather than as CURLOPT_USERAGENT / libcurl's own Accept-Encoding, which
+ * libcurl formats anew for every request; CURLOPT_ACCEPT_ENCODING stays set
+ * (cio__easy_configure), so that libcurl decodes what comes. The list is
+ * built once and shared by the requests that add no header. */
+static int copy_headers(cio__session *s, const char *const *h, const char *ua) {
     size_t n = 0;
     while (h && h[n])
         n++;
-    if (!n)
-        return 0;
-    s->headers = calloc(n, sizeof *s->headers);
+    s->headers = calloc(n + 2, sizeof *s->headers);
     if (!s->headers)
         return CIO_ENOMEM;
     for (size_t i = 0; i < n; i++) {
@@ -60,10 +97,21 @@ static int copy_headers(cio__session *s, const char *const *h) {
                            h[i]);
             return CIO_EINVAL;
         }
-        if (!(s->headers[i] = cio__strdup(h[i])))
+        if (add_header(s, h[i]))
             return CIO_ENOMEM;
-        s->nheaders++;
     }
+    char line[160];
+    if (*ua && !named(h, n, "User-Agent")) {
+        char *u = NULL;
+        int rc = asprintf(&u, "User-Agent: %s", ua) < 0 ? CIO_ENOMEM
+                                                        : add_header(s, u);
+        free(u);
+        if (rc)
+            return rc;
+    }
+    if (s->decompress && !named(h, n, "Accept-Encoding") &&
+        add_header(s, accept_encoding(line, sizeof line)))
+        return CIO_ENOMEM;
     return 0;
 }
 
@@ -94,8 +142,6 @@ static int configure(cio__session *s, const cio_http_session_options *o) {
     bool failed = false;
     char ua[96];
     s->base_url = dup_opt(o->base_url, &failed);
-    s->user_agent = dup_opt(
-        o->user_agent ? o->user_agent : user_agent(ua, sizeof ua), &failed);
     s->proxy = dup_opt(o->proxy, &failed);
     s->ca_file = dup_opt(o->ca_file, &failed);
     s->ca_path = dup_opt(o->ca_path, &failed);
@@ -108,6 +154,7 @@ static int configure(cio__session *s, const cio_http_session_options *o) {
     s->raise_for_status = o->raise_for_status;
     s->verify = !o->tls_no_verify;
     s->trust_env = o->trust_env;
+    s->decompress = !o->no_decompress;
     s->max_redirects = o->max_redirects ? o->max_redirects : 10;
     s->dns_cache = o->dns_cache_seconds ? o->dns_cache_seconds : 60;
     s->timeout = o->timeout;
@@ -115,7 +162,9 @@ static int configure(cio__session *s, const cio_http_session_options *o) {
         s->timeout.total = 300.0;
     s->version = o->version;
     s->max_body = o->max_body;
-    int rc = copy_headers(s, o->headers);
+    int rc =
+        copy_headers(s, o->headers,
+                     o->user_agent ? o->user_agent : user_agent(ua, sizeof ua));
     if (rc)
         return rc;
     long total = o->limit == 0 ? 100 : o->limit < 0 ? 0 : o->limit;
@@ -172,15 +221,15 @@ cio_http_session *cio_http_session_new(cio_loop *loop,
 void cio__session_free(cio__session *s) {
     cio__engine_detach(s);
     for (size_t i = 0; i < s->npool; i++)
-        curl_easy_cleanup(s->pool[i]);
+        cio__engine_easy_free(s->pool[i]);
     free(s->pool);
     if (s->share)
         curl_share_cleanup(s->share);
     for (size_t i = 0; i < s->nheaders; i++)
         free(s->headers[i]);
     free(s->headers);
+    curl_slist_free_all(s->hlist);
     free(s->base_url);
-    free(s->user_agent);
     free(s->proxy);
     free(s->ca_file);
     free(s->ca_path);

@@ -15,49 +15,42 @@
 
 /* Bytes buffered before a stream pauses */
 #define STREAM_HIGH ((size_t)64 * 1024)
+/* Largest body buffer made for a Content-Length before the bytes come */
+#define BODY_PRESIZE ((uint64_t)1 << 20)
 
-int cio__hbuf_append(cio__hbuf *b, const void *p, size_t n) {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 512;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *d = realloc(b->data, cap);
-        if (!d)
-            return CIO_ENOMEM;
-        b->data = d;
-        b->cap = cap;
-    }
-    if (n)
-        memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return 0;
-}
-
-void cio__hbuf_free(cio__hbuf *b) {
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-}
-
-static int headers_add(cio__headers *h, const char *name, size_t nlen,
+static int headers_add(cio_http_response *r, const char *name, size_t nlen,
                        const char *value, size_t vlen) {
+    cio__headers *h = &r->hdr;
     if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 16;
-        size_t *o = realloc(h->off, cap * sizeof *o);
-        if (!o)
+        size_t cap = h->cap * 2;
+        const char **rec = h->rec == h->first
+                               ? malloc(cap * sizeof *rec)
+                               : realloc((void *)h->rec, cap * sizeof *rec);
+        if (!rec)
             return CIO_ENOMEM;
-        h->off = o;
+        if (h->rec == h->first)
+            memcpy((void *)rec, (const void *)h->first, sizeof h->first);
+        h->rec = rec;
         h->cap = cap;
     }
-    size_t at = h->text.len;
-    if (cio__hbuf_append(&h->text, name, nlen) ||
-        cio__hbuf_append(&h->text, "", 1) ||
-        cio__hbuf_append(&h->text, value, vlen) ||
-        cio__hbuf_append(&h->text, "", 1))
+    const char *at = cio__arena_pair(&r->strs, name, nlen, value, vlen);
+    if (!at)
         return CIO_ENOMEM;
-    h->off[h->n++] = at;
+    h->rec[h->n++] = at;
+    if (!r->ctype_raw && nlen == 12 &&
+        strncasecmp(name, "content-type", 12) == 0)
+        r->ctype_raw = at + 13; /* the first one, as header_of finds */
     return 0;
+}
+
+cio_http_response *cio__response_new(void) {
+    cio_http_response *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    cio__arena_init(&r->strs, r->strs_first, sizeof r->strs_first);
+    r->hdr.rec = r->hdr.first;
+    r->hdr.cap = CIO__HEADERS_FIRST;
+    return r;
 }
 
 /* ---- waiting for a transfer --------------------------------------------- */
@@ -102,54 +95,63 @@ int cio__response_wait(cio_http_response *r, int what) {
 
 /* ---- libcurl's callbacks ------------------------------------------------ */
 
-static char *dup_n(const char *s, size_t n) {
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
 static const char *header_of(const cio_http_response *r, const char *name) {
     for (size_t i = 0; i < r->hdr.n; i++) {
-        const char *n = r->hdr.text.data + r->hdr.off[i];
+        const char *n = r->hdr.rec[i];
         if (strcasecmp(n, name) == 0)
             return n + strlen(n) + 1;
     }
     return NULL;
 }
 
+static char *lower(char *s) {
+    for (char *p = s; p && *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    return s;
+}
+
+/* Where "charset=" is in ";..." params, or NULL. */
+static const char *charset_of(const char *p) {
+    for (; *p; p++)
+        if ((*p | 0x20) == 'c' && strncasecmp(p, "charset=", 8) == 0)
+            return p;
+    return NULL;
+}
+
 /* "text/HTML; charset=\"ISO-8859-1\"" -> "text/html", "iso-8859-1". */
 static void parse_content_type(cio_http_response *r) {
-    const char *v = header_of(r, "content-type");
-    if (!v)
-        v = "";
+    const char *v = r->ctype_raw ? r->ctype_raw : "";
     size_t n = strcspn(v, ";");
+    const char *cs = v[n] ? charset_of(v + n) : NULL;
     while (n && isspace((unsigned char)v[n - 1]))
         n--;
-    free(r->ctype);
-    r->ctype = dup_n(v, n);
-    for (char *p = r->ctype; p && *p; p++)
-        *p = (char)tolower((unsigned char)*p);
-    free(r->charset);
+    r->ctype = lower(cio__arena_dup(&r->strs, v, n));
     r->charset = NULL;
-    const char *cs = strcasestr(v, "charset=");
     if (cs) {
         cs += 8;
         if (*cs == '"')
             cs++;
         size_t m = strcspn(cs, "\"; \t");
-        r->charset = dup_n(cs, m);
-        for (char *p = r->charset; p && *p; p++)
-            *p = (char)tolower((unsigned char)*p);
+        r->charset = lower(cio__arena_dup(&r->strs, cs, m));
     }
 }
 
+/* The URL libcurl is at now, kept: NULL when out of memory. */
+static const char *current_url(cio_http_response *r) {
+    char *eff = NULL;
+    curl_easy_getinfo(r->easy, CURLINFO_EFFECTIVE_URL, &eff);
+    if (!eff)
+        eff = "";
+    return cio__arena_dup(&r->strs, eff, strlen(eff));
+}
+
+/* The final response's headers are in. */
 static void headers_complete(cio_http_response *r) {
     if (r->headers_done)
         return;
     r->headers_done = true;
+    if (!r->url && r->easy)
+        r->url = current_url(r);
     parse_content_type(r);
     cio__response_wake(r);
 }
@@ -161,54 +163,54 @@ static bool is_redirect(int status) {
            status == 308;
 }
 
-static void status_line(cio_http_response *r, const char *line, size_t n) {
+static int status_line(cio_http_response *r, const char *line, size_t n) {
     const char *sp = memchr(line, ' ', n);
     int status = sp ? atoi(sp + 1) : 0;
     if (status >= 100 && status < 200)
-        return; /* an interim response: its headers are not kept */
-    if (r->in_status && r->url) { /* the one before was a redirect */
-        cio__hop *h = realloc(r->hops, (r->nhops + 1) * sizeof *h);
-        if (h) {
-            r->hops = h;
-            h[r->nhops].url = r->url;
-            h[r->nhops].status = r->status;
-            r->nhops++;
-            r->url = NULL;
-        }
-    }
-    free(r->url);
-    r->url = NULL;
-    char *eff = NULL;
-    curl_easy_getinfo(r->easy, CURLINFO_EFFECTIVE_URL, &eff);
-    if (eff)
-        r->url = cio__strdup(eff);
+        return 0; /* an interim response: its headers are not kept */
     r->status = status;
     r->in_status = true;
-    free(r->version);
-    r->version = dup_n(line, sp ? (size_t)(sp - line) : n);
+    r->version = cio__arena_dup(&r->strs, line, sp ? (size_t)(sp - line) : n);
     const char *reason =
         sp ? memchr(sp + 1, ' ', n - (size_t)(sp + 1 - line)) : NULL;
     size_t rl = reason ? n - (size_t)(reason + 1 - line) : 0;
-    free(r->reason);
-    r->reason = dup_n(reason ? reason + 1 : "", rl);
-    r->hdr.n = 0;
-    r->hdr.text.len = 0;
+    r->reason = cio__arena_dup(&r->strs, reason ? reason + 1 : "", rl);
+    r->hdr.n = 0; /* a redirect's headers are not the response's */
+    r->ctype_raw = NULL;
+    return r->version && r->reason ? 0 : CIO_ENOMEM;
+}
+
+/* The end of a response's headers: the final one's, unless libcurl is
+ * about to follow its Location; then it is a step of the history. */
+static int headers_end(cio_http_response *r) {
+    if (!r->in_status)
+        return 0;
+    if (!(r->follow && is_redirect(r->status) && header_of(r, "location"))) {
+        headers_complete(r);
+        return 0;
+    }
+    cio__hop *h = realloc(r->hops, (r->nhops + 1) * sizeof *h);
+    if (!h)
+        return CIO_ENOMEM;
+    r->hops = h;
+    h[r->nhops].status = r->status;
+    if (!(h[r->nhops].url = current_url(r)))
+        return CIO_ENOMEM;
+    r->nhops++;
+    return 0;
 }
 
 static size_t on_header(char *buf, size_t size, size_t nitems, void *ud) {
-    cio_http_response *r = ud;
+    cio_http_response *r = ((cio__easy *)ud)->r;
     size_t n = size * nitems, len = n;
+    int rc = 0;
     arm_read_timer(r);
     while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
         len--;
     if (len >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
-        status_line(r, buf, len);
+        rc = status_line(r, buf, len);
     } else if (len == 0) {
-        /* the end of a response's headers: the final one unless libcurl is
-         * about to follow its Location */
-        if (r->in_status &&
-            !(r->follow && is_redirect(r->status) && header_of(r, "location")))
-            headers_complete(r);
+        rc = headers_end(r);
     } else if (r->in_status) {
         const char *colon = memchr(buf, ':', len);
         if (!colon)
@@ -216,15 +218,24 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *ud) {
         const char *v = colon + 1;
         while (v < buf + len && (*v == ' ' || *v == '\t'))
             v++;
-        if (headers_add(&r->hdr, buf, (size_t)(colon - buf), v,
-                        (size_t)(buf + len - v)))
-            return 0;
+        rc = headers_add(r, buf, (size_t)(colon - buf), v,
+                         (size_t)(buf + len - v));
     }
-    return n;
+    return rc ? 0 : n; /* 0: CURLE_WRITE_ERROR, out of memory */
+}
+
+/* A body whose length the server announced gets its buffer at once rather
+ * than by doubling (up to BODY_PRESIZE: a length is only a promise). */
+static void presize_body(cio_http_response *r, size_t first) {
+    curl_off_t cl = -1;
+    curl_easy_getinfo(r->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+    size_t want = cl > 0 && (uint64_t)cl < BODY_PRESIZE ? (size_t)cl : 0;
+    if (want > first)
+        cio__hbuf_reserve(&r->body, want + 1); /* a failure shows later */
 }
 
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud) {
-    cio_http_response *r = ud;
+    cio_http_response *r = ((cio__easy *)ud)->r;
     size_t n = size * nmemb;
     headers_complete(r);
     if (r->max_body && r->received + n > r->max_body) {
@@ -232,12 +243,14 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud) {
         return 0; /* CURLE_WRITE_ERROR */
     }
     if (r->stream && r->body.len - r->taken >= STREAM_HIGH) {
-        r->paused = true;
+        r->paused = r->was_paused = true;
         if (r->read_timer) /* not the server's delay: do not time it */
             uv_timer_stop(r->read_timer);
         return CURL_WRITEFUNC_PAUSE;
     }
     arm_read_timer(r);
+    if (!r->body.cap && !r->stream)
+        presize_body(r, n);
     if (cio__hbuf_append(&r->body, ptr, n) != 0)
         return 0;
     r->received += n;
@@ -273,22 +286,20 @@ static int on_prereq(void *ud, char *conn_primary_ip, char *conn_local_ip,
                      int conn_primary_port, int conn_local_port) {
     (void)conn_primary_ip, (void)conn_local_ip;
     (void)conn_primary_port, (void)conn_local_port;
-    arm_read_timer(ud); /* connected: from now on the server must talk */
+    /* connected: from now on the server must talk */
+    arm_read_timer(((cio__easy *)ud)->r);
     return CURL_PREREQFUNC_OK;
 }
 
-void cio__transfer_callbacks(cio_http_response *r) {
-    CURL *e = r->easy;
-    curl_easy_setopt(e, CURLOPT_PRIVATE, r);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
+/* The callbacks' data is the handle: its transfer is ez->r. */
+void cio__easy_callbacks(cio__easy *ez) {
+    CURL *e = ez->h;
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, ez);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-    if (r->sock_read > 0) {
-        curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
-        curl_easy_setopt(e, CURLOPT_PREREQDATA, r);
-    }
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, ez);
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, ez);
 }
 
 /* ---- the outcome -------------------------------------------------------- */
@@ -382,22 +393,17 @@ static int map_error(cio_http_response *r, CURLcode rc, const char **what) {
 }
 
 void cio__transfer_finish(cio_http_response *r, CURLcode rc) {
+    r->ended_ok = rc == CURLE_OK;
     if (rc == CURLE_OK) {
         long status = 0, ver = 0;
         curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
         curl_easy_getinfo(r->easy, CURLINFO_HTTP_VERSION, &ver);
         if (!r->status)
             r->status = (int)status;
-        if (!r->url) {
-            char *eff = NULL;
-            curl_easy_getinfo(r->easy, CURLINFO_EFFECTIVE_URL, &eff);
-            r->url = cio__strdup(eff ? eff : "");
-        }
         if (!r->reason)
-            r->reason = cio__strdup("");
+            r->reason = "";
         if (!r->version)
-            r->version = cio__strdup(ver == CURL_HTTP_VERSION_2_0 ? "HTTP/2"
-                                                                  : "HTTP/1.1");
+            r->version = ver == CURL_HTTP_VERSION_2_0 ? "HTTP/2" : "HTTP/1.1";
         headers_complete(r);
         set_outcome(r, 0, NULL);
         if (!r->url || !r->reason || !r->version || !r->ctype)
@@ -407,7 +413,8 @@ void cio__transfer_finish(cio_http_response *r, CURLcode rc) {
         int code = map_error(r, rc, &what);
         char *eff = NULL;
         curl_easy_getinfo(r->easy, CURLINFO_EFFECTIVE_URL, &eff);
-        const char *detail = r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc);
+        const char *detail =
+            r->ez->errbuf[0] ? r->ez->errbuf : curl_easy_strerror(rc);
         char *msg = NULL;
         if (asprintf(&msg, "%s (%s): %s", what, eff ? eff : "?", detail) < 0)
             msg = NULL;
@@ -426,17 +433,11 @@ void cio__response_free(cio_http_response *r) {
     curl_mime_free(r->mime);
     free(r->body_out);
     free(r->message);
-    free(r->reason);
-    free(r->url);
-    free(r->version);
-    free(r->ctype);
-    free(r->charset);
-    free(r->hdr.off);
-    cio__hbuf_free(&r->hdr.text);
-    for (size_t i = 0; i < r->nhops; i++)
-        free(r->hops[i].url);
+    if (r->hdr.rec != r->hdr.first)
+        free((void *)r->hdr.rec);
     free(r->hops);
     cio__hbuf_free(&r->body);
     free(r->text);
+    cio__arena_free(&r->strs);
     free(r);
 }

@@ -144,19 +144,41 @@ bool hs_make_cert(char *dir, size_t cap) {
     return true;
 }
 
+bool hs_make_client_cert(const char *dir) {
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "(cd %s && openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
+             "-subj /CN=cio-test-ca -keyout ca.key -out ca.pem && "
+             "openssl req -newkey rsa:2048 -nodes -subj /CN=cio-test-client "
+             "-keyout client.key -out client.csr && "
+             "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key "
+             "-CAcreateserial -days 2 -out client.pem) >/dev/null 2>&1",
+             dir);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "openssl: no client certificate\n");
+        return false;
+    }
+    return true;
+}
+
 static bool nginx_conf(hs_server *sv, unsigned flags, const char *cert_dir) {
-    char conf[4096], tls[1024] = "";
+    char conf[4096], tls[1024] = "", mtls[512] = "";
     const char *d = sv->dir;
+    if (flags & HS_MTLS)
+        snprintf(mtls, sizeof mtls,
+                 "    ssl_verify_client on;\n"
+                 "    ssl_client_certificate %s/ca.pem;\n",
+                 cert_dir);
     if (flags & HS_TLS)
         snprintf(tls, sizeof tls,
                  "  server { listen 127.0.0.1:%d ssl%s; root www;\n"
                  "    ssl_certificate %s/cert.pem;\n"
-                 "    ssl_certificate_key %s/key.pem;\n"
+                 "    ssl_certificate_key %s/key.pem;\n%s"
                  "    location / { add_header X-Conn $connection; }\n"
                  "    location = /latin1.txt { types { } default_type "
                  "\"text/plain; charset=iso-8859-1\"; }\n  }\n",
-                 sv->port2, (flags & HS_H2) ? " http2" : "", cert_dir,
-                 cert_dir);
+                 sv->port2, (flags & HS_H2) ? " http2" : "", cert_dir, cert_dir,
+                 mtls);
     snprintf(
         conf, sizeof conf,
         "daemon off;\nmaster_process off;\nworker_processes 1;\n"

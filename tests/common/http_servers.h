@@ -23,11 +23,16 @@ typedef struct hs_server {
     char dir[128];   /* its temporary directory ("" for none) */
 } hs_server;
 
-enum { HS_TLS = 1, HS_H2 = 2, HS_H2C = 4 };
+/* HS_MTLS: the TLS server asks for a client certificate signed by
+ * cert_dir's ca.pem (ssl_verify_client on): without one, status 400 */
+enum { HS_TLS = 1, HS_H2 = 2, HS_H2C = 4, HS_MTLS = 8 };
 
 /* A temporary directory with cert.pem and key.pem: a self-signed
  * certificate for localhost and 127.0.0.1, made now by openssl. */
 bool hs_make_cert(char *dir, size_t cap);
+/* Into such a directory: a test CA (ca.pem, ca.key) and a client
+ * certificate it signs (client.pem, client.key, CN=cio-test-client). */
+bool hs_make_client_cert(const char *dir);
 /* nginx serving www/ on `port` (plain, or h2c with HS_H2C) and, with
  * HS_TLS, on port2 with cert_dir's certificate (HTTP/2 too with HS_H2). */
 bool hs_nginx_start(hs_server *sv, unsigned flags, const char *cert_dir);

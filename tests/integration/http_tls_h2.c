@@ -1,8 +1,9 @@
 /* Integration: the HTTP client over TLS and HTTP/2 against nginx on
  * 127.0.0.1 (certificate made by the test, trusted through ca_file):
  * HTTP/2 chosen by ALPN, 64 requests multiplexed over one connection,
- * HTTP/1.1 when asked, h2c by prior knowledge, and a pool limit that holds
- * HTTP/1.1 transfers to the number of connections allowed. */
+ * HTTP/1.1 when asked, h2c by prior knowledge, a pool limit that holds
+ * HTTP/1.1 transfers to the number of connections allowed, and client
+ * certificates (nginx with ssl_verify_client on, a test CA made per run). */
 #include "common/http_test.h"
 
 static hs_server h2c;
@@ -112,15 +113,58 @@ static void *h2_body(void *arg) {
     CHECK(conns >= 1 && conns <= 4);
     cio_http_session_close(s);
 
-    /* h2c: HTTP/2 without TLS, by prior knowledge. One request: libcurl
-     * 7.88.1 fails to reuse an h2c connection ("Error in the HTTP2 framing
-     * layer"; the curl program does the same against this nginx). */
+    /* h2c: HTTP/2 without TLS, by prior knowledge. libcurl 7.88.1 fails a
+     * second request on an h2c connection ("Error in the HTTP2 framing
+     * layer"; the curl program does the same against this nginx and
+     * nghttpd): each request gets a connection of its own, together and
+     * one after another */
     cio_http_session_options o = {.version = CIO_HTTP_VERSION_2_PRIOR};
     s = cio_http_session_new(NULL, &o);
-    CHECK_INT(fetch_many(s, ht_url("http", h2c.port, "/ip.json"), 1, "HTTP/2"),
-              1);
+    CHECK_INT(fetch_many(s, ht_url("http", h2c.port, "/ip.json"), 8, "HTTP/2"),
+              8);
+    for (int i = 0; i < 3; i++)
+        CHECK_INT(ht_get_status(s, ht_url("http", h2c.port, "/ip.json")), 200);
     cio_http_session_close(s);
     return NULL;
+}
+
+/* Client certificates: nginx asks for one signed by the run's test CA. */
+static void *client_cert_body(void *arg) {
+    const hs_server *mtls = arg;
+    char ca[200], cert[200], key[200];
+    snprintf(ca, sizeof ca, "%s/cert.pem", ht_cert);
+    snprintf(cert, sizeof cert, "%s/client.pem", ht_cert);
+    snprintf(key, sizeof key, "%s/client.key", ht_cert);
+    const char *url = ht_url("https", mtls->port2, "/ip.json");
+    cio_http_session_options o = {
+        .ca_file = ca, .client_cert = cert, .client_key = key};
+    cio_http_session *s = cio_http_session_new(NULL, &o);
+    CHECK_INT(ht_get_status(s, url), 200);
+    CHECK_INT(ht_get_status(s, url), 200);
+    cio_http_session_close(s);
+    o = (cio_http_session_options){.ca_file = ca}; /* none: nginx says 400 */
+    s = cio_http_session_new(NULL, &o);
+    CHECK_INT(ht_get_status(s, url), 400);
+    cio_http_session_close(s);
+    o = (cio_http_session_options){
+        .ca_file = ca, .client_cert = ca, .client_key = key}; /* not a pair */
+    s = cio_http_session_new(NULL, &o);
+    CHECK_INT(ht_get_status(s, url), CIO_EHTTP_TLS);
+    cio_http_session_close(s);
+    return NULL;
+}
+
+static void test_client_certificate(void **state) {
+    (void)state;
+    HT_REQUIRE_SERVERS();
+    hs_server mtls;
+    if (!hs_make_client_cert(ht_cert) ||
+        !hs_nginx_start(&mtls, HS_TLS | HS_MTLS, ht_cert)) {
+        print_message("openssl or nginx failed: no client certificate test\n");
+        skip();
+    }
+    ht_run(client_cert_body, &mtls);
+    hs_stop(&mtls);
 }
 
 static void test_tls_and_http2(void **state) {
@@ -166,6 +210,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         CIO_TEST(test_tls_and_http2),
         CIO_TEST(test_http2_streaming),
+        CIO_TEST(test_client_certificate),
     };
     return cmocka_run_group_tests(tests, setup_all, teardown_all);
 }

@@ -202,6 +202,111 @@ static void test_methods_bodies_headers(void **state) {
     ht_run(methods_body, NULL);
 }
 
+/* ---- easy handles reused: nothing of one request reaches the next; the
+ * default headers (User-Agent, Accept-Encoding) and turning them off ---- */
+
+/* One task, requests one after another: each takes the easy handle the one
+ * before gave back, so every option a request set must be gone (or set
+ * anew) for the next. */
+static void *reuse_body(void *arg) {
+    (void)arg;
+    cio_http_session *s = cio_http_session_new(NULL, NULL);
+    json_t *j = json_pack("{s:i}", "n", 1);
+    cio_http_request req = {.url = FAULT("/echo"), .json = j}; /* GET */
+    json_t *d = get_json(s, &req);
+    CHECK_STR(jstr(d, "body", NULL), "{\"n\":1}");
+    json_decref(d);
+    json_decref(j);
+    req = (cio_http_request){.url = FAULT("/echo")};
+    d = get_json(s, &req);
+    CHECK_STR(jstr(d, "method", NULL), "GET");
+    CHECK_STR(jstr(d, "body", NULL), "");
+    CHECK_STR(jstr(d, "headers", "content-type"), "(none)");
+    json_decref(d);
+    req = (cio_http_request){.url = FAULT("/echo"), .bearer = "t"};
+    d = get_json(s, &req);
+    CHECK_STR(jstr(d, "headers", "authorization"), "Bearer t");
+    json_decref(d);
+    req = (cio_http_request){.url = FAULT("/echo")};
+    d = get_json(s, &req);
+    CHECK_STR(jstr(d, "headers", "authorization"), "(none)");
+    json_decref(d);
+
+    const char *hdrs[] = {"X-Once: 1", "Accept-Encoding: identity", NULL};
+    req = (cio_http_request){.url = FAULT("/echo"), .headers = hdrs};
+    d = get_json(s, &req);
+    CHECK_STR(jstr(d, "headers", "x-once"), "1");
+    CHECK_STR(jstr(d, "headers", "accept-encoding"), "identity");
+    json_decref(d);
+    req = (cio_http_request){.url = FAULT("/echo")};
+    d = get_json(s, &req);
+    CHECK_STR(jstr(d, "headers", "x-once"), "(none)");
+    CHECK(strstr(jstr(d, "headers", "accept-encoding"), "gzip") != NULL);
+    json_decref(d);
+
+    cio_http_response *r = NULL;
+    req = (cio_http_request){.method = "HEAD", .url = NGINX("/ip.json")};
+    CHECK_INT(cio_http_request_send(s, &req, &r), 0);
+    cio_http_response_release(r);
+    CHECK_INT(cio_http_get(s, NGINX("/ip.json"), &r), 0);
+    const char *data;
+    size_t len = 0;
+    CHECK_INT(cio_http_response_read(r, &data, &len), 0);
+    CHECK_INT((int)len, 313);
+    cio_http_response_release(r);
+
+    req = (cio_http_request){.url = FAULT("/huge?n=100"), .max_body = 10};
+    CHECK_INT(cio_http_request_send(s, &req, &r), CIO_EHTTP_TOO_LARGE);
+    CHECK_INT(cio_http_get(s, FAULT("/huge?n=100"), &r), 0);
+    CHECK_INT(cio_http_response_read(r, &data, &len), 0);
+    CHECK_INT((int)len, 100);
+    cio_http_response_release(r);
+
+    req = (cio_http_request){.url = FAULT("/redirect/1"), .max_redirects = -1};
+    CHECK_INT(ht_get_status(s, FAULT("/status/201")), 201);
+    CHECK_INT(cio_http_request_send(s, &req, &r), 0);
+    CHECK_INT(cio_http_response_status(r), 302);
+    cio_http_response_release(r);
+    CHECK_INT(ht_get_status(s, FAULT("/redirect/1")), 200);
+    cio_http_session_close(s);
+
+    /* User-Agent "": none sent; a session header of the name wins */
+    cio_http_session_options o = {.user_agent = ""};
+    s = cio_http_session_new(NULL, &o);
+    req = (cio_http_request){.url = FAULT("/echo")};
+    d = get_json(s, &req);
+    CHECK_STR(jstr(d, "headers", "user-agent"), "(none)");
+    json_decref(d);
+    cio_http_session_close(s);
+    const char *ua[] = {"user-agent: mine", NULL};
+    o = (cio_http_session_options){.user_agent = "other", .headers = ua};
+    s = cio_http_session_new(NULL, &o);
+    d = get_json(s, &req);
+    CHECK_STR(jstr(d, "headers", "user-agent"), "mine");
+    json_decref(d);
+    cio_http_session_close(s);
+
+    /* no_decompress: no compressed body asked for */
+    o = (cio_http_session_options){.no_decompress = true};
+    s = cio_http_session_new(NULL, &o);
+    d = get_json(s, &req);
+    CHECK_STR(jstr(d, "headers", "accept-encoding"), "(none)");
+    json_decref(d);
+    CHECK_INT(cio_http_get(s, FAULT("/gzip"), &r), 0);
+    CHECK(cio_http_response_header(r, "content-encoding") == NULL);
+    CHECK_INT(cio_http_response_json(r, &d, 0), 0);
+    json_decref(d);
+    cio_http_response_release(r);
+    cio_http_session_close(s);
+    return NULL;
+}
+
+static void test_handles_reused(void **state) {
+    (void)state;
+    HT_REQUIRE_SERVERS();
+    ht_run(reuse_body, NULL);
+}
+
 /* ---- base URL, cookies, redirects --------------------------------------- */
 
 static void *session_body(void *arg) {
@@ -538,6 +643,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         CIO_TEST(test_get),
         CIO_TEST(test_methods_bodies_headers),
+        CIO_TEST(test_handles_reused),
         CIO_TEST(test_session_cookies_redirects),
         CIO_TEST(test_proxies),
         CIO_TEST(test_text_and_decompression),

@@ -10,10 +10,13 @@
  *
  * -2 asks for HTTP/2 over TLS (ALPN) and waits to multiplex on one connection
  * (CURLOPT_PIPEWAIT) instead of opening more; -k FILE verifies the server
- * against the CA certificate in FILE.
+ * against the CA certificate in FILE. -a does what an aiohttp-like client
+ * does by default and this one otherwise does not: send a User-Agent, ask
+ * for (and decode) compressed bodies, keep a cookie jar (cio's HTTP client
+ * does all three by default: -a makes the work equal).
  *
  * usage: curl-multi-client [-u url] [-n requests] [-c in_flight] [-w want_ip]
- * [-2] [-k cafile] prints: METRIC w5.req_per_s ... req/s
+ * [-2] [-k cafile] [-a] prints: METRIC w5.req_per_s ... req/s
  */
 #include <curl/curl.h>
 #include <jansson.h>
@@ -83,10 +86,10 @@ int main(int argc, char **argv) {
     const char *url = "http://127.0.0.1:28080/ip.json";
     const char *want = "203.0.113.7";
     long n = 20000;
-    int conc = 64, h2 = 0;
+    int conc = 64, h2 = 0, as_aiohttp = 0;
     const char *cafile = NULL;
     int opt;
-    while ((opt = getopt(argc, argv, "u:n:c:w:2k:")) != -1) {
+    while ((opt = getopt(argc, argv, "u:n:c:w:2k:a")) != -1) {
         switch (opt) {
         case 'u':
             url = optarg;
@@ -106,10 +109,13 @@ int main(int argc, char **argv) {
         case 'k':
             cafile = optarg;
             break;
+        case 'a':
+            as_aiohttp = 1;
+            break;
         default:
             fprintf(stderr,
                     "usage: %s [-u url] [-n requests] [-c in_flight] [-w "
-                    "want_ip] [-2] [-k cafile]\n",
+                    "want_ip] [-2] [-k cafile] [-a]\n",
                     argv[0]);
             return 2;
         }
@@ -143,6 +149,11 @@ int main(int argc, char **argv) {
             curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
         if (cafile)
             curl_easy_setopt(e, CURLOPT_CAINFO, cafile);
+        if (as_aiohttp) {
+            curl_easy_setopt(e, CURLOPT_USERAGENT, "curl-multi-client/1.0");
+            curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+            curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
+        }
         curl_multi_add_handle(multi, e);
         issued++;
     }
