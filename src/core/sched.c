@@ -269,8 +269,9 @@ void cio__task_step(cio__node *node, bool discard) {
             return;
         }
         cio__stack *stack =
-            t->fut.compact ? cio__task_compact_enter(loop, t)
-                           : cio__stack_get(loop->stacks, cio__task_stack_size(t));
+            t->fut.compact
+                ? cio__task_compact_enter(loop, t)
+                : cio__stack_get(loop->stacks, cio__task_stack_size(t));
         if (!stack) {
             t->fut.finished = true;
             cio__future_finish(&t->fut, CIO_DONE, CIO_ENOMEM, NULL,

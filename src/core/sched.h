@@ -140,7 +140,8 @@ cio__park_inline(cio__parking *p, const char *file, int line) {
     t->parked = p;
     cio__suspend(t, file, line);
     if (p->state == CIO__PARK_CANCELLED) {
-        t->fut.must_cancel = false; /* cancelled again meanwhile: one delivery */
+        t->fut.must_cancel =
+            false; /* cancelled again meanwhile: one delivery */
         return CIO_ECANCELED;
     }
     if (t->fut.must_cancel) { /* cancelled after the wake-up, before it ran */
