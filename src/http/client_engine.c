@@ -140,14 +140,15 @@ static cio__sock *sock_new(cio__session *s, curl_socket_t fd) {
 }
 
 /* The poll of fd, if it still watches the socket it was made for.
- * libcurl 7.88.1 closes the sockets of a connection it drops in
- * curl_multi_remove_handle (a transfer cancelled while it connects or
- * talks) with close(), not through CURLOPT_CLOSESOCKETFUNCTION: the kernel
- * drops the fd from epoll, but the poll and libuv still believe it
- * registered. If a new socket got the same number and asked for the same
- * events, that poll would be left as it is and the new socket never
- * watched: the transfer would wait for its total timeout. A poll whose fd
- * is closed or names another socket goes here. */
+ * libcurl 7.88.1 closes the socket of a connection it drops in
+ * curl_multi_remove_handle (a transfer cancelled while it connects) with
+ * close(), not through CURLOPT_CLOSESOCKETFUNCTION, and says
+ * CURL_POLL_REMOVE only after: the kernel dropped the fd from epoll, but
+ * the poll and libuv still believe it registered. If a new socket got the
+ * same number and asked for the same events, that poll would be left as
+ * it is and the new socket never watched: its transfer would wait for its
+ * total timeout. A poll whose fd is closed (caught at that REMOVE, before
+ * anything can reuse the number) or names another socket goes here. */
 static cio__sock *sock_current(cio__session *s, curl_socket_t fd) {
     cio__sock *k = sock_of(s, fd);
     if (k && k->ino != sock_ino(fd)) {
