@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The sessions of a loop, closed by the loop if the program did not. */
@@ -100,6 +101,12 @@ static void sock_close(cio__session *s, cio__sock *k) {
     uv_close((uv_handle_t *)&k->poll, free_handle); /* epoll forgets fd */
 }
 
+/* The inode of the socket fd names now (0 if fstat fails). */
+static unsigned long sock_ino(curl_socket_t fd) {
+    struct stat st;
+    return fstat(fd, &st) == 0 ? (unsigned long)st.st_ino : 0;
+}
+
 static cio__sock *sock_new(cio__session *s, curl_socket_t fd) {
     if (fd < 0)
         return NULL;
@@ -124,6 +131,7 @@ static cio__sock *sock_new(cio__session *s, curl_socket_t fd) {
     k->poll.data = k;
     k->s = s;
     k->fd = fd;
+    k->ino = sock_ino(fd);
     k->next = s->socks;
     if (k->next)
         k->next->prev = k;
@@ -132,15 +140,35 @@ static cio__sock *sock_new(cio__session *s, curl_socket_t fd) {
     return k;
 }
 
+/* The poll of fd, if it still watches the socket it was made for.
+ * libcurl 7.88.1 closes the socket of a connection it drops in
+ * curl_multi_remove_handle (a transfer cancelled while it connects) with
+ * close(), not through CURLOPT_CLOSESOCKETFUNCTION, and says
+ * CURL_POLL_REMOVE only after: the kernel dropped the fd from epoll, but
+ * the poll and libuv still believe it registered. If a new socket got the
+ * same number and asked for the same events, that poll would be left as
+ * it is and the new socket never watched: its transfer would wait for its
+ * total timeout. A poll whose fd is closed (caught at that REMOVE, before
+ * anything can reuse the number) or names another socket goes here. */
+static cio__sock *sock_current(cio__session *s, curl_socket_t fd) {
+    cio__sock *k = sock_of(s, fd);
+    if (k && k->ino != sock_ino(fd)) {
+        sock_close(s, k);
+        k = NULL;
+    }
+    return k;
+}
+
 /* libcurl no longer watches fd, but a kept-alive connection keeps it: its
  * poll stays (unreferenced, still watching) so that the next transfer on it
- * costs no epoll_ctl; it goes when libcurl closes the socket (on_close). */
+ * costs no epoll_ctl; it goes when libcurl closes the socket (on_close, or
+ * sock_current for a socket closed behind our back). */
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
                      void *socketp) {
     (void)easy;
     (void)socketp;
     cio__session *s = userp;
-    cio__sock *k = sock_of(s, fd);
+    cio__sock *k = sock_current(s, fd);
     if (what == CURL_POLL_REMOVE) {
         if (k && !k->idle) {
             k->idle = true;

@@ -91,8 +91,9 @@ typedef struct cio__sock {
     uv_poll_t poll;
     cio__session *s;
     curl_socket_t fd;
-    int events; /* what the poll watches now (0: stopped) */
-    bool idle;  /* libcurl no longer watches it (a kept-alive connection) */
+    unsigned long ino; /* the socket's inode: tells a reused fd number */
+    int events;        /* what the poll watches now (0: stopped) */
+    bool idle; /* libcurl no longer watches it (a kept-alive connection) */
     struct cio__sock *prev, *next;
 } cio__sock;
 
