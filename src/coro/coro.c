@@ -21,9 +21,11 @@
 void cio__ctx_entry(void);
 #endif
 
+#if defined(CIO_CORO_UCONTEXT) || defined(CIO_ASAN) || defined(CIO_TSAN)
 /* The coroutine that switched to the running one; the entry trampoline
- * needs it to learn the bounds of the stack it came from. */
+ * needs it to learn the bounds of the stack it came from (ASan). */
 static CIO_TLS cio__coro *switched_from;
+#endif
 CIO_TLS cio__coro *cio__coro_current;
 
 void cio__coro_init_main(cio__coro *main) {
@@ -35,6 +37,8 @@ void cio__coro_init_main(cio__coro *main) {
         cio__coro_current = main;
 }
 
+#if defined(CIO_CORO_UCONTEXT) || defined(CIO_ASAN) || defined(CIO_TSAN)
+/* (the plain build switches inline: cio__coro_switch is in coro.h) */
 /* Inlined into its callers on purpose: ThreadSanitizer keeps a shadow call
  * stack per fiber, so the fiber switch must happen in the frame that makes
  * the real switch, not in a function that returns on the other fiber. */
@@ -53,6 +57,8 @@ before_switch(cio__coro *from, cio__coro *to, bool exiting) {
     __tsan_switch_to_fiber(to->tsan_fiber, 0);
 #endif
 }
+
+#endif
 
 /* Runs on the coroutine's stack right after a switch into it. */
 static inline __attribute__((always_inline)) void
