@@ -14,6 +14,7 @@ typedef struct cio__proc_area {
     cio__sig_handler *handlers; /* signal.c */
     struct cio_process *procs;  /* reap.c: the children not reaped yet */
     uv_signal_t *sigchld;       /* reap.c: started with the first spawn */
+    uv_timer_t *recheck;        /* reap.c: a slow re-check while children run */
 } cio__proc_area;
 
 /* The area's state of `loop` (an open loop of this thread), made on first

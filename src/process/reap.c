@@ -5,7 +5,14 @@
  * users and with cio_add_signal_handler) and, when it arrives, asks each
  * of its own children still running with waitpid(pid, WNOHANG). It never
  * calls waitpid(-1), which would steal other code's children. SIGCHLDs
- * coalesce: one delivery may stand for several exits, hence the scan. */
+ * coalesce: one delivery may stand for several exits, hence the scan.
+ *
+ * A SIGCHLD is sent to the process, and any thread that does not block it
+ * may take it. Under ThreadSanitizer a handler waits until its thread
+ * next enters an intercepted call, and an idle thread of the program (a
+ * thread pool's) may hold it for ever: so while children run, the loop
+ * also re-checks them every RECHECK_MS, which costs a wake-up per period
+ * and nothing per child. */
 #include "process/proc.h"
 
 #include <pthread.h>
@@ -17,6 +24,8 @@ static void free_watcher(uv_handle_t *h) {
     free(h);
 }
 
+#define RECHECK_MS 250
+
 static void unlink_proc(cio__proc_area *a, cio_process *p) {
     if (p->prev)
         p->prev->next = p->next;
@@ -26,8 +35,10 @@ static void unlink_proc(cio__proc_area *a, cio_process *p) {
         p->next->prev = p->prev;
     p->prev = p->next = NULL;
     p->area = NULL;
-    if (!a->procs) /* no child left: the watcher keeps nothing alive */
+    if (!a->procs) { /* no child left: the watcher keeps nothing alive */
         uv_unref((uv_handle_t *)a->sigchld);
+        uv_timer_stop(a->recheck);
+    }
 }
 
 /* The child is no longer ours: waitpid gave its `status`, or (lost)
@@ -46,9 +57,7 @@ static void reaped(cio__proc_area *a, cio_process *p, int status, bool lost) {
         cio__waitq_wake_all(&p->waiters);
 }
 
-static void on_sigchld(uv_signal_t *h, int signum) {
-    (void)signum;
-    cio__proc_area *a = h->data;
+static void scan(cio__proc_area *a) {
     cio_process *next;
     for (cio_process *p = a->procs; p; p = next) {
         next = p->next; /* reaped() unlinks p */
@@ -62,6 +71,15 @@ static void on_sigchld(uv_signal_t *h, int signum) {
         else if (r < 0 && errno == ECHILD)
             reaped(a, p, 0, true);
     }
+}
+
+static void on_sigchld(uv_signal_t *h, int signum) {
+    (void)signum;
+    scan(h->data);
+}
+
+static void on_recheck(uv_timer_t *t) {
+    scan(t->data);
 }
 
 int cio__reaper_start(cio__proc_area *a, cio_loop *loop, const char *who) {
@@ -81,8 +99,18 @@ int cio__reaper_start(cio__proc_area *a, cio_loop *loop, const char *who) {
                        uv_strerror(rc));
         return rc;
     }
+    uv_timer_t *t = malloc(sizeof *t);
+    if (!t) {
+        uv_close((uv_handle_t *)h, free_watcher);
+        cio__set_error(CIO_ENOMEM, "%s: out of memory", who);
+        return CIO_ENOMEM;
+    }
+    uv_timer_init(&loop->uv, t);
+    t->data = a;
+    uv_unref((uv_handle_t *)t); /* (the SIGCHLD watcher keeps the loop) */
     uv_unref((uv_handle_t *)h);
     a->sigchld = h;
+    a->recheck = t;
     return 0;
 }
 
@@ -92,8 +120,10 @@ void cio__reaper_track(cio__proc_area *a, cio_process *p, pid_t pid) {
     p->next = a->procs;
     if (a->procs)
         a->procs->prev = p;
-    else /* a child to wait for keeps the loop alive, as any I/O */
+    else { /* a child to wait for keeps the loop alive, as any I/O */
         uv_ref((uv_handle_t *)a->sigchld);
+        uv_timer_start(a->recheck, on_recheck, RECHECK_MS, RECHECK_MS);
+    }
     a->procs = p;
 }
 
@@ -145,7 +175,10 @@ void cio__processes_close(cio__proc_area *a) {
         p->waiters = (cio__waitq){0};
         p->busy = 0;
     }
-    if (a->sigchld)
+    if (a->sigchld) {
         uv_close((uv_handle_t *)a->sigchld, free_watcher);
+        uv_close((uv_handle_t *)a->recheck, free_watcher);
+    }
     a->sigchld = NULL;
+    a->recheck = NULL;
 }
