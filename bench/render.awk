@@ -215,6 +215,9 @@ END {
     # goals relative to a peer in the same pass: name|target|workload|metric|peer|<= or >=|bound
     # [|cio's row, if not "cio"]
     nrg = 0
+    RG[++nrg] = "W1 spawn + join|<= 0.43x Tokio ct|w1|ns_per_task|tokio-current_thread|<=|0.43"
+    RG[++nrg] = "W1 peak RSS|<= 1.0x Tokio ct|w1|peak_rss|tokio-current_thread|<=|1.0"
+    RG[++nrg] = "W3 " short(n_sleep) " wall|<= 1.5x Tokio ct|w3|wall|tokio-current_thread|<=|1.5"
     RG[++nrg] = "W3 compact wall|<= 0.91x Tokio ct|w3|wall|tokio-current_thread|<=|0.91|cio-compact"
     RG[++nrg] = "W4 server CPU per message|<= 1.05x raw libuv|w4|server_cpu_per_msg|c-libuv-raw|<=|1.05"
     RG[++nrg] = "W4 server CPU per message|below Go|w4|server_cpu_per_msg|go-net|<=|1"
