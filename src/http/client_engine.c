@@ -140,35 +140,38 @@ static cio__sock *sock_new(cio__session *s, curl_socket_t fd) {
     return k;
 }
 
-/* The poll of fd, if it still watches the socket it was made for.
+/* Drop every poll whose fd no longer names the socket it was made for.
  * libcurl 7.88.1 closes the socket of a connection it drops in
- * curl_multi_remove_handle (a transfer cancelled while it connects) with
+ * curl_multi_remove_handle (a transfer removed while it connects) with
  * close(), not through CURLOPT_CLOSESOCKETFUNCTION, and says
  * CURL_POLL_REMOVE only after: the kernel dropped the fd from epoll, but
  * the poll and libuv still believe it registered. If a new socket got the
  * same number and asked for the same events, that poll would be left as
  * it is and the new socket never watched: its transfer would wait for its
- * total timeout. A poll whose fd is closed (caught at that REMOVE, before
- * anything can reuse the number) or names another socket goes here. */
-static cio__sock *sock_current(cio__session *s, curl_socket_t fd) {
-    cio__sock *k = sock_of(s, fd);
-    if (k && k->ino != sock_ino(fd)) {
-        sock_close(s, k);
-        k = NULL;
+ * total timeout. Only a transfer taken out before it ended cleanly can do
+ * that, so the sockets are checked (an fstat each) after such a removal,
+ * before anything can reuse the number, and not on every socket call: a
+ * kept-alive connection's two socket calls per request cost no syscall. */
+static void sock_sweep(cio__session *s) {
+    cio__sock *k = s->socks;
+    while (k) {
+        cio__sock *next = k->next;
+        if (k->ino != sock_ino(k->fd))
+            sock_close(s, k);
+        k = next;
     }
-    return k;
 }
 
 /* libcurl no longer watches fd, but a kept-alive connection keeps it: its
  * poll stays (unreferenced, still watching) so that the next transfer on it
  * costs no epoll_ctl; it goes when libcurl closes the socket (on_close, or
- * sock_current for a socket closed behind our back). */
+ * sock_sweep for a socket closed behind our back). */
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
                      void *socketp) {
     (void)easy;
     (void)socketp;
     cio__session *s = userp;
-    cio__sock *k = sock_current(s, fd);
+    cio__sock *k = sock_of(s, fd);
     if (what == CURL_POLL_REMOVE) {
         if (k && !k->idle) {
             k->idle = true;
@@ -371,9 +374,12 @@ void cio__engine_remove(cio_http_response *r) {
         return;
     /* a transfer taken out before it ended, or paused, may leave state in
      * its handle (a pause, a half-read response): reset before reuse */
-    if (!r->ended_ok || r->was_paused)
+    bool unclean = !r->ended_ok || r->was_paused;
+    if (unclean)
         r->ez->dirty = true;
     curl_multi_remove_handle(s->multi, r->easy);
+    if (unclean)
+        sock_sweep(s);
     if (r->prev)
         r->prev->next = r->next;
     else
