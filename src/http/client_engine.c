@@ -223,6 +223,72 @@ static int on_timer(CURLM *multi, long ms, void *userp) {
     return 0;
 }
 
+/* ---- the total timeouts ------------------------------------------------- */
+
+/* Transfers with a total timeout wait in a list ordered by deadline: most
+ * requests of a session share its timeout, so a new one goes at the tail
+ * in one step. One timer per session, armed for the head when a transfer
+ * becomes the head; a head that ends early leaves it armed (unless the
+ * list is empty), and its expiry, finding nothing due, re-arms it for the
+ * new head: no timer update per request. */
+static void on_deadline(uv_timer_t *t) {
+    cio__session *s = t->data;
+    uint64_t now = uv_now(cio_loop_uv(s->loop));
+    cio_http_response *r;
+    while ((r = s->dl_head) != NULL && r->deadline <= now) {
+        char *eff = NULL;
+        curl_easy_getinfo(r->easy, CURLINFO_EFFECTIVE_URL, &eff);
+        cio__transfer_fail(r, CIO_EHTTP_TIMEOUT_TOTAL,
+                           "total timeout expired (%s): no whole response "
+                           "after %.3f s",
+                           eff ? eff : "?", r->t_total);
+    }
+    if (r)
+        uv_timer_start(t, on_deadline, r->deadline - now, 0);
+}
+
+static void deadline_add(cio__session *s, cio_http_response *r) {
+    if (r->t_total <= 0) {
+        r->deadline = 0;
+        return;
+    }
+    uv_loop_t *uv = cio_loop_uv(s->loop);
+    uint64_t ms = (uint64_t)(r->t_total * 1000.0 + 0.5);
+    r->deadline = uv_now(uv) + (ms ? ms : 1);
+    cio_http_response *at = s->dl_tail; /* the last one due before r */
+    while (at && at->deadline > r->deadline)
+        at = at->dl_prev;
+    r->dl_prev = at;
+    r->dl_next = at ? at->dl_next : s->dl_head;
+    if (r->dl_next)
+        r->dl_next->dl_prev = r;
+    else
+        s->dl_tail = r;
+    if (at)
+        at->dl_next = r;
+    else {
+        s->dl_head = r;
+        uv_timer_start(s->dl_timer, on_deadline, r->deadline - uv_now(uv), 0);
+    }
+}
+
+static void deadline_remove(cio__session *s, cio_http_response *r) {
+    if (!r->deadline)
+        return;
+    if (r->dl_prev)
+        r->dl_prev->dl_next = r->dl_next;
+    else
+        s->dl_head = r->dl_next;
+    if (r->dl_next)
+        r->dl_next->dl_prev = r->dl_prev;
+    else
+        s->dl_tail = r->dl_prev;
+    r->dl_prev = r->dl_next = NULL;
+    r->deadline = 0;
+    if (!s->dl_head) /* nothing to time: the loop need not wait for it */
+        uv_timer_stop(s->dl_timer);
+}
+
 /* ---- the loop's registry ------------------------------------------------ */
 
 static void force_close(cio__session *s) {
@@ -266,6 +332,11 @@ int cio__engine_attach(cio__session *s) {
         return CIO_ENOMEM;
     uv_timer_init(cio_loop_uv(s->loop), s->timer);
     s->timer->data = s;
+    s->dl_timer = malloc(sizeof *s->dl_timer);
+    if (!s->dl_timer)
+        return CIO_ENOMEM;
+    uv_timer_init(cio_loop_uv(s->loop), s->dl_timer);
+    s->dl_timer->data = s;
     s->multi = curl_multi_init();
     if (!s->multi)
         return CIO_ENOMEM;
@@ -310,6 +381,11 @@ void cio__engine_detach(cio__session *s) {
         uv_close((uv_handle_t *)s->timer, free_handle);
         s->timer = NULL;
     }
+    if (s->dl_timer) {
+        uv_timer_stop(s->dl_timer);
+        uv_close((uv_handle_t *)s->dl_timer, free_handle);
+        s->dl_timer = NULL;
+    }
 }
 
 int cio__engine_add(cio__session *s, cio_http_response *r) {
@@ -326,6 +402,7 @@ int cio__engine_add(cio__session *s, cio_http_response *r) {
         r->next->prev = r;
     s->active = r;
     s->nactive++;
+    deadline_add(s, r);
     return 0;
 }
 
@@ -372,6 +449,7 @@ void cio__engine_remove(cio_http_response *r) {
     }
     if (!s)
         return;
+    deadline_remove(s, r);
     /* a transfer taken out before it ended, or paused, may leave state in
      * its handle (a pause, a half-read response): reset before reuse */
     bool unclean = !r->ended_ok || r->was_paused;
