@@ -140,35 +140,38 @@ static cio__sock *sock_new(cio__session *s, curl_socket_t fd) {
     return k;
 }
 
-/* The poll of fd, if it still watches the socket it was made for.
+/* Drop every poll whose fd no longer names the socket it was made for.
  * libcurl 7.88.1 closes the socket of a connection it drops in
- * curl_multi_remove_handle (a transfer cancelled while it connects) with
+ * curl_multi_remove_handle (a transfer removed while it connects) with
  * close(), not through CURLOPT_CLOSESOCKETFUNCTION, and says
  * CURL_POLL_REMOVE only after: the kernel dropped the fd from epoll, but
  * the poll and libuv still believe it registered. If a new socket got the
  * same number and asked for the same events, that poll would be left as
  * it is and the new socket never watched: its transfer would wait for its
- * total timeout. A poll whose fd is closed (caught at that REMOVE, before
- * anything can reuse the number) or names another socket goes here. */
-static cio__sock *sock_current(cio__session *s, curl_socket_t fd) {
-    cio__sock *k = sock_of(s, fd);
-    if (k && k->ino != sock_ino(fd)) {
-        sock_close(s, k);
-        k = NULL;
+ * total timeout. Only a transfer taken out before it ended cleanly can do
+ * that, so the sockets are checked (an fstat each) after such a removal,
+ * before anything can reuse the number, and not on every socket call: a
+ * kept-alive connection's two socket calls per request cost no syscall. */
+static void sock_sweep(cio__session *s) {
+    cio__sock *k = s->socks;
+    while (k) {
+        cio__sock *next = k->next;
+        if (k->ino != sock_ino(k->fd))
+            sock_close(s, k);
+        k = next;
     }
-    return k;
 }
 
 /* libcurl no longer watches fd, but a kept-alive connection keeps it: its
  * poll stays (unreferenced, still watching) so that the next transfer on it
  * costs no epoll_ctl; it goes when libcurl closes the socket (on_close, or
- * sock_current for a socket closed behind our back). */
+ * sock_sweep for a socket closed behind our back). */
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
                      void *socketp) {
     (void)easy;
     (void)socketp;
     cio__session *s = userp;
-    cio__sock *k = sock_current(s, fd);
+    cio__sock *k = sock_of(s, fd);
     if (what == CURL_POLL_REMOVE) {
         if (k && !k->idle) {
             k->idle = true;
@@ -220,6 +223,72 @@ static int on_timer(CURLM *multi, long ms, void *userp) {
     return 0;
 }
 
+/* ---- the total timeouts ------------------------------------------------- */
+
+/* Transfers with a total timeout wait in a list ordered by deadline: most
+ * requests of a session share its timeout, so a new one goes at the tail
+ * in one step. One timer per session, armed for the head when a transfer
+ * becomes the head; a head that ends early leaves it armed (unless the
+ * list is empty), and its expiry, finding nothing due, re-arms it for the
+ * new head: no timer update per request. */
+static void on_deadline(uv_timer_t *t) {
+    cio__session *s = t->data;
+    uint64_t now = uv_now(cio_loop_uv(s->loop));
+    cio_http_response *r;
+    while ((r = s->dl_head) != NULL && r->deadline <= now) {
+        char *eff = NULL;
+        curl_easy_getinfo(r->easy, CURLINFO_EFFECTIVE_URL, &eff);
+        cio__transfer_fail(r, CIO_EHTTP_TIMEOUT_TOTAL,
+                           "total timeout expired (%s): no whole response "
+                           "after %.3f s",
+                           eff ? eff : "?", r->t_total);
+    }
+    if (r)
+        uv_timer_start(t, on_deadline, r->deadline - now, 0);
+}
+
+static void deadline_add(cio__session *s, cio_http_response *r) {
+    if (r->t_total <= 0) {
+        r->deadline = 0;
+        return;
+    }
+    uv_loop_t *uv = cio_loop_uv(s->loop);
+    uint64_t ms = (uint64_t)(r->t_total * 1000.0 + 0.5);
+    r->deadline = uv_now(uv) + (ms ? ms : 1);
+    cio_http_response *at = s->dl_tail; /* the last one due before r */
+    while (at && at->deadline > r->deadline)
+        at = at->dl_prev;
+    r->dl_prev = at;
+    r->dl_next = at ? at->dl_next : s->dl_head;
+    if (r->dl_next)
+        r->dl_next->dl_prev = r;
+    else
+        s->dl_tail = r;
+    if (at)
+        at->dl_next = r;
+    else {
+        s->dl_head = r;
+        uv_timer_start(s->dl_timer, on_deadline, r->deadline - uv_now(uv), 0);
+    }
+}
+
+static void deadline_remove(cio__session *s, cio_http_response *r) {
+    if (!r->deadline)
+        return;
+    if (r->dl_prev)
+        r->dl_prev->dl_next = r->dl_next;
+    else
+        s->dl_head = r->dl_next;
+    if (r->dl_next)
+        r->dl_next->dl_prev = r->dl_prev;
+    else
+        s->dl_tail = r->dl_prev;
+    r->dl_prev = r->dl_next = NULL;
+    r->deadline = 0;
+    if (!s->dl_head) /* nothing to time: the loop need not wait for it */
+        uv_timer_stop(s->dl_timer);
+}
+
 /* ---- the loop's registry ------------------------------------------------ */
 
 static void force_close(cio__session *s) {
@@ -263,6 +332,11 @@ int cio__engine_attach(cio__session *s) {
         return CIO_ENOMEM;
     uv_timer_init(cio_loop_uv(s->loop), s->timer);
     s->timer->data = s;
+    s->dl_timer = malloc(sizeof *s->dl_timer);
+    if (!s->dl_timer)
+        return CIO_ENOMEM;
+    uv_timer_init(cio_loop_uv(s->loop), s->dl_timer);
+    s->dl_timer->data = s;
     s->multi = curl_multi_init();
     if (!s->multi)
         return CIO_ENOMEM;
@@ -307,6 +381,11 @@ void cio__engine_detach(cio__session *s) {
         uv_close((uv_handle_t *)s->timer, free_handle);
         s->timer = NULL;
     }
+    if (s->dl_timer) {
+        uv_timer_stop(s->dl_timer);
+        uv_close((uv_handle_t *)s->dl_timer, free_handle);
+        s->dl_timer = NULL;
+    }
 }
 
 int cio__engine_add(cio__session *s, cio_http_response *r) {
@@ -323,6 +402,7 @@ int cio__engine_add(cio__session *s, cio_http_response *r) {
         r->next->prev = r;
     s->active = r;
     s->nactive++;
+    deadline_add(s, r);
     return 0;
 }
 
@@ -369,11 +449,15 @@ void cio__engine_remove(cio_http_response *r) {
     }
     if (!s)
         return;
+    deadline_remove(s, r);
     /* a transfer taken out before it ended, or paused, may leave state in
      * its handle (a pause, a half-read response): reset before reuse */
-    if (!r->ended_ok || r->was_paused)
+    bool unclean = !r->ended_ok || r->was_paused;
+    if (unclean)
         r->ez->dirty = true;
     curl_multi_remove_handle(s->multi, r->easy);
+    if (unclean)
+        sock_sweep(s);
     if (r->prev)
         r->prev->next = r->next;
     else

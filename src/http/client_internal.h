@@ -62,7 +62,6 @@ typedef struct cio__session cio__session;
 /* Options a request sets on its easy handle, whose last values the handle
  * remembers: a request with the same value sets nothing. */
 enum {
-    CIO__OPT_TIMEOUT,
     CIO__OPT_CONNECT,
     CIO__OPT_FOLLOW,
     CIO__OPT_REDIRS,
@@ -113,6 +112,10 @@ struct cio_http_response {
     char *body_out;         /* request body the transfer owns (JSON, form) */
     uv_timer_t *read_timer; /* sock_read */
     double sock_read, t_connect, t_total, started;
+    /* the total timeout: when it expires (uv_now's ms), in the session's
+     * list of deadlines while the transfer runs (0: none) */
+    uint64_t deadline;
+    struct cio_http_response *dl_prev, *dl_next;
     size_t max_body;
     /* the response */
     int status;
@@ -146,6 +149,10 @@ struct cio__session {
     CURLM *multi;
     CURLSH *share;
     uv_timer_t *timer;
+    /* the transfers with a total timeout, earliest deadline first, and
+     * the timer that expires them */
+    uv_timer_t *dl_timer;
+    cio_http_response *dl_head, *dl_tail;
     struct cio__session *prev, *next; /* the loop's sessions */
     cio_http_response *active;        /* transfers in libcurl */
     size_t nactive;

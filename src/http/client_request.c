@@ -286,9 +286,10 @@ static void set_limits(cio__session *s, cio_http_response *r,
     r->t_total = pick(req->timeout.total, s->timeout.total);
     r->t_connect = pick(req->timeout.connect, s->timeout.connect);
     r->sock_read = pick(req->timeout.sock_read, s->timeout.sock_read);
-    /* each set every time: the handle may keep its last request's (0 is
-     * libcurl's default: none, the built-in 300 s connect timeout...) */
-    cio__easy_long(ez, CIO__OPT_TIMEOUT, CURLOPT_TIMEOUT_MS, ms_of(r->t_total));
+    /* t_total is timed by the engine (cio__engine_add), not by libcurl,
+     * whose timeout would cost a timer update in every socket_action.
+     * The connect timeout is set every time: the handle may keep its last
+     * request's (0 is libcurl's default: its built-in 300 s) */
     cio__easy_long(ez, CIO__OPT_CONNECT, CURLOPT_CONNECTTIMEOUT_MS,
                    ms_of(r->t_connect));
     long redirects = req->max_redirects ? req->max_redirects : s->max_redirects;

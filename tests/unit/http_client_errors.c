@@ -146,6 +146,69 @@ static void test_timeouts(void **state) {
     ht_run(timeouts_body, NULL);
 }
 
+/* Total timeouts of different lengths at once: each expires at its own
+ * time, in order, and the session goes on. */
+typedef struct timed_get {
+    cio_http_session *s;
+    double total;
+    int rc, *order, *next;
+} timed_get;
+
+static void *timed_get_task(void *arg) {
+    timed_get *g = arg;
+    cio_http_request req = {.url = FAULT("/slow?delay=3"),
+                            .timeout = {.total = g->total}};
+    cio_http_response *r = NULL;
+    g->rc = cio_http_request_send(g->s, &req, &r);
+    cio_http_response_release(r);
+    *g->order = (*g->next)++;
+    return NULL;
+}
+
+static void *deadlines_body(void *arg) {
+    (void)arg;
+    cio_http_session_options o = {.timeout = {.total = 10}};
+    cio_http_session *s = cio_http_session_new(NULL, &o);
+    int order[3] = {-1, -1, -1}, next = 0;
+    /* started longest first: each shorter one goes before the others */
+    timed_get g[3] = {{s, 1.2, 1, &order[0], &next},
+                      {s, 0.8, 1, &order[1], &next},
+                      {s, 0.3, 1, &order[2], &next}};
+    cio_future *t[3];
+    for (int i = 0; i < 3; i++)
+        t[i] = cio_create_task(timed_get_task, &g[i]);
+    for (int i = 0; i < 3; i++) {
+        cio_await(t[i], NULL);
+        cio_release(t[i]);
+        CHECK_INT(g[i].rc, CIO_EHTTP_TIMEOUT_TOTAL);
+    }
+    CHECK_INT(order[2], 0);
+    CHECK_INT(order[1], 1);
+    CHECK_INT(order[0], 2);
+    /* a streamed body that outlasts its total ends with that error */
+    cio_http_request req = {.url = FAULT("/slowbody?delay=3"),
+                            .stream = true,
+                            .timeout = {.total = 0.4}};
+    cio_http_response *r = NULL;
+    CHECK_INT(cio_http_request_send(s, &req, &r), 0);
+    char buf[64];
+    ssize_t k;
+    while ((k = cio_http_response_read_chunk(r, buf, sizeof buf)) > 0)
+        ;
+    CHECK_INT((int)k, CIO_EHTTP_TIMEOUT_TOTAL);
+    check_words(cio_last_error_message(), "total timeout expired", __LINE__);
+    cio_http_response_release(r);
+    CHECK_INT(ht_get_status(s, NGINX("/ip.json")), 200);
+    cio_http_session_close(s);
+    return NULL;
+}
+
+static void test_deadlines(void **state) {
+    (void)state;
+    HT_REQUIRE_SERVERS();
+    ht_run(deadlines_body, NULL);
+}
+
 /* ---- redirects, sizes, statuses ------------------------------------------ */
 
 static void *limits_body(void *arg) {
@@ -419,6 +482,7 @@ int main(void) {
         CIO_TEST(test_refused_and_unknown_host),
         CIO_TEST(test_tls_verification),
         CIO_TEST(test_timeouts),
+        CIO_TEST(test_deadlines),
         CIO_TEST(test_redirects_sizes_statuses),
         CIO_TEST(test_json_content_type_and_cut_body),
         CIO_TEST(test_decode_errors),
