@@ -400,5 +400,8 @@ static void task_retire(cio_loop *loop, cio__task *t) {
         cio__coro_destroy(&t->coro);
     }
     cio__live_unlink(loop, t);
-    cio_release(&t->fut); /* the loop's reference */
+    if (t->fut.refs > 1) /* the loop's reference, not the last: no call */
+        t->fut.refs--;
+    else
+        cio_release(&t->fut);
 }

@@ -87,7 +87,8 @@ cio__task *cio__task_alloc(cio_loop *loop) {
     cio__task *t = loop->free_tasks;
     if (t) {
         loop->free_tasks = *(void **)(void *)t;
-        cio__task_name_free(t);
+        if (t->cleanups) /* (a name it kept: see cio__task_dealloc) */
+            cio__task_name_free(t);
     } else {
         if (loop->carve_end - loop->carve_at < (ptrdiff_t)TASK_BYTES &&
             !new_chunk(loop))
@@ -210,5 +211,8 @@ void cio__task_free(cio_future *f) {
     cio_loop *loop = t->fut.loop;
     cio__future_free(&t->fut);
     cio__task_dealloc(loop, t);
-    cio__loop_unref(loop); /* last: it may free the task memory */
+    if (loop->refs > 1) /* (not the last: no call) */
+        loop->refs--;
+    else
+        cio__loop_unref(loop); /* last: it may free the task memory */
 }
