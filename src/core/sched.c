@@ -346,9 +346,15 @@ static void task_main(void *arg) {
         void *ret = fn(fn_arg);
         cio__task_finish(t, ret);
         t->fut.finished = true;
-        if (t->fut
-                .in_eager) /* done in its eager start: the creator retires it */
+        if (t->fut.in_eager) { /* done in its eager start: back to the
+                                  creator, which retires it */
+#if defined(CIO__CORO_CALL)
+            cio__coro_return(&t->coro, t->eager_from);
+            return; /* (to cio__coro_call in cio__task_eager_start) */
+#else
             cio__coro_exit(&t->coro, t->eager_from);
+#endif
+        }
         cio__task *next = chain_fresh(t);
         if (!next)
             break;
@@ -373,13 +379,18 @@ bool cio__task_eager_start(cio_loop *loop, cio__task *t) {
         return false;
     cio__task *creator = cio__current_task;
     cio__coro *from = creator ? &creator->coro : &loop->main;
-    cio__coro_start(&t->coro, stack, task_main, t);
     t->fut.started = true;
     t->fut.state = CIO_RUNNING;
     t->eager_from = from;
     t->fut.in_eager = true;
     cio__current_task = t;
+#if defined(CIO__CORO_CALL)
+    /* a call, which returns when the task finishes or first suspends */
+    cio__coro_call(from, &t->coro, stack, task_main, t);
+#else
+    cio__coro_start(&t->coro, stack, task_main, t);
     cio__coro_switch(from, &t->coro);
+#endif
     cio__current_task = creator;
     if (t->fut.finished)
         task_retire(loop, t);
