@@ -273,6 +273,9 @@ struct cio_loop {
     uint32_t timer_seq;
     cio__coro main; /* the scheduler, on the thread's own stack */
     cio__stack_pool *stacks;
+    /* The stack of the last eager task that ended during its start, kept
+     * out of the pool for the next eager start (sched.c), or NULL. */
+    cio__stack *eager_stack;
 #if defined(CIO_ASAN) || defined(CIO_TSAN)
     cio__task *live_head, *live_tail; /* tasks not done, in creation order */
 #endif
