@@ -361,29 +361,6 @@ static cio__stack *carve(cio__stack_pool *pool, size_class *c) {
     return s;
 }
 
-/* A stack taken out of the pool: in use from now on. */
-static cio__stack *hand_out(cio__stack_pool *pool, cio__stack *s) {
-    s->next = NULL;
-    s->owner = NULL;
-    s->in_use = true;
-    s->state = IN_USE;
-    pool->traffic = true;
-#if defined(CIO_ASAN)
-    /* the address may have held a stack of a closed loop whose abandoned
-     * frames left poisoned redzones in ASan's shadow */
-    ASAN_UNPOISON_MEMORY_REGION(s->lo, (size_t)(s->hi - s->lo));
-#endif
-    if (s->canary)
-        write_canary(s);
-    pool->stats.in_use++;
-    return s;
-}
-
-static cio__stack *get_cold(cio__stack_pool *pool, size_class *c, size_t size);
-
-/* The warm path (a stack given back a moment ago, as a run of eager tasks
- * takes and gives back one) apart from the rest, which needs a frame five
- * times its size. */
 cio__stack *cio__stack_get(cio__stack_pool *pool, size_t size) {
     if (size < (size_t)16 * 1024)
         size = (size_t)16 * 1024;
@@ -392,18 +369,11 @@ cio__stack *cio__stack_get(cio__stack_pool *pool, size_t size) {
     if (!c)
         return NULL;
     cio__stack *s = c->warm;
-    if (!s)
-        return get_cold(pool, c, size);
-    c->warm = s->next;
-    c->nwarm--;
-    pool->stats.warm--;
-    return hand_out(pool, s);
-}
-
-static __attribute__((noinline)) cio__stack *
-get_cold(cio__stack_pool *pool, size_class *c, size_t size) {
-    cio__stack *s;
-    if ((s = c->spare) != NULL) {
+    if (s) {
+        c->warm = s->next;
+        c->nwarm--;
+        pool->stats.warm--;
+    } else if ((s = c->spare) != NULL) {
         c->spare = s->next;
         s->slab->busy++;
         if (s->state == DIRTY) {
@@ -426,7 +396,22 @@ get_cold(cio__stack_pool *pool, size_class *c, size_t size) {
     }
     if (!s)
         s = carve(pool, c);
-    return s ? hand_out(pool, s) : NULL;
+    if (!s)
+        return NULL;
+    s->next = NULL;
+    s->owner = NULL;
+    s->in_use = true;
+    s->state = IN_USE;
+    pool->traffic = true;
+#if defined(CIO_ASAN)
+    /* the address may have held a stack of a closed loop whose abandoned
+     * frames left poisoned redzones in ASan's shadow */
+    ASAN_UNPOISON_MEMORY_REGION(s->lo, (size_t)(s->hi - s->lo));
+#endif
+    if (s->canary)
+        write_canary(s);
+    pool->stats.in_use++;
+    return s;
 }
 
 static cio__stack *slot_above(const cio__stack *s) {
