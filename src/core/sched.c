@@ -346,7 +346,7 @@ static void task_main(void *arg) {
         t->waiting = NULL; /* (the same bytes: see cio__task) */
         t->parked = NULL;
         void *ret = fn(fn_arg);
-        cio__task_finish(t, ret);
+        cio__task_finish_inline(t, ret);
         t->fut.finished = true;
         if (t->fut.in_eager) { /* done in its eager start: back to the
                                   creator, which retires it */

@@ -23,7 +23,8 @@
 CIO_TLS cio__task *cio__current_task;
 
 static atomic_uint_fast64_t task_counter;
-static char raise_marker;
+char cio__raise_marker; /* what cio_raise returns */
+#define raise_marker cio__raise_marker
 
 /* Task numbers are unique in the process, as asyncio's. A thread takes them
  * from the shared counter in blocks, so that creating a task costs no
@@ -139,10 +140,6 @@ void cio__task_finish(cio__task *t, void *ret) {
     } else if (t->cancel_requests > 0) {
         cio__future_finish(&t->fut, CIO_CANCELLED, CIO_ECANCELED, NULL,
                            cio__task_take_message(t));
-    } else if (!t->fut.message && !t->fut.callbacks.tail) {
-        /* nothing to free, nobody to wake: an eager task done at once */
-        t->fut.state = CIO_DONE;
-        t->fut.result = ret == &raise_marker ? NULL : ret;
     } else {
         cio__future_finish(&t->fut, CIO_DONE, 0,
                            ret == &raise_marker ? NULL : ret, NULL);
