@@ -169,9 +169,9 @@ static void task_init(cio__task *t, cio_loop *loop, size_t stack_size,
     loop->refs++; /* the task's reference to the loop (cio__loop_ref) */
     t->step =
         (cio__timed){.node.run = cio__task_step, .timer.index = CIO__NOT_ARMED};
+    t->coro = (cio__coro){.id = new_task_id()};
     /* (cio__task_stack_size: the word is the size, not a pointer) */
-    t->coro =
-        (cio__coro){.sp = (void *)(uintptr_t)stack_size, .id = new_task_id()};
+    memcpy(&t->coro.sp, &stack_size, sizeof stack_size);
     t->cleanups = NULL;
 #if defined(CIO_ASAN) || defined(CIO_TSAN)
     t->prev_live = t->next_live = NULL;
