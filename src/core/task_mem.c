@@ -209,7 +209,10 @@ void cio__task_free(cio_future *f) {
                            "loop's own, was released (released once too "
                            "often)");
     cio_loop *loop = t->fut.loop;
-    cio__future_free(&t->fut);
+    /* (a task done with a result, no done callback left: nothing for
+     * cio__future_free to do, no call) */
+    if (t->fut.error || t->fut.state < CIO_DONE || t->fut.callbacks.tail)
+        cio__future_free(&t->fut);
     cio__task_dealloc(loop, t);
     if (loop->refs > 1) /* (not the last: no call) */
         loop->refs--;
