@@ -260,6 +260,12 @@ int cio_taskgroup_spawn_at(cio_taskgroup *g, cio_task_fn fn, void *arg,
         return cio_last_error();
     if (out)
         *out = cio_retain(task);
+    if (task->state == CIO_DONE && !task->error) {
+        /* an eager task that succeeded at once: nothing to hold or count
+         * (task_done's path for it, without its calls) */
+        cio_release(task);
+        return 0;
+    }
     g->running++;
     if (cio_future_done(task)) { /* an eager task that finished at once */
         if (task_done(g, task))

@@ -142,7 +142,9 @@ void cio__future_free(cio_future *f) {
     cio__node *n;
     while ((n = cio__list_pop(&f->callbacks)) != NULL)
         n->run(n, true);
-    free(cio__future_message(f));
+    char *message = cio__future_message(f);
+    if (message) /* (most futures have none: no call) */
+        free(message);
     f->magic = CIO__FREED;
 }
 

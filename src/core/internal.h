@@ -301,6 +301,11 @@ struct cio_loop {
      * at the first compact task; compact_tasks: every task is compact. */
     cio__compact *compact;
     bool compact_tasks;
+    /* The stack of the last eager task that ended during its start, kept
+     * out of the pool for the next eager start (sched.c), or NULL. (Last:
+     * the fields above keep the places the scheduler's hot paths were
+     * measured with.) */
+    cio__stack *eager_stack;
 };
 
 /* The loop running on this thread / the thread's current loop. */
@@ -403,6 +408,19 @@ void cio__task_step(cio__node *node, bool discard); /* sched.c */
 /* How a returning task finishes (task.c): a raised error, a standing
  * cancellation, or its result `ret`. */
 void cio__task_finish(cio__task *t, void *ret);
+extern char cio__raise_marker; /* what cio_raise returns (task.c) */
+/* The same, inline for a task that returned a result, with no cancellation
+ * or message standing and nobody waiting for it (an eager task done at
+ * once). */
+static inline void cio__task_finish_inline(cio__task *t, void *ret) {
+    if (t->fut.error || t->cancel_requests || t->fut.message ||
+        t->fut.callbacks.tail || ret == &cio__raise_marker) {
+        cio__task_finish(t, ret);
+        return;
+    }
+    t->fut.state = CIO_DONE;
+    t->fut.result = ret;
+}
 /* The message a pending task keeps for its cancellation or raise, taken
  * ("" if none; NULL on ENOMEM). */
 char *cio__task_take_message(cio__task *t);

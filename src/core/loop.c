@@ -3,7 +3,7 @@
  * How a run proceeds, iteration by iteration, is the scheduler's
  * (sched.c).
  */
-#include "core/internal.h"
+#include "core/sched.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -300,6 +300,7 @@ int cio_loop_close(cio_loop *loop) {
     uv_loop_close(&loop->uv);
     cio__compact_free(loop->compact);
     loop->compact = NULL;
+    cio__eager_stack_put(loop);
     cio__stack_pool_free(loop->stacks);
     loop->stacks = NULL;
     cio__coro_thread_done();

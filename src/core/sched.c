@@ -204,6 +204,7 @@ static void poll_nowait(cio_loop *loop) {
 }
 
 static int poll_blocking(cio_loop *loop) {
+    cio__eager_stack_put(loop); /* (idle: the pool may trim it) */
     cio__stack_pool_trim(loop->stacks, TRIM_WHEN_IDLE);
     /* a timer at the end of time is no timer: jumping the virtual clock to
      * it would pin the clock there, waiting for it is waiting for ever */
@@ -251,6 +252,7 @@ static int poll_blocking(cio_loop *loop) {
 
 static void task_main(void *arg);
 static void task_retire(cio_loop *loop, cio__task *t);
+static void keep_eager_stack(cio_loop *loop, cio__task *t);
 
 /* The scheduler's side of a task: start it or resume it, and clean up after
  * it once it has finished. */
@@ -344,11 +346,17 @@ static void task_main(void *arg) {
         t->waiting = NULL; /* (the same bytes: see cio__task) */
         t->parked = NULL;
         void *ret = fn(fn_arg);
-        cio__task_finish(t, ret);
+        cio__task_finish_inline(t, ret);
         t->fut.finished = true;
-        if (t->fut
-                .in_eager) /* done in its eager start: the creator retires it */
+        if (t->fut.in_eager) { /* done in its eager start: back to the
+                                  creator, which retires it */
+#if defined(CIO__CORO_CALL)
+            cio__coro_return(&t->coro, t->eager_from);
+            return; /* (to cio__coro_call in cio__task_eager_start) */
+#else
             cio__coro_exit(&t->coro, t->eager_from);
+#endif
+        }
         cio__task *next = chain_fresh(t);
         if (!next)
             break;
@@ -368,22 +376,57 @@ static void task_main(void *arg) {
 bool cio__task_eager_start(cio_loop *loop, cio__task *t) {
     if (t->fut.compact) /* entered from the scheduler's stack only */
         return false;
-    cio__stack *stack = cio__stack_get(loop->stacks, cio__task_stack_size(t));
+    cio__stack *stack = loop->eager_stack;
+    if (stack && stack->size == cio__task_stack_size(t))
+        loop->eager_stack = NULL;
+    else
+        stack = cio__stack_get(loop->stacks, cio__task_stack_size(t));
     if (!stack)
         return false;
     cio__task *creator = cio__current_task;
     cio__coro *from = creator ? &creator->coro : &loop->main;
-    cio__coro_start(&t->coro, stack, task_main, t);
     t->fut.started = true;
     t->fut.state = CIO_RUNNING;
     t->eager_from = from;
     t->fut.in_eager = true;
     cio__current_task = t;
+#if defined(CIO__CORO_CALL)
+    /* a call, which returns when the task finishes or first suspends */
+    cio__coro_call(from, &t->coro, stack, task_main, t);
+#else
+    cio__coro_start(&t->coro, stack, task_main, t);
     cio__coro_switch(from, &t->coro);
+#endif
     cio__current_task = creator;
-    if (t->fut.finished)
+    if (t->fut.finished) {
+        keep_eager_stack(loop, t);
         task_retire(loop, t);
+    }
     return true;
+}
+
+/* A task that ended during its eager start leaves its stack for the next
+ * eager start: a run of them (libdill's bundle_go, W1) takes and gives back
+ * no stack from the pool, until the loop next idles (the plain build: the
+ * sanitizers want each stack through the pool). */
+static void keep_eager_stack(cio_loop *loop, cio__task *t) {
+#if defined(CIO__CORO_CALL)
+    if (loop->eager_stack)
+        return;
+    loop->eager_stack = t->coro.stack;
+    loop->eager_stack->owner = NULL; /* (the task is gone) */
+    t->coro.stack = NULL;            /* not the pool's */
+#else
+    (void)loop;
+    (void)t;
+#endif
+}
+
+void cio__eager_stack_put(cio_loop *loop) {
+    if (loop->eager_stack) {
+        cio__stack_put(loop->stacks, loop->eager_stack);
+        loop->eager_stack = NULL;
+    }
 }
 
 /* ---- a task's end -------------------------------------------------------- */
@@ -400,5 +443,8 @@ static void task_retire(cio_loop *loop, cio__task *t) {
         cio__coro_destroy(&t->coro);
     }
     cio__live_unlink(loop, t);
-    cio_release(&t->fut); /* the loop's reference */
+    if (t->fut.refs > 1) /* the loop's reference, not the last: no call */
+        t->fut.refs--;
+    else
+        cio_release(&t->fut);
 }

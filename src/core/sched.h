@@ -154,5 +154,7 @@ cio__park_inline(cio__parking *p, const char *file, int line) {
 /* Start a task eagerly, from its creator (sched.c); false: no stack now,
  * schedule it as usual. */
 bool cio__task_eager_start(cio_loop *loop, cio__task *t);
+/* Give the stack kept for the next eager start back to the pool. */
+void cio__eager_stack_put(cio_loop *loop);
 
 #endif /* CIO_CORE_SCHED_H */

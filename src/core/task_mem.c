@@ -85,7 +85,8 @@ cio__task *cio__task_alloc(cio_loop *loop) {
     cio__task *t = loop->free_tasks;
     if (t) {
         loop->free_tasks = *(void **)(void *)t;
-        cio__task_name_free(t);
+        if (t->cleanups) /* (a name it kept: see cio__task_dealloc) */
+            cio__task_name_free(t);
     } else {
         if (loop->carve_end - loop->carve_at < (ptrdiff_t)TASK_BYTES &&
             !new_chunk(loop))
@@ -206,7 +207,13 @@ void cio__task_free(cio_future *f) {
                            "loop's own, was released (released once too "
                            "often)");
     cio_loop *loop = t->fut.loop;
-    cio__future_free(&t->fut);
+    /* (a task done with a result, no done callback left: nothing for
+     * cio__future_free to do, no call) */
+    if (t->fut.error || t->fut.state < CIO_DONE || t->fut.callbacks.tail)
+        cio__future_free(&t->fut);
     cio__task_dealloc(loop, t);
-    cio__loop_unref(loop); /* last: it may free the task memory */
+    if (loop->refs > 1) /* (not the last: no call) */
+        loop->refs--;
+    else
+        cio__loop_unref(loop); /* last: it may free the task memory */
 }

@@ -179,12 +179,12 @@ void cio__coro_exit(cio__coro *from, cio__coro *to) {
 }
 #endif
 
-void cio__coro_destroy(cio__coro *c) {
 #if defined(CIO_TSAN)
+void cio__coro_destroy(cio__coro *c) {
     if (c->tsan_fiber && c->stack) {
         __tsan_destroy_fiber(c->tsan_fiber);
         c->tsan_fiber = NULL;
     }
-#endif
     c->stack = NULL;
 }
+#endif

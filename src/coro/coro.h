@@ -238,6 +238,33 @@ static inline void cio__coro_switch(cio__coro *from, cio__coro *to) {
     cio__ctx_switch(&from->sp, to->sp);
 }
 #endif
+/* Where the build has it (the plain x86-64 build), a coroutine can also be
+ * started by a call (switch_x86_64.S's cio__ctx_call): cio__coro_call runs
+ * fn(arg) on `stack` at once as coroutine c, from `from`, the running one.
+ * It returns when c switches back to `from` (cio__coro_switch), or when fn
+ * returns, after cio__coro_return: c has finished then, and `from` runs
+ * again. fn may also end as any coroutine does (cio__coro_exit), once it
+ * has switched away. (An eager task's start: sched.c.) */
+#if defined(__x86_64__) && !defined(CIO_CORO_UCONTEXT) &&                      \
+    !defined(CIO_ASAN) && !defined(CIO_TSAN)
+#define CIO__CORO_CALL 1
+void cio__ctx_call(void **save_sp, char *top, cio__coro_fn fn, void *arg);
+static inline __attribute__((always_inline)) void
+cio__coro_call(cio__coro *from, cio__coro *c, cio__stack *stack,
+               cio__coro_fn fn, void *arg) {
+    c->stack = stack;
+    cio__coro_check_leaving(from);
+    cio__coro_current = c;
+    cio__ctx_call(&from->sp, stack->hi - ((uintptr_t)stack->hi & 15), fn, arg);
+}
+/* What c does before its fn returns to cio__coro_call's caller `to`. */
+static inline __attribute__((always_inline)) void
+cio__coro_return(cio__coro *c, cio__coro *to) {
+    cio__coro_check_leaving(c);
+    cio__coro_current = to;
+}
+#endif
+
 /* The last switch of a finished coroutine. */
 #if defined(CIO_CORO_UCONTEXT) || defined(CIO_ASAN) || defined(CIO_TSAN)
 __attribute__((noreturn)) void cio__coro_exit(cio__coro *from, cio__coro *to);
@@ -255,7 +282,13 @@ cio__coro_exit(cio__coro *from, cio__coro *to) {
 }
 #endif
 /* Free what the sanitizers keep for a finished (or abandoned) coroutine. */
+#if defined(CIO_TSAN)
 void cio__coro_destroy(cio__coro *c);
+#else
+static inline void cio__coro_destroy(cio__coro *c) {
+    c->stack = NULL; /* (nothing else is kept: no call, a task's end) */
+}
+#endif
 
 /* ---- compact coroutines (compact.c) ------------------------------------ *
  *

@@ -67,6 +67,104 @@ cio__ctx_switch:
     .cfi_endproc
     .size cio__ctx_switch, .-cio__ctx_switch
 
+/* void cio__ctx_call(void **save_sp, char *top, void (*fn)(void *),
+ *                    void *arg);
+ *
+ * Starts a coroutine by a call rather than a switch (an eager task's start,
+ * cio__coro_call): saves the caller's frame as cio__ctx_switch does, so
+ * that a switch to *save_sp resumes the caller as if this returned, then
+ * calls fn(arg) on the stack below `top` (16-byte aligned). If fn returns,
+ * the coroutine has finished without suspending: the caller's registers
+ * come back from the frame and this returns. A call and its return, where
+ * a switch in and a switch out were two returns the CPU's return stack
+ * buffer could not predict, and no frame is laid out on the new stack.
+ * The control words are each coroutine's own, as with cio__ctx_switch: fn
+ * starts with the defaults (those cio__coro_start lays out), the caller
+ * gets its own back; each is loaded only when it differs.
+ */
+    .p2align 4
+    .globl cio__ctx_call
+    .hidden cio__ctx_call
+    .type cio__ctx_call, @function
+cio__ctx_call:
+    .cfi_startproc
+    pushq %rbp
+    .cfi_def_cfa_offset 16
+    .cfi_offset rbp, -16
+    pushq %rbx
+    .cfi_def_cfa_offset 24
+    .cfi_offset rbx, -24
+    pushq %r12
+    .cfi_def_cfa_offset 32
+    .cfi_offset r12, -32
+    pushq %r13
+    .cfi_def_cfa_offset 40
+    .cfi_offset r13, -40
+    pushq %r14
+    .cfi_def_cfa_offset 48
+    .cfi_offset r14, -48
+    pushq %r15
+    .cfi_def_cfa_offset 56
+    .cfi_offset r15, -56
+    subq $8, %rsp           /* MXCSR, x87 CW: cio__ctx_switch's frame */
+    .cfi_def_cfa_offset 64
+    stmxcsr (%rsp)
+    fnstcw 4(%rsp)
+    movq %rsp, (%rdi)
+    movl (%rsp), %eax
+    movzwl 4(%rsp), %r8d
+    movq %rsp, %rbx         /* callee-saved: fn keeps it if it returns */
+    .cfi_def_cfa_register rbx
+    movq %rsi, %rsp
+    movq %rcx, %rdi
+    andl $0xffffffc0, %eax  /* (MXCSR's sticky flags are not compared) */
+    xorl $0x1f80, %eax
+    xorl $0x037f, %r8d
+    orl %r8d, %eax
+    jnz 3f
+1:
+    callq *%rdx
+    movq %rbx, %rsp         /* fn returned: back on the caller's stack */
+    .cfi_def_cfa_register rsp
+    stmxcsr -8(%rsp)        /* fn's control words, below the frame */
+    fnstcw -4(%rsp)
+    movl -8(%rsp), %eax
+    movzwl -4(%rsp), %ecx
+    xorl (%rsp), %eax
+    xorw 4(%rsp), %cx
+    andl $0xffffffc0, %eax
+    orl %ecx, %eax
+    jnz 4f
+2:
+    addq $8, %rsp
+    .cfi_def_cfa_offset 56
+    popq %r15
+    .cfi_def_cfa_offset 48
+    popq %r14
+    .cfi_def_cfa_offset 40
+    popq %r13
+    .cfi_def_cfa_offset 32
+    popq %r12
+    .cfi_def_cfa_offset 24
+    popq %rbx
+    .cfi_def_cfa_offset 16
+    popq %rbp
+    .cfi_def_cfa_offset 8
+    ret
+    .cfi_def_cfa_offset 64
+3:  /* the defaults for fn (on its stack: the red zone below its top) */
+    movl $0x1f80, -8(%rsp)
+    movw $0x037f, -4(%rsp)
+    ldmxcsr -8(%rsp)
+    fldcw -4(%rsp)
+    jmp 1b
+4:  /* the caller's own back */
+    ldmxcsr (%rsp)
+    fldcw 4(%rsp)
+    jmp 2b
+    .cfi_endproc
+    .size cio__ctx_call, .-cio__ctx_call
+
     .p2align 4
     .globl cio__ctx_entry
     .hidden cio__ctx_entry

@@ -38,8 +38,10 @@ static void *nearest(void *arg) {
  * it; its creator gets its own mode back. (A new task starts with the
  * defaults with cio's own switch, with its creator's with the ucontext
  * fallback, which captures the creator's environment.) */
+static int g_eager_start_mode;
 static void *eager_child(void *arg) {
     int *mode = arg;
+    g_eager_start_mode = fegetround();
     fesetround(FE_TOWARDZERO);
     *mode = fegetround();
     return NULL;
@@ -63,6 +65,11 @@ static void *fp_main(void *arg) {
     cio_future *c = cio_create_task_ex(NULL, eager_child, &child_mode, &eager);
     CHECK(cio_future_done(c));
     CHECK_INT(child_mode, FE_TOWARDZERO);
+#if !defined(CIO_CORO_UCONTEXT)
+    CHECK_INT(g_eager_start_mode, FE_TONEAREST); /* the defaults */
+#else
+    CHECK_INT(g_eager_start_mode, FE_UPWARD); /* the creator's */
+#endif
     CHECK_INT(fegetround(), FE_UPWARD);
     fesetround(FE_TONEAREST);
     cio_release(c);
