@@ -361,6 +361,7 @@ static void on_write(uv_write_t *req, int status) {
  * goes through the VFS layer first, which costs a measurable part of a
  * 64-byte echo (W4); MSG_NOSIGNAL also spares SIGPIPE. Pipes go to libuv. */
 static int try_write(cio_stream *s, uv_buf_t *ub, unsigned nb) {
+#if CIO__NET_EPOLL /* (Linux: MSG_NOSIGNAL) */
     uv_os_fd_t fd;
     if (!edge_read(s) || uv_fileno(&s->h.handle, &fd) < 0)
         return uv_try_write(&s->h.stream, ub, nb);
@@ -376,6 +377,9 @@ static int try_write(cio_stream *s, uv_buf_t *ub, unsigned nb) {
     if (w >= 0)
         return w > INT_MAX ? INT_MAX : (int)w;
     return errno == EAGAIN || errno == EWOULDBLOCK ? UV_EAGAIN : -errno;
+#else
+    return uv_try_write(&s->h.stream, ub, nb);
+#endif
 }
 
 int cio__stream_raw_write(cio_stream *s, const cio_buf *bufs, size_t n) {
