@@ -225,14 +225,23 @@ static void on_read(uv_stream_t *h, ssize_t n, const uv_buf_t *buf) {
     }
 }
 
+/* A TCP stream's socket, asked of libuv once: the read and the write path
+ * need it for every message. -1 while it has none. */
+static int sock_fd(cio_stream *s) {
+    uv_os_fd_t fd;
+    if (s->fd < 0 && uv_fileno(&s->h.handle, &fd) == 0)
+        s->fd = fd;
+    return s->fd;
+}
+
 /* TCP: read while the socket has data and someone wants it. A read that
  * fills less than its buffer drained the socket (the next byte makes a
  * new edge), as mio assumes; so does EAGAIN. Once the peer has closed
  * (EPOLLRDHUP, HUP, ERR), no edge follows the last bytes: read on until
  * recv returns the EOF or the error. */
 static void read_edges(cio_stream *s) {
-    uv_os_fd_t fd;
-    if (uv_fileno(&s->h.handle, &fd) < 0)
+    int fd = sock_fd(s);
+    if (fd < 0)
         return;
     while (s->readable && s->read_started && !s->read_paused &&
            !s->et_stopped && !s->error && handle_usable(s)) {
@@ -362,8 +371,8 @@ static void on_write(uv_write_t *req, int status) {
  * 64-byte echo (W4); MSG_NOSIGNAL also spares SIGPIPE. Pipes go to libuv. */
 static int try_write(cio_stream *s, uv_buf_t *ub, unsigned nb) {
 #if CIO__NET_EPOLL /* (Linux: MSG_NOSIGNAL) */
-    uv_os_fd_t fd;
-    if (!edge_read(s) || uv_fileno(&s->h.handle, &fd) < 0)
+    int fd = edge_read(s) ? sock_fd(s) : -1;
+    if (fd < 0)
         return uv_try_write(&s->h.stream, ub, nb);
     ssize_t w;
     do {
@@ -548,6 +557,7 @@ cio_stream *cio__stream_new(cio__net_reg *reg, const cio_stream_options *o,
         return NULL;
     }
     s->kind = (uint8_t)kind;
+    s->fd = -1;
     s->reg = reg;
     s->h.handle.data = s;
     s->wreq.data = s;
