@@ -152,6 +152,7 @@ struct cio_stream {
     const struct cio_tls_context *tls;
     char *error_msg;
     int error; /* the connection's error, 0 while fine */
+    int fd;    /* TCP: the socket, once read or written; -1 before */
     uint8_t kind;
     bool read_started; /* someone asked for data: raw reading on */
     bool read_paused;  /* rbuf is full: raw reading stopped */
