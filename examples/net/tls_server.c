@@ -17,9 +17,10 @@
 
 static void handle(cio_stream *s, void *arg) {
     (void)arg;
-    char hello[64];
-    int n = snprintf(hello, sizeof hello, "hello over %s\n",
-                     cio_stream_tls_version(s));
+    const char *name = cio_stream_tls_server_name(s); /* SNI, or NULL */
+    char hello[320];
+    int n = snprintf(hello, sizeof hello, "hello over %s as %s\n",
+                     cio_stream_tls_version(s), name ? name : "(no name)");
     cio_stream_write(s, hello, (size_t)n);
     char *line;
     ssize_t len;

@@ -221,10 +221,16 @@ CIO_API int cio_stream_tls_shutdown(cio_stream *s, double timeout);
  *   cipher:       "TLS_AES_256_GCM_SHA384", "ECDHE-ECDSA-AES128-GCM-SHA256"
  *   alpn:         the agreed protocol ("h2"), NULL if none was agreed
  *   peer_subject: the peer certificate's subject, RFC 2253
- *                 ("CN=localhost,O=cio test"), NULL if the peer sent none */
+ *                 ("CN=localhost,O=cio test"), NULL if the peer sent none
+ *   server_name:  the host name of the client's hello (SNI): on a server's
+ *                 stream the name the client asked for (which of the
+ *                 sni_certs answered), on a client's the name it sent;
+ *                 NULL if none was sent (a literal address, or no
+ *                 server_hostname) */
 CIO_API const char *cio_stream_tls_version(const cio_stream *s);
 CIO_API const char *cio_stream_tls_cipher(const cio_stream *s);
 CIO_API const char *cio_stream_tls_alpn(const cio_stream *s);
+CIO_API const char *cio_stream_tls_server_name(const cio_stream *s);
 CIO_API const char *cio_stream_tls_peer_subject(const cio_stream *s);
 
 #ifdef __cplusplus

@@ -334,6 +334,14 @@ const char *cio__tls_alpn(const cio__tls *t) {
     return t->handshake_done && t->alpn[0] ? t->alpn : NULL;
 }
 
+const char *cio__tls_server_name(const cio__tls *t) {
+    /* (the session's copy: a server's is what the client's hello said, a
+     * client's what it sent) */
+    return t->handshake_done
+               ? SSL_get_servername(t->ssl, TLSEXT_NAMETYPE_host_name)
+               : NULL;
+}
+
 const char *cio__tls_peer_subject(cio__tls *t) {
     if (t->subject || !t->handshake_done)
         return t->subject;

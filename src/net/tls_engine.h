@@ -107,10 +107,12 @@ const char *cio__tls_message(const cio__tls *t);
 /* After the handshake: "TLSv1.3", the cipher ("TLS_AES_256_GCM_SHA384"),
  * the ALPN protocol (NULL if none was agreed) and the peer certificate's
  * subject in RFC 2253 form ("CN=localhost,O=cio test"; NULL without a
- * peer certificate). Valid while the engine lives. */
+ * peer certificate), and the server name of the client's hello (SNI; NULL
+ * if none was sent). Valid while the engine lives. */
 const char *cio__tls_version(const cio__tls *t);
 const char *cio__tls_cipher(const cio__tls *t);
 const char *cio__tls_alpn(const cio__tls *t);
+const char *cio__tls_server_name(const cio__tls *t);
 const char *cio__tls_peer_subject(cio__tls *t);
 
 /* What a context's head (net/internal.h's cio__tls_head) holds: the

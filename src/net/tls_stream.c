@@ -300,6 +300,11 @@ const char *cio_stream_tls_alpn(const cio_stream *s) {
     return f ? cio__tls_alpn(f->tls) : NULL;
 }
 
+const char *cio_stream_tls_server_name(const cio_stream *s) {
+    filter *f = s ? tls_of(s) : NULL;
+    return f ? cio__tls_server_name(f->tls) : NULL;
+}
+
 const char *cio_stream_tls_peer_subject(const cio_stream *s) {
     filter *f = s ? tls_of(s) : NULL;
     return f ? cio__tls_peer_subject(f->tls) : NULL;

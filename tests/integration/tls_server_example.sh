@@ -55,7 +55,7 @@ for name in localhost beta.test; do
         -verify_return_error -verify_hostname "$name" 2>&1) ||
         fail "s_client $name: $out"
     echo "$out" | grep -q "subject=CN = $name" || fail "no CN = $name in: $out"
-    echo "$out" | grep -q "^hello over TLSv1.3" || fail "no greeting: $out"
+    echo "$out" | grep -q "^hello over TLSv1.3 as $name$" || fail "no greeting: $out"
     echo "$out" | grep -q "^ping $name" || fail "no echo: $out"
     echo "ok   $name: its own certificate, verified, echo back"
 done

@@ -57,9 +57,14 @@ static cio_tls_context *server_ctx(bool client_certs) {
 
 static int handled;
 
+/* the server name each connection's hello carried, as the handler saw it */
+static char seen_name[64];
+
 static void hello(cio_stream *s, void *arg) {
     (void)arg;
     handled++;
+    const char *name = cio_stream_tls_server_name(s);
+    snprintf(seen_name, sizeof seen_name, "%s", name ? name : "(none)");
     cio_stream_write(s, "hi", 2);
     cio_stream_drain(s);
     char b[1];
@@ -111,8 +116,14 @@ static void *t_sni(void *arg) {
             continue;
         }
         CHECK_STR(cio_stream_tls_peer_subject(s), c->subject);
+        if (c->name)
+            CHECK_STR(cio_stream_tls_server_name(s), c->name);
+        else
+            CHECK(cio_stream_tls_server_name(s) == NULL);
         char b[2];
         CHECK_INT(cio_stream_readexactly(s, b, 2, NULL), 2);
+        /* (the handler wrote "hi" after it looked) */
+        CHECK_STR(seen_name, c->name ? c->name : "(none)");
         cio_stream_close(s);
         cio_stream_wait_closed(s);
         cio_stream_free(s);
