@@ -17,6 +17,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #if defined(CIO_ASAN)
 #include <sanitizer/asan_interface.h>
@@ -31,14 +32,25 @@
 #define VALGRIND_MAKE_MEM_UNDEFINED(at, len) ((void)(at), (void)(len))
 #endif
 
-/* Buffers up to MAX_CLASSED bytes come from size classes CLASS_STEP apart,
- * carved from CHUNK-byte blocks and kept on free lists: a million waiting
- * coroutines then cost their frames and no per-buffer header. Larger ones
- * (deep frames) come from malloc. */
-#define CLASS_STEP 64
+/* Buffers up to MAX_CLASSED bytes come from size classes CLASS_STEP apart
+ * (16: frames are a multiple of 8 bytes, and a class wider than that
+ * wastes what a million buffers multiply), carved from chunks and kept on
+ * free lists: a million waiting coroutines then cost their frames and no
+ * allocator header. Larger ones (deep frames) come from malloc. As task
+ * memory does (core/task_mem.c), the first chunks are small and come from
+ * malloc, so that a few compact tasks cost a few pages; after them, chunks
+ * are 2 MiB mappings faulted in by one madvise: a crowd of new compact
+ * tasks suspending in a row (each one's frames copied out when the next
+ * starts) then pays one call per 512 pages instead of 512 page faults. */
+#define CLASS_STEP 16
 #define MAX_CLASSED ((size_t)8192)
 #define NCLASSES (MAX_CLASSED / CLASS_STEP)
-#define CHUNK ((size_t)1 << 20)
+#define SMALL_CHUNK ((size_t)64 << 10)
+#define SMALL_CHUNKS 16
+#define BIG_CHUNK ((size_t)2 << 20)
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux's value, for older C libraries */
+#endif
 
 /* The shared stack a new coroutine starts on: one of its size without an
  * occupant, else a new one while there are fewer than SHARED_PER_SIZE,
@@ -59,12 +71,56 @@ struct cio__compact {
     cio__stack_pool *pool;
     shared *stacks;
     void *free_list[NCLASSES]; /* freed buffers, linked by their first word */
-    void *chunks;              /* carved blocks, linked by their first word */
+    struct chunk *chunks; /* carved blocks, newest first */
+    unsigned nchunks;
     char *carve_at, *carve_end;
     size_t saved_bytes, saved_count;
     uint64_t starts;   /* coroutines started on shared stacks */
     unsigned per_size; /* shared stacks per size */
 };
+
+/* A chunk of save buffers: this header, then the buffers. */
+typedef struct chunk {
+    struct chunk *next;
+    size_t bytes; /* 0: SMALL_CHUNK bytes from malloc */
+} chunk;
+
+static bool new_chunk(cio__compact *cp) {
+    chunk *c;
+    if (cp->nchunks < SMALL_CHUNKS) {
+        c = malloc(SMALL_CHUNK);
+        if (!c)
+            return false;
+        c->bytes = 0;
+    } else {
+        void *a = mmap(NULL, BIG_CHUNK, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (a == MAP_FAILED)
+            return false;
+        /* (Linux 5.14; older kernels say EINVAL, and the pages fault in
+         * one by one as before) */
+        (void)madvise(a, BIG_CHUNK, MADV_POPULATE_WRITE);
+        c = a;
+        c->bytes = BIG_CHUNK;
+    }
+    cp->nchunks++;
+    c->next = cp->chunks;
+    cp->chunks = c;
+    cp->carve_at = (char *)c + sizeof(chunk);
+    cp->carve_end = (char *)c + (c->bytes ? c->bytes : SMALL_CHUNK);
+    return true;
+}
+
+static void chunks_free(cio__compact *cp) {
+    while (cp->chunks) {
+        chunk *next = cp->chunks->next;
+        if (cp->chunks->bytes)
+            munmap(cp->chunks, cp->chunks->bytes);
+        else
+            free(cp->chunks);
+        cp->chunks = next;
+    }
+}
 
 /* CIO_COMPACT_STACKS=K (1-64) overrides SHARED_PER_SIZE: K=1 makes every
  * switch between two compact tasks copy (what cio-bench w2b --compact
@@ -97,11 +153,7 @@ void cio__compact_free(cio__compact *cp) {
         free(cp->stacks);
         cp->stacks = next;
     }
-    while (cp->chunks) {
-        void *next = *(void **)cp->chunks;
-        free(cp->chunks);
-        cp->chunks = next;
-    }
+    chunks_free(cp);
     free(cp);
 }
 
@@ -134,15 +186,8 @@ static void *buf_alloc(cio__compact *cp, size_t len) {
         return b;
     }
     size_t bytes = (c + 1) * CLASS_STEP;
-    if ((size_t)(cp->carve_end - cp->carve_at) < bytes) {
-        char *chunk = malloc(CHUNK);
-        if (!chunk)
-            return NULL;
-        *(void **)(void *)chunk = cp->chunks;
-        cp->chunks = chunk;
-        cp->carve_at = chunk + CLASS_STEP; /* the link word's line */
-        cp->carve_end = chunk + CHUNK;
-    }
+    if ((size_t)(cp->carve_end - cp->carve_at) < bytes && !new_chunk(cp))
+        return NULL;
     b = cp->carve_at;
     cp->carve_at += bytes;
     return b;
