@@ -1,4 +1,4 @@
-/* timer.c - the loop's timers: a binary min-heap ordered by (when, seq).
+/* timer.c - the loop's timers: a 4-ary min-heap ordered by (when, seq).
  *
  * cio keeps its own heap rather than one libuv timer per sleep: arming and
  * disarming cost no allocation, equal deadlines keep their arming order (as
@@ -20,10 +20,15 @@ static void place(cio_loop *loop, size_t i, cio__timer_entry e) {
     e.timer->index = (uint32_t)i;
 }
 
+/* Four children a node, not two: half the levels, and each level moved
+ * writes the moved timer's index into its task, a cache miss in a crowd
+ * of sleepers; the four children's entries share two cache lines. */
+#define ARITY 4
+
 static void sift_up(cio_loop *loop, size_t i) {
     cio__timer_entry e = loop->heap[i];
     while (i > 0) {
-        size_t parent = (i - 1) / 2;
+        size_t parent = (i - 1) / ARITY;
         if (!before(&e, &loop->heap[parent]))
             break;
         place(loop, i, loop->heap[parent]);
@@ -36,11 +41,14 @@ static void sift_down(cio_loop *loop, size_t i) {
     cio__timer_entry e = loop->heap[i];
     size_t n = loop->nheap;
     for (;;) {
-        size_t child = 2 * i + 1;
-        if (child >= n)
+        size_t first = ARITY * i + 1;
+        if (first >= n)
             break;
-        if (child + 1 < n && before(&loop->heap[child + 1], &loop->heap[child]))
-            child++;
+        size_t last = first + ARITY < n ? first + ARITY : n;
+        size_t child = first;
+        for (size_t c = first + 1; c < last; c++)
+            if (before(&loop->heap[c], &loop->heap[child]))
+                child = c;
         if (!before(&loop->heap[child], &e))
             break;
         place(loop, i, loop->heap[child]);
@@ -79,7 +87,7 @@ void cio__timer_disarm(cio_loop *loop, cio__timer *t) {
     if (i == loop->nheap)
         return;
     place(loop, i, last);
-    if (i > 0 && before(&last, &loop->heap[(i - 1) / 2]))
+    if (i > 0 && before(&last, &loop->heap[(i - 1) / ARITY]))
         sift_up(loop, i);
     else
         sift_down(loop, i);
