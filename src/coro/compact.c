@@ -71,7 +71,7 @@ struct cio__compact {
     cio__stack_pool *pool;
     shared *stacks;
     void *free_list[NCLASSES]; /* freed buffers, linked by their first word */
-    struct chunk *chunks; /* carved blocks, newest first */
+    struct chunk *chunks;      /* carved blocks, newest first */
     unsigned nchunks;
     char *carve_at, *carve_end;
     size_t saved_bytes, saved_count;
