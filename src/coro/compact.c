@@ -85,6 +85,7 @@ typedef struct chunk {
     size_t bytes; /* 0: SMALL_CHUNK bytes from malloc */
 } chunk;
 
+#if !defined(CIO_ASAN) && !defined(CIO_TSAN) /* (they malloc each buffer) */
 static bool new_chunk(cio__compact *cp) {
     chunk *c;
     if (cp->nchunks < SMALL_CHUNKS) {
@@ -110,6 +111,7 @@ static bool new_chunk(cio__compact *cp) {
     cp->carve_end = (char *)c + (c->bytes ? c->bytes : SMALL_CHUNK);
     return true;
 }
+#endif
 
 static void chunks_free(cio__compact *cp) {
     while (cp->chunks) {
