@@ -231,8 +231,11 @@ static cio__stack *new_guarded(cio__stack_pool *pool, size_t size) {
 /* Slab records. Each holds the cio__stack of all its slots (about 18 KiB):
  * from calloc for a pool's first slabs, then from 2 MiB chunks that ask for
  * a transparent huge page, so that the records of a million stacks cost a
- * few dozen page faults rather than 18,000, as task.c does for tasks. The
- * sanitizer builds use calloc throughout, so an overrun is still caught. */
+ * few dozen page faults rather than 18,000. (Task memory gave up huge pages
+ * because a slow one can stall W1, which takes 61 chunks; 100,000 stacks
+ * take 4 of these, and W3's wall was the same either way: docs/design.md.)
+ * The sanitizer builds use calloc throughout, so an overrun is still
+ * caught. */
 #define SMALL_SLABS 8
 #define RECORD_CHUNK ((size_t)2 << 20)
 #define RECORD_ALIGN 64
