@@ -316,6 +316,27 @@ static void *session_body(void *arg) {
     cio_http_session_options o = {.base_url = base};
     cio_http_session *s = cio_http_session_new(NULL, &o);
     CHECK_INT(ht_get_status(s, "cookie/set?sid=abc&lang=fr"), 200);
+    /* a header sent twice: every value, in order */
+    cio_http_response *sc = NULL;
+    CHECK_INT(cio_http_get(s, "cookie/set?a=1&b=2", &sc), 0);
+    const char *vals[3] = {NULL, NULL, NULL};
+    CHECK_INT((int)cio_http_response_header_values(sc, "SET-COOKIE", vals, 3),
+              2);
+    CHECK_STR(vals[0], "a=1; Path=/");
+    CHECK_STR(vals[1], "b=2; Path=/");
+    CHECK(vals[2] == NULL);
+    vals[0] = vals[1] = NULL;
+    CHECK_INT((int)cio_http_response_header_values(sc, "set-cookie", vals, 1),
+              2); /* how many there are, the first stored */
+    CHECK_STR(vals[0], "a=1; Path=/");
+    CHECK(vals[1] == NULL);
+    CHECK_INT((int)cio_http_response_header_values(sc, "set-cookie", NULL, 0),
+              2);
+    CHECK_INT((int)cio_http_response_header_values(sc, "x-none", vals, 3), 0);
+    CHECK_INT((int)cio_http_response_header_values(sc, NULL, vals, 3), 0);
+    CHECK_INT((int)cio_http_response_header_values(NULL, "a", vals, 3), 0);
+    CHECK_STR(cio_http_response_header(sc, "set-cookie"), "a=1; Path=/");
+    cio_http_response_release(sc);
     cio_http_request req = {.url = "echo"};
     json_t *d = get_json(s, &req);
     const char *ck = jstr(d, "headers", "cookie");
