@@ -20,9 +20,6 @@
 #define CHUNK_BYTES ((size_t)64 * 1024)
 #define SMALL_CHUNKS 16
 #define BIG_CHUNK_BYTES ((size_t)2 << 20)
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23 /* Linux's value, for older C libraries */
-#endif
 /* (aligned as a task must be, no more: every 8 bytes count a million
  * times) */
 #define TASK_ALIGN _Alignof(cio__task)
@@ -63,14 +60,9 @@ static chunk *new_chunk(cio_loop *loop) {
             return NULL;
         c->bytes = 0;
     } else {
-        char *a = mmap(NULL, BIG_CHUNK_BYTES, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (a == MAP_FAILED)
+        c = cio__os_map_populated(BIG_CHUNK_BYTES);
+        if (!c)
             return NULL;
-        /* Fault the whole chunk in with one call (Linux 5.14; older
-         * kernels say EINVAL and the pages fault in one by one). */
-        (void)madvise(a, BIG_CHUNK_BYTES, MADV_POPULATE_WRITE);
-        c = (chunk *)(void *)a;
         c->bytes = BIG_CHUNK_BYTES;
     }
     loop->nchunks++;

@@ -48,9 +48,6 @@
 #define SMALL_CHUNK ((size_t)64 << 10)
 #define SMALL_CHUNKS 16
 #define BIG_CHUNK ((size_t)2 << 20)
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23 /* Linux's value, for older C libraries */
-#endif
 
 /* The shared stack a new coroutine starts on: one of its size without an
  * occupant, else a new one while there are fewer than SHARED_PER_SIZE,
@@ -94,14 +91,9 @@ static bool new_chunk(cio__compact *cp) {
             return false;
         c->bytes = 0;
     } else {
-        void *a = mmap(NULL, BIG_CHUNK, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (a == MAP_FAILED)
+        c = cio__os_map_populated(BIG_CHUNK);
+        if (!c)
             return false;
-        /* (Linux 5.14; older kernels say EINVAL, and the pages fault in
-         * one by one as before) */
-        (void)madvise(a, BIG_CHUNK, MADV_POPULATE_WRITE);
-        c = a;
         c->bytes = BIG_CHUNK;
     }
     cp->nchunks++;

@@ -131,6 +131,10 @@ bool cio__os_guard_regions(void); /* madvise(MADV_GUARD_INSTALL) works */
  * (nothing or some installed: install them one by one then). */
 #define CIO__GUARD_BATCH 256
 bool cio__os_guard_strided(char *base, size_t stride, size_t n, size_t len);
+/* A private anonymous mapping of len bytes, every page faulted in by one
+ * system call where the kernel can (one call instead of a page fault per
+ * page, for memory about to be filled); NULL if it cannot be mapped. */
+void *cio__os_map_populated(size_t len);
 
 /* ---- coroutines -------------------------------------------------------- */
 

@@ -132,3 +132,20 @@ bool cio__os_guard_strided(char *base, size_t stride, size_t n, size_t len) {
     return false;
 #endif
 }
+
+/* MADV_POPULATE_WRITE is Linux 5.14's; older kernels say EINVAL, and the
+ * pages fault in one by one as they are first touched. */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux's value, for older C libraries */
+#endif
+
+void *cio__os_map_populated(size_t len) {
+    void *a = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (a == MAP_FAILED)
+        return NULL;
+#if defined(__linux__)
+    (void)madvise(a, len, MADV_POPULATE_WRITE);
+#endif
+    return a;
+}
