@@ -242,8 +242,9 @@ typedef struct tree {
 
 static void write_file(const char *dir, const char *name, const char *text,
                        mode_t mode) {
-    char path[128];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    char path[256];
+    int n = snprintf(path, sizeof path, "%s/%s", dir, name);
+    assert_true(n > 0 && (size_t)n < sizeof path);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
     assert_true(fd >= 0);
     assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
