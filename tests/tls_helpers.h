@@ -14,6 +14,10 @@
  *   revoked     CN=cio revoked client (clientAuth), by ca, listed in crl
  *   crl         ca's revocation list (PEM), revoking `revoked` only
  *   server_key_enc  server's key encrypted (AES-256) with TLS_KEY_PASSWORD
+ *   inter_ca    "cio intermediate CA", by ca
+ *   chained     CN=cio chained client (clientAuth), by inter_ca; its file
+ *               holds inter_ca's certificate after its own (the chain)
+ *   chain_crl   ca's list revoking inter_ca, then inter_ca's, empty
  *
  * Each has NAME (certificate, PEM) and NAME_key (PEM) paths.
  * tls_certs_remove() deletes the files and the directory.
@@ -42,6 +46,9 @@ typedef struct tls_certs {
     char beta[TLS_PATH], beta_key[TLS_PATH];
     char revoked[TLS_PATH], revoked_key[TLS_PATH];
     char crl[TLS_PATH], server_key_enc[TLS_PATH];
+    char inter_ca[TLS_PATH], inter_ca_key[TLS_PATH];
+    char chained[TLS_PATH], chained_key[TLS_PATH];
+    char chain_crl[TLS_PATH];
 } tls_certs;
 
 #define TLS_KEY_PASSWORD "cio-secret"

@@ -139,13 +139,20 @@ typedef struct cio_tls_options {
      * certificate CRL"). CIO_EINVAL on a context that does not verify its
      * peer; CIO_ETLSCONFIG when the file holds no CRL. */
     const char *crl_file;
+    /* With crl_file: check every certificate of the peer's chain, not only
+     * the peer's own (X509_V_FLAG_CRL_CHECK_ALL; Python's
+     * VERIFY_CRL_CHECK_CHAIN): a revoked intermediate CA fails the
+     * handshake too, and every CA of the chain then needs its CRL in the
+     * file. CIO_EINVAL without crl_file. */
+    bool crl_check_chain;
 } cio_tls_options;
 
 /* A new context with `opts` (NULL: a client context with the defaults).
  * New reference. NULL on failure, with cio_last_error() set to CIO_EINVAL
  * for inconsistent options (a server without a certificate, a version
  * below TLS 1.2, a max below the min, an empty or too long ALPN name, SNI
- * identities on a client, a CRL file without verification),
+ * identities on a client, a CRL file without verification,
+ * crl_check_chain without a CRL file),
  * CIO_ETLSCONFIG when OpenSSL refuses a file or a cipher list (the message
  * names the file and gives OpenSSL's reason: "cannot load certificate
  * file 'x.pem': no such file"), CIO_ENOMEM. */

@@ -215,8 +215,9 @@ static int load_trust(cio_tls_context *ctx, const cio_tls_options *o) {
     return 0;
 }
 
-/* Revocation lists for the peer's certificate (its own, not its chain). */
-static int load_crls(cio_tls_context *ctx, const char *path) {
+/* Revocation lists for the peer's certificate (its own, or with `chain`
+ * every certificate of its chain). */
+static int load_crls(cio_tls_context *ctx, const char *path, bool chain) {
     if (!ctx->verify) {
         cio__set_error(CIO_EINVAL, "cio_tls_context_new: crl_file on a "
                                    "context that does not verify its peer");
@@ -229,7 +230,8 @@ static int load_crls(cio_tls_context *ctx, const char *path) {
     X509_LOOKUP *lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
     if (!lookup || X509_load_crl_file(lookup, path, X509_FILETYPE_PEM) <= 0)
         return config_error("CRL file", path);
-    X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+    X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK |
+                                    (chain ? X509_V_FLAG_CRL_CHECK_ALL : 0));
     return 0;
 }
 
@@ -253,8 +255,13 @@ static int set_verify(cio_tls_context *ctx, const cio_tls_options *o) {
     ctx->verify = mode != SSL_VERIFY_NONE;
     SSL_CTX_set_verify(ctx->ssl, mode, NULL);
     int err = ctx->verify ? load_trust(ctx, o) : 0;
+    if (!err && o->crl_check_chain && !o->crl_file) {
+        cio__set_error(CIO_EINVAL, "cio_tls_context_new: crl_check_chain "
+                                   "without a crl_file");
+        err = CIO_EINVAL;
+    }
     if (!err && o->crl_file)
-        err = load_crls(ctx, o->crl_file);
+        err = load_crls(ctx, o->crl_file, o->crl_check_chain);
     return err;
 }
 

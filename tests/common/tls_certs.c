@@ -132,26 +132,28 @@ static bool write_enc_key(const char *path, EVP_PKEY *key) {
     return fclose(f) == 0 && ok;
 }
 
-/* ca's CRL (valid from yesterday for 30 days) revoking `revoked`. */
-static bool write_crl(const char *path, X509 *ca, EVP_PKEY *ca_key,
-                      X509 *revoked) {
+/* ca's CRL (valid from yesterday for 30 days) revoking `revoked` (NULL:
+ * none), written to path or (mode "a") after what path holds. */
+static bool write_crl(const char *path, const char *mode, X509 *ca,
+                      EVP_PKEY *ca_key, X509 *revoked) {
     X509_CRL *crl = X509_CRL_new();
     X509_REVOKED *r = X509_REVOKED_new();
     ASN1_TIME *last = X509_gmtime_adj(NULL, -86400);
     ASN1_TIME *next = X509_gmtime_adj(NULL, 30 * 86400);
-    bool ok =
-        crl && r && last && next && X509_CRL_set_version(crl, 1) &&
-        X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca)) &&
-        X509_CRL_set1_lastUpdate(crl, last) &&
-        X509_CRL_set1_nextUpdate(crl, next) &&
-        X509_REVOKED_set_serialNumber(r, X509_get_serialNumber(revoked)) &&
-        X509_REVOKED_set_revocationDate(r, last) &&
-        X509_CRL_add0_revoked(crl, r);
-    if (ok)
-        r = NULL; /* the CRL's now */
+    bool ok = crl && r && last && next && X509_CRL_set_version(crl, 1) &&
+              X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca)) &&
+              X509_CRL_set1_lastUpdate(crl, last) &&
+              X509_CRL_set1_nextUpdate(crl, next);
+    if (ok && revoked) {
+        ok = X509_REVOKED_set_serialNumber(r, X509_get_serialNumber(revoked)) &&
+             X509_REVOKED_set_revocationDate(r, last) &&
+             X509_CRL_add0_revoked(crl, r);
+        if (ok)
+            r = NULL; /* the CRL's now */
+    }
     ok = ok && X509_CRL_sort(crl) &&
          X509_CRL_sign(crl, ca_key, EVP_sha256()) > 0;
-    FILE *f = ok ? fopen(path, "w") : NULL;
+    FILE *f = ok ? fopen(path, mode) : NULL;
     ok = f && PEM_write_X509_CRL(f, crl) == 1;
     if (f && fclose(f) != 0)
         ok = false;
@@ -159,6 +161,47 @@ static bool write_crl(const char *path, X509 *ca, EVP_PKEY *ca_key,
     X509_CRL_free(crl);
     ASN1_TIME_free(last);
     ASN1_TIME_free(next);
+    return ok;
+}
+
+/* dst, then src's bytes after it. */
+static bool append_file(const char *dst, const char *src) {
+    FILE *in = fopen(src, "r");
+    FILE *out = in ? fopen(dst, "a") : NULL;
+    bool ok = in && out;
+    char buf[4096];
+    size_t n;
+    while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        ok = fwrite(buf, 1, n, out) == n;
+    if (in)
+        fclose(in);
+    if (out && fclose(out) != 0)
+        ok = false;
+    return ok;
+}
+
+/* An intermediate CA under ca, a client it signed (its file carries the
+ * intermediate after it, as a client sends its chain), and a CRL file:
+ * ca's list revoking the intermediate, then the intermediate's, empty. */
+static bool make_chain(tls_certs *c, X509 *ca_cert, EVP_PKEY *ca_key) {
+    const long day = 86400;
+    cert_spec inter = {"cio intermediate CA", NULL, NULL, true, -day, 30 * day};
+    cert_spec leaf = {
+        "cio chained client", NULL, "clientAuth", false, -day, 30 * day};
+    X509 *inter_cert = NULL;
+    EVP_PKEY *inter_key = NULL;
+    bool ok = make(c, "inter_ca", &inter, ca_cert, ca_key, c->inter_ca,
+                   c->inter_ca_key, &inter_cert, &inter_key) &&
+              make(c, "chained", &leaf, inter_cert, inter_key, c->chained,
+                   c->chained_key, NULL, NULL) &&
+              append_file(c->chained, c->inter_ca);
+    if (ok) {
+        snprintf(c->chain_crl, TLS_PATH, "%s/chain.crl", c->dir);
+        ok = write_crl(c->chain_crl, "w", ca_cert, ca_key, inter_cert) &&
+             write_crl(c->chain_crl, "a", inter_cert, inter_key, NULL);
+    }
+    X509_free(inter_cert);
+    EVP_PKEY_free(inter_key);
     return ok;
 }
 
@@ -206,11 +249,12 @@ int tls_certs_make(tls_certs *c) {
     if (ok) {
         snprintf(c->crl, TLS_PATH, "%s/ca.crl", c->dir);
         snprintf(c->server_key_enc, TLS_PATH, "%s/server_enc.key", c->dir);
-        ok = write_crl(c->crl, ca_cert, ca_key, revoked_cert) &&
-             write_enc_key(c->server_key_enc, server_key);
+        ok = write_crl(c->crl, "w", ca_cert, ca_key, revoked_cert) &&
+             write_enc_key(c->server_key_enc, server_key) &&
+             make_chain(c, ca_cert, ca_key);
         if (!ok)
-            fprintf(stderr, "tls_certs_make: cannot make the CRL or the "
-                            "encrypted key\n");
+            fprintf(stderr, "tls_certs_make: cannot make the CRLs, the "
+                            "encrypted key or the chain\n");
     }
     X509_free(ca_cert);
     X509_free(revoked_cert);
@@ -225,11 +269,12 @@ int tls_certs_make(tls_certs *c) {
 
 void tls_certs_remove(tls_certs *c) {
     const char *files[] = {
-        c->ca,      c->ca_key,        c->server,     c->server_key,
-        c->expired, c->expired_key,   c->selfsigned, c->selfsigned_key,
-        c->client,  c->client_key,    c->other_ca,   c->other_ca_key,
-        c->beta,    c->beta_key,      c->revoked,    c->revoked_key,
-        c->crl,     c->server_key_enc};
+        c->ca,      c->ca_key,         c->server,     c->server_key,
+        c->expired, c->expired_key,    c->selfsigned, c->selfsigned_key,
+        c->client,  c->client_key,     c->other_ca,   c->other_ca_key,
+        c->beta,    c->beta_key,       c->revoked,    c->revoked_key,
+        c->crl,     c->server_key_enc, c->inter_ca,   c->inter_ca_key,
+        c->chained, c->chained_key,    c->chain_crl};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         if (files[i][0])
             unlink(files[i]);

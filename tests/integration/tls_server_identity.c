@@ -318,6 +318,59 @@ static void test_crl_client_certs(void **state) {
     checks_assert();
 }
 
+/* The chained client (by an intermediate CA that the root's CRL revokes):
+ * served when only its own certificate is checked, refused when the whole
+ * chain is (crl_check_chain). Returns what the handshake and a read gave. */
+static int chained_client(bool check_chain) {
+    cio_tls_options o = {.server = true,
+                         .cert_file = certs.server,
+                         .key_file = certs.server_key,
+                         .client_cert = CIO_TLS_CLIENT_CERT_REQUIRED,
+                         .ca_file = certs.ca,
+                         .crl_file = certs.chain_crl,
+                         .crl_check_chain = check_chain};
+    cio_tls_context *sctx = cio_tls_context_new(&o);
+    CHECK(sctx != NULL);
+    if (!sctx)
+        return CIO_EINVAL;
+    cio_server *srv;
+    CHECK_INT(cio_start_server(hello, NULL, "127.0.0.1", 0,
+                               &(cio_server_options){.tls = sctx}, &srv),
+              0);
+    cio_stream *s = NULL;
+    int rc = connect_with(cio_server_port(srv), certs.chained,
+                          certs.chained_key, CIO_TLS_VERSION_1_2, &s);
+    if (rc == 0) {
+        char b[2];
+        rc = (int)cio_stream_readexactly(s, b, 2, NULL);
+        rc = rc == 2 ? 0 : rc;
+        end(s);
+    }
+    cio_server_close(srv);
+    cio_server_abort_clients(srv);
+    CHECK_INT(cio_server_wait_closed(srv), 0);
+    cio_server_free(srv);
+    cio_tls_context_release(sctx);
+    return rc;
+}
+
+static void *t_crl_chain(void *arg) {
+    (void)arg;
+    handled = 0;
+    CHECK_INT(chained_client(false), 0);
+    CHECK_INT(handled, 1);
+    CHECK_INT(chained_client(true), CIO_ETLS);
+    CHECK(strstr(cio_last_error_message(), "certificate revoked") != NULL);
+    CHECK_INT(handled, 1);
+    return NULL;
+}
+
+static void test_crl_chain(void **state) {
+    (void)state;
+    assert_int_equal(cio_run(t_crl_chain, NULL, NULL), 0);
+    checks_assert();
+}
+
 /* ---- bad options ----------------------------------------------------------
  */
 
@@ -393,11 +446,15 @@ static void test_bad_options(void **state) {
     refused(&c, CIO_ETLSCONFIG, "No such file");
     cio_tls_options nv = {.no_verify = true, .crl_file = certs.crl};
     refused(&nv, CIO_EINVAL, "does not verify");
+    c.crl_file = NULL;
+    c.crl_check_chain = true;
+    refused(&c, CIO_EINVAL, "crl_check_chain without a crl_file");
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         CIO_TEST(test_sni_cio_client), CIO_TEST(test_sni_openssl_client),
-        CIO_TEST(test_crl_client_certs), CIO_TEST(test_bad_options)};
+        CIO_TEST(test_crl_client_certs), CIO_TEST(test_crl_chain),
+        CIO_TEST(test_bad_options)};
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
