@@ -362,7 +362,9 @@ CIO_API int cio_udp_close(cio_udp *u);
 /* ------------------------------------------------------------------------ */
 
 /* asyncio's add_reader/add_writer as suspending calls: wait until fd is
- * readable / writable, or `timeout` seconds (negative: none). Returns 0,
+ * readable / writable, or `timeout` seconds (negative: none; 0: no wait,
+ * only whether it is ready now, a poll(2) that does not suspend; an error
+ * or hang-up on the fd counts as ready there, as for select). Returns 0,
  * CIO_ETIMEDOUT, CIO_ECANCELED, CIO_EINVAL, CIO_ENOTASK, or the poll's
  * error (-EBADF...). Several tasks may wait on one fd. The fd must stay
  * open while tasks wait on it, and must not be a stream's or server's. */

@@ -7,7 +7,9 @@
  */
 #include "net/internal.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -142,11 +144,37 @@ static void abandoned(void *arg) {
     unlink_waiter(c->p, &c->w);
 }
 
+/* Timeout 0: whether fd is ready now, asked of the kernel at once (a wait
+ * through the loop would time out at its next timer check, before its poll
+ * could report the fd). An error or hang-up on the fd counts as ready, as
+ * for select(2): the read or write that follows reports it. */
+static int ready_now(int fd, int events) {
+    struct pollfd pf = {.fd = fd,
+                        .events =
+                            (short)((events & UV_READABLE ? POLLIN : 0) |
+                                    (events & UV_WRITABLE ? POLLOUT : 0))};
+    int n;
+    do
+        n = poll(&pf, 1, 0);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+    if (n > 0 && (pf.revents & POLLNVAL))
+        return -EBADF;
+    return n > 0 ? 0 : CIO_ETIMEDOUT;
+}
+
 static int wait_fd(int fd, int events, double timeout, const char *who) {
     cio_loop *loop = cio_get_running_loop();
     int rc = loop ? cio__net_check_task(loop) : CIO_ENOTASK;
     if (rc == 0 && (fd < 0 || timeout != timeout))
         rc = CIO_EINVAL;
+    if (rc == 0 && timeout == 0) {
+        rc = ready_now(fd, events);
+        if (rc < 0)
+            cio__set_error(rc, "%s: fd %d: %s", who, fd, cio_strerror(rc));
+        return rc;
+    }
     cio__net_reg *reg = rc == 0 ? cio__net_reg_get(loop, who) : NULL;
     if (rc == 0 && !reg)
         return cio_last_error();
@@ -166,9 +194,7 @@ static int wait_fd(int fd, int events, double timeout, const char *who) {
     poller_update(c.p);
     cio__cleanup cl;
     cio__cleanup_push(&cl, abandoned, &c);
-    double deadline = timeout >= 0 ? cio_loop_time(loop) + timeout : 0;
-    if (timeout == 0)
-        deadline = cio_loop_time(loop) + 1e-9;
+    double deadline = timeout > 0 ? cio_loop_time(loop) + timeout : 0;
     rc = c.w.status;
     if (rc == 0)
         rc = cio__net_park(loop, &c.w.park, deadline);

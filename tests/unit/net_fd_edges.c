@@ -37,9 +37,23 @@ static void *waits_main(void *arg) {
     (void)arg;
     int sv[2];
     pair(SOCK_STREAM, sv);
-    /* timeout 0: a poll, ETIMEDOUT when nothing is there */
+    /* timeout 0: a poll, ETIMEDOUT when nothing is there, 0 when the fd
+     * is ready now (a byte to read, room to write, the peer gone) */
     CHECK_INT(cio_wait_readable(sv[0], 0), CIO_ETIMEDOUT);
     CHECK(strstr(cio_last_error_message(), "cio_wait_readable") != NULL);
+    CHECK_INT(cio_wait_writable(sv[0], 0), 0);
+    CHECK_INT(write(sv[1], "z", 1), 1);
+    CHECK_INT(cio_wait_readable(sv[0], 0), 0);
+    char z;
+    CHECK_INT(read(sv[0], &z, 1), 1);
+    CHECK_INT(cio_wait_readable(sv[0], 0), CIO_ETIMEDOUT);
+    int gone[2];
+    pair(SOCK_STREAM, gone);
+    close(gone[1]);
+    CHECK_INT(cio_wait_readable(gone[0], 0), 0); /* EOF: read says 0 */
+    close(gone[0]);
+    CHECK_INT(cio_wait_readable(gone[0], 0), -EBADF); /* closed fd */
+    CHECK(strstr(cio_last_error_message(), "cio_wait_readable: fd") != NULL);
     /* three readers; the first one (now in the middle of the list) is
      * cancelled, the two others still get the byte's readiness */
     cio_future *r[3];
