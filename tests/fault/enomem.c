@@ -379,6 +379,45 @@ out:
     return rc;
 }
 
+/* ---- compact tasks ------------------------------------------------------ */
+
+/* A local that must survive its frames being copied off the shared stack
+ * and back while the task sleeps. */
+static void *compact_sleeper(void *arg) {
+    volatile long local = PINT(arg) * 7;
+    CIO_TRY(cio_sleep(0.001));
+    CIO_TRY(cio_sleep(0));
+    return IPTR(local);
+}
+
+/* More compact tasks than shared stacks (4 a size), so that they evict
+ * each other's frames: a save buffer that cannot be had leaves a task
+ * waiting for its turn, never a task running on another's frames. */
+static int compact_scenario(void) {
+    int rc = 0;
+    enum { N = 6 };
+    cio_future *t[N] = {NULL};
+    cio_task_options o = {.compact = true};
+    for (int i = 0; i < N; i++)
+        MADE(t[i] = cio_create_task_ex(NULL, compact_sleeper, IPTR(i + 1), &o));
+    for (int i = 0; i < N; i++) {
+        void *r = NULL;
+        TRY(cio_await(t[i], &r));
+        TRY(PINT(r) == (i + 1) * 7 ? 0 : -1);
+    }
+out:
+    for (int i = 0; i < N; i++) {
+        if (t[i] && !cio_future_done(t[i])) {
+            cio_cancel(t[i], NULL);
+            cio_await(t[i], NULL);
+        }
+        if (t[i] && cio_future_done(t[i]))
+            cio_future_error(t[i]); /* retrieved: no diagnostic */
+        cio_release(t[i]);
+    }
+    return rc;
+}
+
 /* ---- the harness -------------------------------------------------------- */
 
 typedef int (*scenario_fn)(void);
@@ -452,6 +491,11 @@ static void test_thread(void **state) {
     check_scenario("thread", thread_scenario);
 }
 
+static void test_compact(void **state) {
+    (void)state;
+    check_scenario("compact", compact_scenario);
+}
+
 /* Creating a loop, and cio_run around a scenario. */
 static void *run_main(void *arg) {
     return run_scenario(arg);
@@ -486,7 +530,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         CIO_TEST(test_loop_and_run), CIO_TEST(test_core),
         CIO_TEST(test_combine),      CIO_TEST(test_sync),
-        CIO_TEST(test_thread),
+        CIO_TEST(test_thread),       CIO_TEST(test_compact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
