@@ -255,6 +255,17 @@ static void compact_main(void *arg);
 static void task_retire(cio_loop *loop, cio__task *t);
 static void keep_eager_stack(cio_loop *loop, cio__task *t);
 
+/* No memory to save the frames of the compact task that holds the shared
+ * stack t must run on: t tries again in a millisecond, as a sleep would
+ * (a cancellation wakes it at once, as it wakes a sleep). Trying at the
+ * next pass instead would spin the loop until memory comes back. */
+static void compact_retry(cio_loop *loop, cio__task *t) {
+    if (t->step.timer.index == CIO__NOT_ARMED && cio__timer_reserve(loop) == 0)
+        cio__timer_arm(loop, &t->step.timer, cio__loop_now(loop) + 1000000);
+    else
+        cio__schedule(loop, &t->step.node);
+}
+
 /* The scheduler's side of a task: start it or resume it, and clean up after
  * it once it has finished. */
 void cio__task_step(cio__node *node, bool discard) {
@@ -287,8 +298,7 @@ void cio__task_step(cio__node *node, bool discard) {
         t->fut.started = true;
         t->fut.state = CIO_RUNNING;
     } else if (t->fut.compact && !cio__task_compact_enter(loop, t)) {
-        cio__schedule(loop, &t->step.node); /* no memory to save the
-                                               occupant's frames: later */
+        compact_retry(loop, t);
         return;
     }
     cio__current_task = t;

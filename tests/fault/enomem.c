@@ -390,16 +390,30 @@ static void *compact_sleeper(void *arg) {
     return IPTR(local);
 }
 
+/* Frames over 8 KiB: each save takes a buffer of its own from malloc, so
+ * that a failing allocation can meet a task that resumes, not only one
+ * that starts. */
+static void *compact_big(void *arg) {
+    volatile char big[10000];
+    big[0] = (char)PINT(arg);
+    big[sizeof big - 1] = (char)PINT(arg);
+    CIO_TRY(cio_sleep(0.001));
+    CIO_TRY(cio_sleep(0));
+    return IPTR(big[0] == big[sizeof big - 1] ? big[0] * 7 : -1);
+}
+
 /* More compact tasks than shared stacks (4 a size), so that they evict
- * each other's frames: a save buffer that cannot be had leaves a task
- * waiting for its turn, never a task running on another's frames. */
+ * each other's frames: a save buffer that cannot be had fails a task that
+ * has not started with CIO_ENOMEM, and makes one that has wait for its
+ * turn (compact_retry, sched.c), never run on another's frames. */
 static int compact_scenario(void) {
     int rc = 0;
     enum { N = 6 };
     cio_future *t[N] = {NULL};
     cio_task_options o = {.compact = true};
     for (int i = 0; i < N; i++)
-        MADE(t[i] = cio_create_task_ex(NULL, compact_sleeper, IPTR(i + 1), &o));
+        MADE(t[i] = cio_create_task_ex(
+                 NULL, i % 2 ? compact_big : compact_sleeper, IPTR(i + 1), &o));
     for (int i = 0; i < N; i++) {
         void *r = NULL;
         TRY(cio_await(t[i], &r));
